@@ -1,0 +1,1 @@
+"""memaug shared core: what sim, policy, hardware and training must agree on."""

@@ -1,0 +1,204 @@
+"""The robot description: one YAML per robot (config/robots/NAME.yaml), one schema.
+
+Everything that sim, policy, hardware and training must agree on lives here: joint order,
+default pose, limits, PD gains, control and physics periods, and the left-right symmetry.
+Arrays returned by :class:`RobotDescription` are float64 of shape [num_joints] in the
+description's joint order (for the Go2, the SDK's motor order).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from memaug_common.paths import resolve_config_file
+from memaug_common.symmetry import MirrorSymmetry
+from memaug_common.yaml_io import load_yaml_model
+
+
+class _Strict(BaseModel):
+    """Base for config schemas: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class JointGains(_Strict):
+    kp: float = Field(ge=0.0, description="position gain, N m/rad")
+    kd: float = Field(ge=0.0, description="velocity gain, N m s/rad")
+
+
+class JointSpec(_Strict):
+    name: str = Field(min_length=1)
+    default: float = Field(description="standing pose position, rad")
+    lower: float = Field(description="lower position limit, rad")
+    upper: float = Field(description="upper position limit, rad")
+    torque_limit: float = Field(gt=0.0, description="N m")
+    velocity_limit: float = Field(gt=0.0, description="rad/s")
+    kp: float | None = Field(default=None, ge=0.0, description="overrides joint_defaults.kp")
+    kd: float | None = Field(default=None, ge=0.0, description="overrides joint_defaults.kd")
+
+    @model_validator(mode="after")
+    def _default_inside_limits(self) -> JointSpec:
+        if not self.lower < self.upper:
+            raise ValueError(f"joint {self.name}: lower ({self.lower}) must be below upper ({self.upper})")
+        if not self.lower <= self.default <= self.upper:
+            raise ValueError(
+                f"joint {self.name}: default {self.default} outside [{self.lower}, {self.upper}]"
+            )
+        return self
+
+
+class ImuSpec(_Strict):
+    site: str
+    orientation_sensor: str
+    gyro_sensor: str
+    accelerometer_sensor: str
+
+
+class SymmetrySpec(_Strict):
+    name: str
+    joint_mirror: list[str]
+    joint_signs: list[int]
+    vector_signs: list[int] = Field(min_length=3, max_length=3)
+    pseudovector_signs: list[int] = Field(min_length=3, max_length=3)
+
+    @field_validator("joint_signs", "vector_signs", "pseudovector_signs")
+    @classmethod
+    def _unit_signs(cls, signs: list[int]) -> list[int]:
+        if any(s not in (-1, 1) for s in signs):
+            raise ValueError(f"signs must be +1 or -1, got {signs}")
+        return signs
+
+
+class RobotDescription(_Strict):
+    """Validated contents of config/robots/NAME.yaml."""
+
+    name: str = Field(min_length=1)
+    mjcf: str = Field(description="MJCF file, relative to the description file")
+    base_body: str
+    imu: ImuSpec
+    feet: list[str] = Field(min_length=1)
+    standing_keyframe: str
+    nominal_base_height_m: float = Field(gt=0.0)
+    physics_period_s: float = Field(gt=0.0, le=0.01)
+    control_period_s: float = Field(gt=0.0, le=0.1)
+    passive_kd: float = Field(ge=0.0)
+    joint_defaults: JointGains
+    joints: list[JointSpec] = Field(min_length=1)
+    symmetry: SymmetrySpec
+    source: Path | None = Field(default=None, description="file this was loaded from")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _record_source(cls, data: Any, info: pydantic.ValidationInfo) -> Any:
+        if isinstance(data, dict) and info.context and "source" in info.context:
+            data = {**data, "source": info.context["source"]}
+        return data
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RobotDescription:
+        names = [j.name for j in self.joints]
+        if len(set(names)) != len(names):
+            raise ValueError(f"joints: duplicate joint names in {names}")
+        ratio = self.control_period_s / self.physics_period_s
+        if abs(ratio - round(ratio)) > 1e-6:
+            raise ValueError(
+                f"control_period_s ({self.control_period_s}) must be a whole multiple of "
+                f"physics_period_s ({self.physics_period_s})"
+            )
+        sym = self.symmetry
+        for field, values in (("joint_mirror", sym.joint_mirror), ("joint_signs", sym.joint_signs)):
+            if len(values) != len(names):
+                raise ValueError(f"symmetry.{field}: has {len(values)} entries, joints has {len(names)}")
+        unknown = [n for n in sym.joint_mirror if n not in names]
+        if unknown:
+            raise ValueError(f"symmetry.joint_mirror: unknown joints {unknown}")
+        if sorted(sym.joint_mirror) != sorted(names):
+            raise ValueError("symmetry.joint_mirror: must name every joint exactly once")
+        self.mirror.check_involution()
+        return self
+
+    # --- derived arrays, in joint order -------------------------------------------------
+    @property
+    def num_joints(self) -> int:
+        return len(self.joints)
+
+    @cached_property
+    def joint_names(self) -> tuple[str, ...]:
+        return tuple(j.name for j in self.joints)
+
+    def _array(self, values: list[float]) -> np.ndarray:
+        array = np.asarray(values, dtype=np.float64)
+        array.setflags(write=False)
+        return array
+
+    @cached_property
+    def default_pose(self) -> np.ndarray:
+        """Standing joint positions, rad, shape [num_joints]."""
+        return self._array([j.default for j in self.joints])
+
+    @cached_property
+    def lower_limits(self) -> np.ndarray:
+        return self._array([j.lower for j in self.joints])
+
+    @cached_property
+    def upper_limits(self) -> np.ndarray:
+        return self._array([j.upper for j in self.joints])
+
+    @cached_property
+    def torque_limits(self) -> np.ndarray:
+        return self._array([j.torque_limit for j in self.joints])
+
+    @cached_property
+    def velocity_limits(self) -> np.ndarray:
+        return self._array([j.velocity_limit for j in self.joints])
+
+    @cached_property
+    def kp(self) -> np.ndarray:
+        return self._array([self.joint_defaults.kp if j.kp is None else j.kp for j in self.joints])
+
+    @cached_property
+    def kd(self) -> np.ndarray:
+        return self._array([self.joint_defaults.kd if j.kd is None else j.kd for j in self.joints])
+
+    @property
+    def substeps(self) -> int:
+        """Physics steps per control period."""
+        return round(self.control_period_s / self.physics_period_s)
+
+    @cached_property
+    def mirror(self) -> MirrorSymmetry:
+        """The left-right mirror as index permutation and sign flips."""
+        index = {name: i for i, name in enumerate(j.name for j in self.joints)}
+        return MirrorSymmetry(
+            joint_permutation=np.array([index[n] for n in self.symmetry.joint_mirror]),
+            joint_signs=np.asarray(self.symmetry.joint_signs, dtype=np.float64),
+            vector_signs=np.asarray(self.symmetry.vector_signs, dtype=np.float64),
+            pseudovector_signs=np.asarray(self.symmetry.pseudovector_signs, dtype=np.float64),
+        )
+
+    def joint_index(self, name: str) -> int:
+        """Index of joint ``name``; ValueError naming the known joints if absent."""
+        try:
+            return self.joint_names.index(name)
+        except ValueError:
+            raise ValueError(f"unknown joint {name!r}; joints of {self.name}: {list(self.joint_names)}") from None
+
+    @property
+    def mjcf_path(self) -> Path:
+        base = self.source.parent if self.source else Path.cwd()
+        return (base / self.mjcf).resolve()
+
+
+def load_robot_description(name_or_path: str | Path) -> RobotDescription:
+    """Load config/robots/NAME.yaml (or a path) and validate it.
+
+    Raises memaug_common.errors.ConfigError naming the file and every invalid field.
+    """
+    path = resolve_config_file(name_or_path, "robots")
+    return load_yaml_model(path, RobotDescription, "robot description")
