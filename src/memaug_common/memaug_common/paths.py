@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from memaug_common.errors import ConfigError
+
 CONFIG_ENV = "MEMAUG_CONFIG_DIR"
 
 
-class ConfigNotFoundError(FileNotFoundError):
+class ConfigNotFoundError(ConfigError, FileNotFoundError):
     """Raised when no config/ folder (or a named file in it) can be found."""
 
 

@@ -60,8 +60,15 @@ def build_model(description: RobotDescription, actuation: Actuation = Actuation.
             actuator.ctrlrange = [joint.lower, joint.upper]
         actuator.forcelimited = True
         actuator.forcerange = [-joint.torque_limit, joint.torque_limit]
+        # Stiffest stable constraint (time constant = 2 physics steps): a jammed gearbox
+        # does not creep under the motor's full torque.
         spec.add_equality(
-            name=lock_equality_name(joint.name), type=mujoco.mjtEq.mjEQ_JOINT, name1=joint.name, active=False
+            name=lock_equality_name(joint.name),
+            type=mujoco.mjtEq.mjEQ_JOINT,
+            name1=joint.name,
+            active=False,
+            solref=[2 * description.physics_period_s, 1.0],
+            solimp=[0.99, 0.999, 0.001, 0.5, 2.0],
         )
     return spec.compile()
 

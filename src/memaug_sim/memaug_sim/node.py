@@ -1,0 +1,275 @@
+"""memaug_sim_node: the MuJoCo sim bridge behind memaug's topic contract.
+
+Thin by design: parameters, topics and the physics thread. All physics, safety and fault
+logic lives in the ROS-free core (simulator, faults, scenario, commands).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from typing import Any
+
+import rclpy
+from builtin_interfaces.msg import Time
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from nav_msgs.msg import Odometry
+from rcl_interfaces.msg import SetParametersResult
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import Imu, JointState
+from std_msgs.msg import Bool
+
+from memaug_common.description import load_robot_description
+from memaug_common.errors import ConfigError
+from memaug_common.params import ParameterError
+from memaug_common.ros_params import check_parameter_update, declare_parameters
+from memaug_common.ros_qos import LATCHED, STREAM
+from memaug_sim.commands import CommandRejected, joint_command_from_fields
+from memaug_sim.faults import FaultEvent, check_fault, fault_label, parse_fault
+from memaug_sim.pacing import Pacer
+from memaug_sim.params import SIM_PARAMETERS
+from memaug_sim.scenario import ScenarioClock, load_scenario
+from memaug_sim.simulator import BridgeMode, ImuNoise, Simulator
+from memaug_sim.stats import BridgeStats
+
+NODE_NAME = "memaug_sim"
+
+
+def _stamp(seconds: float) -> Time:
+    sec = int(seconds)
+    return Time(sec=sec, nanosec=int(round((seconds - sec) * 1e9)) % 1_000_000_000)
+
+
+class SimBridgeNode(Node):
+    def __init__(self, **node_kwargs: Any) -> None:
+        super().__init__(NODE_NAME, **node_kwargs)
+        self.params = declare_parameters(self, SIM_PARAMETERS)
+        p = self.params
+        self.description = load_robot_description(p["robot"])
+        self.sim = Simulator(
+            self.description,
+            command_timeout_s=p["command_timeout_s"],
+            imu_noise=ImuNoise(p["gyro_noise_std"], p["accelerometer_noise_std"]),
+            seed=p["seed"],
+        )
+        self.scenario = ScenarioClock(load_scenario(p["scenario"], self.description))
+        initial_fault = parse_fault(p["fault"])
+        self.lockstep = p["mode"] == "lockstep"
+        self.stats = BridgeStats()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self.finished = threading.Event()
+
+        self.pub_joints = self.create_publisher(JointState, "joint_states", STREAM)
+        self.pub_imu = self.create_publisher(Imu, "imu/data", STREAM)
+        self.pub_odom = self.create_publisher(Odometry, "odom", STREAM)
+        self.pub_diag = self.create_publisher(DiagnosticArray, "diagnostics", 10)
+        self.pub_clock = self.create_publisher(Clock, "clock", STREAM) if self.lockstep else None
+        self.create_subscription(JointState, "joint_commands", self._on_command, STREAM)
+        self.create_subscription(Bool, "estop", self._on_estop, LATCHED)
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+        self.create_timer(p["diagnostics_period_s"], self._publish_status)
+
+        if initial_fault is not None:
+            self._announce(self.sim.inject(initial_fault))
+        self._thread = threading.Thread(target=self._physics_loop, name="physics", daemon=True)
+        self.get_logger().info(
+            f"{self.description.name}: {self.description.num_joints} joints, mode {p['mode']}, "
+            f"physics {self.sim.physics_period_s * 1e3:.1f} ms, passive until commanded"
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=2.0)
+
+    # --- inputs -------------------------------------------------------------------------
+    def _on_command(self, msg: JointState) -> None:
+        try:
+            command = joint_command_from_fields(self.description, msg.name, msg.position, msg.velocity, msg.effort)
+        except CommandRejected as exc:
+            self.stats.reject(str(exc))
+            return
+        with self._lock:
+            self.sim.submit_command(command)
+        self.stats.commands_accepted += 1
+
+    def _on_estop(self, msg: Bool) -> None:
+        with self._lock:
+            self.sim.set_estop(bool(msg.data))
+        self.get_logger().warn("e-stop ENGAGED: damping latched" if msg.data else "e-stop released")
+        self._publish_status()
+
+    def _on_set_parameters(self, params: list[Parameter]) -> SetParametersResult:
+        """Only ``fault`` may change at run time; it is validated before it is applied."""
+        for param in params:
+            problem = check_parameter_update(SIM_PARAMETERS, param.name, param.value)
+            if problem is None and param.name != "fault":
+                problem = f"parameter {param.name} cannot change at run time (only fault can)"
+            if problem is None:
+                try:
+                    fault = parse_fault(param.value)
+                    if fault is not None:
+                        check_fault(fault, self.description)
+                except ValueError as exc:
+                    problem = str(exc)
+            if problem is not None:
+                return SetParametersResult(successful=False, reason=problem)
+            with self._lock:
+                if fault is None:
+                    self.sim.clear_faults()
+                else:
+                    self._announce(self.sim.inject(fault))
+        return SetParametersResult(successful=True)
+
+    # --- physics thread -----------------------------------------------------------------
+    def _physics_loop(self) -> None:
+        p = self.params
+        sim = self.sim
+        pacer = Pacer(0.0 if self.lockstep and p["max_realtime_factor"] == 0.0 else (p["max_realtime_factor"] or 1.0))
+        dt = sim.physics_period_s
+        every_state = max(1, round(1.0 / (p["publish_rate_hz"] * dt)))
+        every_odom = max(1, round(1.0 / (p["odom_rate_hz"] * dt)))
+        every_clock = max(1, round(1.0 / (p["clock_rate_hz"] * dt)))
+        duration = p["duration_s"]
+        step = 0
+        wall_start = time.perf_counter()
+        try:
+            while not self._stop.is_set():
+                with self._lock:
+                    for fault in self.scenario.due(sim.time_s):
+                        self._announce(sim.inject(fault))
+                    previous_mode = sim.mode
+                    sim.step()
+                    mode = sim.mode
+                    step += 1
+                    if previous_mode is BridgeMode.ACTIVE and mode is BridgeMode.PASSIVE:
+                        self.stats.watchdog_trips += 1
+                    stamp = _stamp(sim.time_s) if self.lockstep else self.get_clock().now().to_msg()
+                    if self.pub_clock is not None and step % every_clock == 0:
+                        self.pub_clock.publish(Clock(clock=stamp))
+                    if step % every_state == 0:
+                        self._publish_state(stamp)
+                    if step % every_odom == 0:
+                        self._publish_odom(stamp)
+                    self.stats.mode = mode.value
+                    self.stats.sim_time_s = sim.time_s
+                self.stats.wall_time_s = time.perf_counter() - wall_start
+                if duration and sim.time_s >= duration - 1e-9:
+                    break
+                pacer.wait_until(sim.time_s)
+        finally:
+            self.finished.set()
+
+    def _publish_state(self, stamp: Time) -> None:
+        joints = self.sim.joints()
+        msg = JointState()
+        msg.header.stamp = stamp
+        msg.name = list(self.description.joint_names)
+        msg.position = joints.position.tolist()
+        msg.velocity = joints.velocity.tolist()
+        msg.effort = joints.effort.tolist()
+        self.pub_joints.publish(msg)
+        self.stats.joint_states_published += 1
+
+        imu = self.sim.imu()
+        imu_msg = Imu()
+        imu_msg.header.stamp = stamp
+        imu_msg.header.frame_id = self.params["imu_frame"]
+        w, x, y, z = imu.orientation_wxyz.tolist()
+        imu_msg.orientation.w, imu_msg.orientation.x, imu_msg.orientation.y, imu_msg.orientation.z = w, x, y, z
+        (imu_msg.angular_velocity.x, imu_msg.angular_velocity.y, imu_msg.angular_velocity.z) = imu.angular_velocity.tolist()
+        (
+            imu_msg.linear_acceleration.x,
+            imu_msg.linear_acceleration.y,
+            imu_msg.linear_acceleration.z,
+        ) = imu.linear_acceleration.tolist()
+        self.pub_imu.publish(imu_msg)
+
+    def _publish_odom(self, stamp: Time) -> None:
+        base = self.sim.base()
+        msg = Odometry()
+        msg.header.stamp = stamp
+        msg.header.frame_id = self.params["odom_frame"]
+        msg.child_frame_id = self.params["base_frame"]
+        pose, twist = msg.pose.pose, msg.twist.twist
+        pose.position.x, pose.position.y, pose.position.z = base.position.tolist()
+        w, x, y, z = base.orientation_wxyz.tolist()
+        pose.orientation.w, pose.orientation.x, pose.orientation.y, pose.orientation.z = w, x, y, z
+        twist.linear.x, twist.linear.y, twist.linear.z = base.linear_velocity.tolist()
+        twist.angular.x, twist.angular.y, twist.angular.z = base.angular_velocity.tolist()
+        self.pub_odom.publish(msg)
+
+    # --- diagnostics --------------------------------------------------------------------
+    def _announce(self, event: FaultEvent) -> None:
+        label = fault_label(event.fault)
+        self.get_logger().warn(f"fault injected at sim time {event.sim_time_s:.3f} s: {label}")
+        status = DiagnosticStatus(
+            level=DiagnosticStatus.WARN,
+            name=f"{NODE_NAME}: fault",
+            message=f"fault injected: {label}",
+            hardware_id=self.description.name,
+            values=[
+                KeyValue(key=k, value=str(v)) for k, v in event.fault.model_dump().items()
+            ]
+            + [KeyValue(key="sim_time_s", value=f"{event.sim_time_s:.6f}")],
+        )
+        self.pub_diag.publish(DiagnosticArray(header=self._diag_header(), status=[status]))
+
+    def _diag_header(self) -> Any:
+        msg = DiagnosticArray()
+        msg.header.stamp = _stamp(self.sim.time_s) if self.lockstep else self.get_clock().now().to_msg()
+        return msg.header
+
+    def _publish_status(self) -> None:
+        s = self.stats
+        level = DiagnosticStatus.OK
+        if s.mode == BridgeMode.ESTOP.value:
+            level = DiagnosticStatus.ERROR
+        elif s.commands_rejected or s.mode == BridgeMode.PASSIVE.value:
+            level = DiagnosticStatus.WARN
+        faults = ";".join(f"{fault_label(e.fault)}@{e.sim_time_s:.3f}" for e in self.sim.faults.active)
+        values = {**s.as_dict(), "faults": faults or "none"}
+        status = DiagnosticStatus(
+            level=level,
+            name=f"{NODE_NAME}: bridge",
+            message=f"mode {s.mode}" + (f", last rejected command: {s.last_rejection}" if s.last_rejection else ""),
+            hardware_id=self.description.name,
+            values=[KeyValue(key=k, value=str(v)) for k, v in values.items()],
+        )
+        self.pub_diag.publish(DiagnosticArray(header=self._diag_header(), status=[status]))
+
+
+def main(args: list[str] | None = None) -> int:
+    rclpy.init(args=args)
+    node: SimBridgeNode | None = None
+    try:
+        node = SimBridgeNode()
+    except (ConfigError, ParameterError, ValueError) as exc:
+        print(f"memaug_sim_node: cannot start: {exc}", file=sys.stderr)
+        rclpy.try_shutdown()
+        return 2
+    node.start()
+    try:
+        while rclpy.ok() and not node.finished.is_set():
+            rclpy.spin_once(node, timeout_sec=0.05)
+        node._publish_status()  # noqa: SLF001 - final state for recorders
+        print(f"memaug_sim_node: stopped at sim time {node.sim.time_s:.3f} s; {node.stats.summary()}")
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.stop()
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""Shared fixtures: a unique ROS domain per test, an in-process rclpy peer, node processes."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Keep DDS on this machine for everything this test session starts, and its own processes.
+os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
+os.environ.setdefault("RMW_IMPLEMENTATION", "rmw_fastrtps_cpp")
+
+_DOMAINS = itertools.count((os.getpid() % 40) * 2 + 1)
+
+
+@pytest.fixture
+def domain_id() -> int:
+    """A ROS_DOMAIN_ID no other test in this session uses (1..100)."""
+    return (next(_DOMAINS) - 1) % 100 + 1
+
+
+@dataclass
+class RosPeer:
+    """The test's own rclpy node in its own context and domain."""
+
+    context: Any
+    node: Any
+    executor: Any
+    domain_id: int
+    received: dict[str, list[Any]] = field(default_factory=dict)
+
+    def spin(self, seconds: float = 0.01) -> None:
+        self.executor.spin_once(timeout_sec=seconds)
+
+    def subscribe(self, msg_type: Any, topic: str, qos: Any = 50) -> list[Any]:
+        """Record every message on ``topic`` into the returned list."""
+        inbox: list[Any] = self.received.setdefault(topic, [])
+        self.node.create_subscription(msg_type, topic, inbox.append, qos)
+        return inbox
+
+    def wait_for(self, condition: Any, timeout_s: float, what: str) -> Any:
+        from memaug_common.testing import wait_until
+
+        return wait_until(condition, timeout_s, what, poll=self.spin)
+
+    def spin_for(self, seconds: float) -> None:
+        import time
+
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self.spin(0.005)
+
+
+@pytest.fixture
+def ros(domain_id: int) -> Iterator[RosPeer]:
+    import rclpy
+    from rclpy.executors import SingleThreadedExecutor
+
+    context = rclpy.Context()
+    rclpy.init(context=context, domain_id=domain_id)
+    node = rclpy.create_node("memaug_test_peer", context=context)
+    executor = SingleThreadedExecutor(context=context)
+    executor.add_node(node)
+    try:
+        yield RosPeer(context=context, node=node, executor=executor, domain_id=domain_id)
+    finally:
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.shutdown(context=context)
+
+
+@pytest.fixture
+def start_node(domain_id: int, tmp_path: Path) -> Iterator[Any]:
+    """Start commands as processes in the test's domain; all are stopped at teardown."""
+    from memaug_common.testing import NodeProcess, local_dds_env
+
+    started: list[NodeProcess] = []
+
+    def start(*command: str) -> NodeProcess:
+        log = tmp_path / f"{Path(command[0]).name}-{len(started)}.log"
+        process = NodeProcess(command, local_dds_env(domain_id), log)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
