@@ -17,5 +17,10 @@ setup(
     python_requires=">=3.10",
     description="MuJoCo sim bridge for memaug",
     license="BSD-3-Clause",
-    entry_points={"console_scripts": ["memaug_sim_node = memaug_sim.node:main"]},
+    entry_points={
+        "console_scripts": [
+            "memaug_sim_node = memaug_sim.node:main",
+            "memaug_sim_demo = memaug_sim.demo:main",
+        ]
+    },
 )

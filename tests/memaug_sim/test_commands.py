@@ -33,8 +33,8 @@ def test_out_of_range_targets_are_clipped_to_limits() -> None:
         ([], [0.0] * 12, [0.0] * 3, "velocity has 3 values"),
         ([], [float("nan")] + [0.0] * 11, [], "non-finite"),
         ([], [0.0] * 12, [float("inf")] + [0.0] * 11, "non-finite"),
-        (NAMES[:-1] + ["tail_joint"], [0.0] * 12, [], "unknown: \\['tail_joint'\\]"),
-        (NAMES[:-1] + [NAMES[0]], [0.0] * 12, [], "missing: \\['RL_calf_joint'\\]"),
+        ([*NAMES[:-1], "tail_joint"], [0.0] * 12, [], "unknown: \\['tail_joint'\\]"),
+        ([*NAMES[:-1], NAMES[0]], [0.0] * 12, [], "missing: \\['RL_calf_joint'\\]"),
     ],
 )
 def test_malformed_commands_are_rejected_with_the_reason(

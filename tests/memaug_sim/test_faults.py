@@ -15,8 +15,13 @@ GO2 = load_robot_description("go2")
 
 
 def test_parse_fault_round_trips_with_its_label() -> None:
-    for text in ("limp:FR_calf_joint", "locked:RL_hip_joint", "weakened:FL_thigh_joint:0.3", "payload:2.5",
-                 "friction:0.4"):
+    for text in (
+        "limp:FR_calf_joint",
+        "locked:RL_hip_joint",
+        "weakened:FL_thigh_joint:0.3",
+        "payload:2.5",
+        "friction:0.4",
+    ):
         fault = parse_fault(text)
         assert fault is not None and fault_label(fault) == text
     assert parse_fault("none") is None and parse_fault("") is None
@@ -57,8 +62,11 @@ def test_scenario_clock_hands_each_fault_out_once_in_order() -> None:
     [
         ("name: x\nevents:\n  - {at_s: 1, fault: {kind: limp, joint: FR_elbow}}\n", "events.0.fault.joint.*FR_elbow"),
         ("name: x\nevents:\n  - {at_s: 1, fault: {kind: explode}}\n", "events.0.fault"),
-        ("name: x\nevents:\n  - {at_s: 2, fault: {kind: payload, mass_kg: 1}}\n"
-         "  - {at_s: 1, fault: {kind: payload, mass_kg: 1}}\n", "time order"),
+        (
+            "name: x\nevents:\n  - {at_s: 2, fault: {kind: payload, mass_kg: 1}}\n"
+            "  - {at_s: 1, fault: {kind: payload, mass_kg: 1}}\n",
+            "time order",
+        ),
         ("name: x\nevnts: []\n", "evnts"),
         ("- just a list\n", "must be a YAML mapping"),
     ],

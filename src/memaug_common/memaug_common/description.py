@@ -47,9 +47,7 @@ class JointSpec(_Strict):
         if not self.lower < self.upper:
             raise ValueError(f"joint {self.name}: lower ({self.lower}) must be below upper ({self.upper})")
         if not self.lower <= self.default <= self.upper:
-            raise ValueError(
-                f"joint {self.name}: default {self.default} outside [{self.lower}, {self.upper}]"
-            )
+            raise ValueError(f"joint {self.name}: default {self.default} outside [{self.lower}, {self.upper}]")
         return self
 
 

@@ -30,7 +30,7 @@ def declare_parameters(node: Node, specs: Sequence[ParamSpec]) -> dict[str, Any]
     Overrides (from --ros-args, a parameter file or a launch file) for names that are not
     declared raise ParameterError instead of being ignored, so a misspelled key is caught.
     """
-    overrides = dict(node._parameter_overrides)  # noqa: SLF001 - rclpy has no public accessor
+    overrides = dict(node._parameter_overrides)
     declared = {spec.name for spec in specs}
     values: dict[str, Any] = {}
     for spec in specs:

@@ -7,8 +7,10 @@ the caller's own ROS_DOMAIN_ID, so concurrent tests never see each other's topic
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -27,6 +29,17 @@ def local_dds_env(domain_id: int, base: dict[str, str] | None = None) -> dict[st
     return env
 
 
+def resolve_executable(name: str) -> str:
+    """Find a console script next to this interpreter first (a venv used without activation)."""
+    if os.sep in name:
+        return name
+    search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    found = shutil.which(name, path=search)
+    if found is None:
+        raise FileNotFoundError(f"command {name!r} not found next to {sys.executable} or on PATH")
+    return found
+
+
 class NodeProcess:
     """A node (or any command) started as its own process, logging to a file.
 
@@ -34,7 +47,7 @@ class NodeProcess:
     """
 
     def __init__(self, command: Sequence[str], env: dict[str, str], log_path: Path) -> None:
-        self.command = list(command)
+        self.command = [resolve_executable(command[0]), *command[1:]]
         self.log_path = log_path
         self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(

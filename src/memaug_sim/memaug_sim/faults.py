@@ -59,9 +59,7 @@ class FrictionFault(_FaultBase):
     scale: float = Field(gt=0.0, le=5.0)
 
 
-Fault = Annotated[
-    LimpFault | LockedFault | WeakenedFault | PayloadFault | FrictionFault, Field(discriminator="kind")
-]
+Fault = Annotated[LimpFault | LockedFault | WeakenedFault | PayloadFault | FrictionFault, Field(discriminator="kind")]
 FAULT_ADAPTER: pydantic.TypeAdapter[Fault] = pydantic.TypeAdapter(Fault)
 JOINT_FAULTS = (LimpFault, LockedFault, WeakenedFault)
 

@@ -11,6 +11,7 @@ import threading
 import time
 from typing import Any
 
+import numpy as np
 import rclpy
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
@@ -30,7 +31,7 @@ from memaug_common.ros_params import check_parameter_update, declare_parameters
 from memaug_common.ros_qos import LATCHED, STREAM
 from memaug_sim.commands import CommandRejected, joint_command_from_fields
 from memaug_sim.faults import FaultEvent, check_fault, fault_label, parse_fault
-from memaug_sim.pacing import Pacer
+from memaug_sim.pacing import Every, Pacer
 from memaug_sim.params import SIM_PARAMETERS
 from memaug_sim.scenario import ScenarioClock, load_scenario
 from memaug_sim.simulator import BridgeMode, ImuNoise, Simulator
@@ -40,8 +41,19 @@ NODE_NAME = "memaug_sim"
 
 
 def _stamp(seconds: float) -> Time:
-    sec = int(seconds)
-    return Time(sec=sec, nanosec=int(round((seconds - sec) * 1e9)) % 1_000_000_000)
+    """Sim time, s -> builtin_interfaces/Time, rounded to the nanosecond."""
+    sec, nanosec = divmod(round(seconds * 1e9), 1_000_000_000)
+    return Time(sec=sec, nanosec=nanosec)
+
+
+def _fill_vector(target: Any, xyz: np.ndarray) -> None:
+    """Write a [3] array into a geometry_msgs Vector3 or Point."""
+    target.x, target.y, target.z = (float(v) for v in xyz)
+
+
+def _fill_quaternion(target: Any, wxyz: np.ndarray) -> None:
+    """Write a [4] w-x-y-z array (MuJoCo order) into a geometry_msgs Quaternion (x-y-z-w fields)."""
+    target.w, target.x, target.y, target.z = (float(v) for v in wxyz)
 
 
 class SimBridgeNode(Node):
@@ -134,12 +146,10 @@ class SimBridgeNode(Node):
         p = self.params
         sim = self.sim
         pacer = Pacer(0.0 if self.lockstep and p["max_realtime_factor"] == 0.0 else (p["max_realtime_factor"] or 1.0))
-        dt = sim.physics_period_s
-        every_state = max(1, round(1.0 / (p["publish_rate_hz"] * dt)))
-        every_odom = max(1, round(1.0 / (p["odom_rate_hz"] * dt)))
-        every_clock = max(1, round(1.0 / (p["clock_rate_hz"] * dt)))
+        state_due = Every(1.0 / p["publish_rate_hz"])
+        odom_due = Every(1.0 / p["odom_rate_hz"])
+        clock_due = Every(1.0 / p["clock_rate_hz"])
         duration = p["duration_s"]
-        step = 0
         wall_start = time.perf_counter()
         try:
             while not self._stop.is_set():
@@ -149,15 +159,15 @@ class SimBridgeNode(Node):
                     previous_mode = sim.mode
                     sim.step()
                     mode = sim.mode
-                    step += 1
+                    now = sim.time_s
                     if previous_mode is BridgeMode.ACTIVE and mode is BridgeMode.PASSIVE:
                         self.stats.watchdog_trips += 1
                     stamp = _stamp(sim.time_s) if self.lockstep else self.get_clock().now().to_msg()
-                    if self.pub_clock is not None and step % every_clock == 0:
+                    if self.pub_clock is not None and clock_due.due(now):
                         self.pub_clock.publish(Clock(clock=stamp))
-                    if step % every_state == 0:
+                    if state_due.due(now):
                         self._publish_state(stamp)
-                    if step % every_odom == 0:
+                    if odom_due.due(now):
                         self._publish_odom(stamp)
                     self.stats.mode = mode.value
                     self.stats.sim_time_s = sim.time_s
@@ -183,14 +193,9 @@ class SimBridgeNode(Node):
         imu_msg = Imu()
         imu_msg.header.stamp = stamp
         imu_msg.header.frame_id = self.params["imu_frame"]
-        w, x, y, z = imu.orientation_wxyz.tolist()
-        imu_msg.orientation.w, imu_msg.orientation.x, imu_msg.orientation.y, imu_msg.orientation.z = w, x, y, z
-        (imu_msg.angular_velocity.x, imu_msg.angular_velocity.y, imu_msg.angular_velocity.z) = imu.angular_velocity.tolist()
-        (
-            imu_msg.linear_acceleration.x,
-            imu_msg.linear_acceleration.y,
-            imu_msg.linear_acceleration.z,
-        ) = imu.linear_acceleration.tolist()
+        _fill_quaternion(imu_msg.orientation, imu.orientation_wxyz)
+        _fill_vector(imu_msg.angular_velocity, imu.angular_velocity)
+        _fill_vector(imu_msg.linear_acceleration, imu.linear_acceleration)
         self.pub_imu.publish(imu_msg)
 
     def _publish_odom(self, stamp: Time) -> None:
@@ -200,11 +205,10 @@ class SimBridgeNode(Node):
         msg.header.frame_id = self.params["odom_frame"]
         msg.child_frame_id = self.params["base_frame"]
         pose, twist = msg.pose.pose, msg.twist.twist
-        pose.position.x, pose.position.y, pose.position.z = base.position.tolist()
-        w, x, y, z = base.orientation_wxyz.tolist()
-        pose.orientation.w, pose.orientation.x, pose.orientation.y, pose.orientation.z = w, x, y, z
-        twist.linear.x, twist.linear.y, twist.linear.z = base.linear_velocity.tolist()
-        twist.angular.x, twist.angular.y, twist.angular.z = base.angular_velocity.tolist()
+        _fill_vector(pose.position, base.position)
+        _fill_quaternion(pose.orientation, base.orientation_wxyz)
+        _fill_vector(twist.linear, base.linear_velocity)
+        _fill_vector(twist.angular, base.angular_velocity)
         self.pub_odom.publish(msg)
 
     # --- diagnostics --------------------------------------------------------------------
@@ -216,9 +220,7 @@ class SimBridgeNode(Node):
             name=f"{NODE_NAME}: fault",
             message=f"fault injected: {label}",
             hardware_id=self.description.name,
-            values=[
-                KeyValue(key=k, value=str(v)) for k, v in event.fault.model_dump().items()
-            ]
+            values=[KeyValue(key=k, value=str(v)) for k, v in event.fault.model_dump().items()]
             + [KeyValue(key="sim_time_s", value=f"{event.sim_time_s:.6f}")],
         )
         self.pub_diag.publish(DiagnosticArray(header=self._diag_header(), status=[status]))
@@ -260,7 +262,7 @@ def main(args: list[str] | None = None) -> int:
     try:
         while rclpy.ok() and not node.finished.is_set():
             rclpy.spin_once(node, timeout_sec=0.05)
-        node._publish_status()  # noqa: SLF001 - final state for recorders
+        node._publish_status()
         print(f"memaug_sim_node: stopped at sim time {node.sim.time_s:.3f} s; {node.stats.summary()}")
     except (KeyboardInterrupt, ExternalShutdownException):
         pass

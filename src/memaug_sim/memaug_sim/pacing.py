@@ -31,3 +31,23 @@ class Pacer:
         # than the bridge needs the last ~0.1 ms of timing accuracy.
         if (remaining := deadline - now) > 0:
             time.sleep(remaining)
+
+
+class Every:
+    """Fires once per ``period_s`` of sim time, on the first step at or after each tick.
+
+    With a physics period that does not divide ``period_s`` the average rate is still
+    exact; individual intervals differ by at most one physics step.
+    """
+
+    def __init__(self, period_s: float) -> None:
+        self._period = period_s
+        self._next = period_s
+
+    def due(self, sim_time_s: float) -> bool:
+        if sim_time_s + 1e-9 < self._next:
+            return False
+        self._next += self._period
+        if self._next <= sim_time_s:  # fell behind (e.g. a rate above the physics rate)
+            self._next = sim_time_s + self._period
+        return True

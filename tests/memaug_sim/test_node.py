@@ -1,0 +1,175 @@
+"""memaug_sim_node as a separate process, over real DDS on loopback."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from diagnostic_msgs.msg import DiagnosticArray
+from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import Imu, JointState
+from std_msgs.msg import Bool
+
+from memaug_common.description import load_robot_description
+from memaug_common.ros_qos import LATCHED, STREAM
+
+GO2 = load_robot_description("go2")
+NODE = "memaug_sim_node"
+
+
+def stamp_s(msg: JointState | Imu | Clock) -> float:
+    t = msg.clock if isinstance(msg, Clock) else msg.header.stamp
+    return t.sec + t.nanosec * 1e-9
+
+
+def bridge_status(diagnostics: list[DiagnosticArray]) -> dict[str, str]:
+    """Key values of the newest 'memaug_sim: bridge' status."""
+    for array in reversed(diagnostics):
+        for status in array.status:
+            if status.name == "memaug_sim: bridge":
+                return {kv.key: kv.value for kv in status.values}
+    return {}
+
+
+def hold_command(pose: np.ndarray) -> JointState:
+    msg = JointState()
+    msg.name = list(GO2.joint_names)
+    msg.position = pose.tolist()
+    return msg
+
+
+def test_realtime_rates_names_and_gravity(ros, start_node) -> None:
+    states = ros.subscribe(JointState, "joint_states", STREAM)
+    imus = ros.subscribe(Imu, "imu/data", STREAM)
+    start_node(NODE, "--ros-args", "-p", "mode:=realtime", "-p", "publish_rate_hz:=200.0")
+    ros.wait_for(lambda: len(states) > 20, 20.0, "first /joint_states from memaug_sim_node")
+    states.clear()
+    imus.clear()
+    ros.spin_for(2.0)
+    rate = len(states) / 2.0
+    assert 150 < rate < 230, f"/joint_states at {rate:.0f} Hz, expected ~200"
+    assert tuple(states[-1].name) == GO2.joint_names
+    assert all(len(m.position) == len(m.velocity) == len(m.effort) == 12 for m in states)
+    # Damped robot settling on the floor: the accelerometer reads +g along the base z axis.
+    acc = imus[-1].linear_acceleration
+    assert math.isclose(math.hypot(acc.x, acc.y, acc.z), 9.81, abs_tol=0.5)
+
+
+def test_lockstep_clock_is_monotonic_and_faster_than_realtime(ros, start_node) -> None:
+    clocks = ros.subscribe(Clock, "clock", STREAM)
+    node = start_node(NODE, "--ros-args", "-p", "mode:=lockstep", "-p", "duration_s:=20.0")
+    ros.wait_for(lambda: not node.alive(), 60.0, "memaug_sim_node to finish 20 s of sim time")
+    assert node.wait(1.0) == 0, node.output()
+    times = [stamp_s(c) for c in clocks]
+    assert len(times) > 100
+    assert all(b > a for a, b in itertools.pairwise(times))
+    assert "stopped at sim time 20.000 s" in node.output()
+
+
+def test_commanding_one_joint_moves_that_joint_only(ros, start_node) -> None:
+    states = ros.subscribe(JointState, "joint_states", STREAM)
+    pub = ros.node.create_publisher(JointState, "joint_commands", STREAM)
+    start_node(NODE, "--ros-args", "-p", "mode:=realtime")
+    ros.wait_for(lambda: states, 20.0, "first /joint_states")
+
+    def hold_for(pose: np.ndarray, seconds: float) -> np.ndarray:
+        end = ros.node.get_clock().now().nanoseconds + seconds * 1e9
+        while ros.node.get_clock().now().nanoseconds < end:
+            pub.publish(hold_command(pose))
+            ros.spin_for(0.02)
+        return np.array(states[-1].position)
+
+    stand = hold_for(GO2.default_pose, 2.0)
+    knee = GO2.joint_index("FL_calf_joint")
+    bent = GO2.default_pose.copy()
+    bent[knee] += 0.4
+    after = hold_for(bent, 1.0)
+    moved = np.abs(after - stand)
+    assert moved[knee] > 0.25
+    assert np.all(np.delete(moved, knee) < 0.1), moved
+
+
+def test_watchdog_estop_and_malformed_commands(ros, start_node) -> None:
+    diagnostics = ros.subscribe(DiagnosticArray, "diagnostics")
+    pub = ros.node.create_publisher(JointState, "joint_commands", STREAM)
+    estop = ros.node.create_publisher(Bool, "estop", LATCHED)
+    start_node(
+        NODE, "--ros-args", "-p", "mode:=realtime", "-p", "diagnostics_period_s:=0.1", "-p", "command_timeout_s:=0.05"
+    )
+    ros.wait_for(lambda: bridge_status(diagnostics), 20.0, "bridge status on /diagnostics")
+
+    def send(seconds: float, msg: JointState) -> None:
+        end = ros.node.get_clock().now().nanoseconds + seconds * 1e9
+        while ros.node.get_clock().now().nanoseconds < end:
+            pub.publish(msg)
+            ros.spin_for(0.02)
+
+    send(0.5, hold_command(GO2.default_pose))
+    assert bridge_status(diagnostics)["mode"] == "active"
+    ros.spin_for(0.4)  # commands stop: watchdog
+    status = bridge_status(diagnostics)
+    assert status["mode"] == "passive" and int(status["watchdog_trips"]) >= 1
+
+    estop.publish(Bool(data=True))
+    send(0.4, hold_command(GO2.default_pose))
+    assert bridge_status(diagnostics)["mode"] == "estop"
+    estop.publish(Bool(data=False))
+    send(0.4, hold_command(GO2.default_pose))
+    assert bridge_status(diagnostics)["mode"] == "active"
+
+    bad = hold_command(GO2.default_pose)
+    bad.position[3] = float("nan")
+    short = JointState(position=[0.0] * 5)
+    for msg in (bad, short, bad):
+        pub.publish(msg)
+        ros.spin_for(0.05)
+    ros.wait_for(
+        lambda: int(bridge_status(diagnostics).get("commands_rejected", 0)) == 3, 5.0, "3 rejected commands counted"
+    )
+    assert (
+        "position has 5 values" in bridge_status(diagnostics)["last_rejection"]
+        or "non-finite" in (bridge_status(diagnostics)["last_rejection"])
+    )
+
+
+def test_scheduled_fault_is_announced_with_its_sim_time(ros, start_node) -> None:
+    diagnostics = ros.subscribe(DiagnosticArray, "diagnostics")
+    start_node(
+        NODE,
+        "--ros-args",
+        "-p",
+        "mode:=lockstep",
+        "-p",
+        "scenario:=right_front_knee_limp",
+        "-p",
+        "max_realtime_factor:=20.0",
+        "-p",
+        "duration_s:=12.0",
+    )
+
+    def fault_status() -> dict[str, str] | None:
+        for array in diagnostics:
+            for status in array.status:
+                if status.name == "memaug_sim: fault":
+                    return {kv.key: kv.value for kv in status.values}
+        return None
+
+    fault = ros.wait_for(fault_status, 30.0, "fault announcement on /diagnostics")
+    assert fault["kind"] == "limp" and fault["joint"] == "FR_calf_joint"
+    assert float(fault["sim_time_s"]) == pytest.approx(10.0, abs=0.003)
+
+
+def test_bad_start_up_input_exits_non_zero_naming_it(start_node) -> None:
+    cases = {
+        ("-p", "robot:=spot"): "no robots named 'spot'",
+        ("-p", "scenario:=nowhere"): "no scenarios named 'nowhere'",
+        ("-p", "fault:=limp:FR_elbow"): "unknown joint 'FR_elbow'",
+        ("-p", "publish_rate_hz:=1e6"): "publish_rate_hz",
+        ("-p", "publsh_rate_hz:=100.0"): "unknown parameter 'publsh_rate_hz'",
+    }
+    for args, message in cases.items():
+        node = start_node(NODE, "--ros-args", *args)
+        assert node.wait(30.0) == 2
+        assert message in node.output()
