@@ -136,6 +136,8 @@ class FaultInjector:
             model.eq_data[equality, :5] = 0.0
             model.eq_data[equality, 0] = data.qpos[index.qpos[joint]]
             data.eq_active[equality] = True
+            # Also in the model, so the lock survives mj_resetData (mujoco.rollout resets its data).
+            model.eq_active0[equality] = True
         elif isinstance(fault, PayloadFault):
             model.body_mass[index.base_body] = self._nominal_mass[index.base_body] + fault.mass_kg
         elif isinstance(fault, FrictionFault):
@@ -153,6 +155,7 @@ class FaultInjector:
         model.body_mass[:] = self._nominal_mass
         model.geom_friction[:] = self._nominal_friction
         data.eq_active[self._index.lock_equalities] = False
+        model.eq_active0[self._index.lock_equalities] = False
         self.events.clear()
 
     @property

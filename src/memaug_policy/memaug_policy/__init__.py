@@ -1,0 +1,1 @@
+"""memaug_policy: policy node. ROS-free core (observation, actions, runtime, fsm) + node."""

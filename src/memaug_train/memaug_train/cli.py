@@ -1,0 +1,106 @@
+"""memaug_train: train, evaluate and export memory-augmented locomotion policies.
+
+memaug_train train --method memaug --run-dir runs/memaug --iterations 2000
+memaug_train train --run-dir runs/memaug --resume           # continue from checkpoint.pt
+memaug_train export runs/memaug/checkpoint.pt config/policies/go2_memaug.onnx
+memaug_train eval runs/*/checkpoint.pt --episodes 16
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from memaug_common.description import load_robot_description
+from memaug_train.env import EnvConfig, VecGo2Env
+from memaug_train.methods import METHODS
+from memaug_train.networks import NetConfig
+from memaug_train.ppo import PpoConfig, RecurrentPpo
+
+
+def _train(args: argparse.Namespace) -> int:
+    torch.set_num_threads(args.threads)
+    run_dir = Path(args.run_dir)
+    checkpoint = run_dir / "checkpoint.pt"
+    meta_path = run_dir / "run.json"
+    if args.resume:
+        if not meta_path.is_file() or not checkpoint.is_file():
+            print(f"memaug_train: --resume needs {meta_path} and {checkpoint}", file=sys.stderr)
+            return 2
+        meta = json.loads(meta_path.read_text())
+        for key in ("method", "robot", "envs", "hidden", "seed"):
+            setattr(args, key, meta[key])
+    elif checkpoint.exists():
+        print(f"memaug_train: {checkpoint} exists; use --resume or another --run-dir", file=sys.stderr)
+        return 2
+    method = METHODS[args.method]
+    description = load_robot_description(args.robot)
+    env = VecGo2Env(
+        description, EnvConfig(num_envs=args.envs, threads=args.threads), method.sampler(description), seed=args.seed
+    )
+    config = PpoConfig(augment=method.augment, net=NetConfig(cell=method.cell, hidden=args.hidden))
+    ppo = RecurrentPpo(env, config, seed=args.seed)
+    if args.resume:
+        ppo.load(checkpoint)
+        print(f"resumed {run_dir} at iteration {ppo.iteration} ({ppo.env_steps} env steps)")
+    else:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        meta_path.write_text(
+            json.dumps(
+                {
+                    "method": args.method,
+                    "robot": args.robot,
+                    "envs": args.envs,
+                    "hidden": args.hidden,
+                    "seed": args.seed,
+                    "ppo": dataclasses.asdict(config),
+                    "command": " ".join(sys.argv),
+                },
+                indent=2,
+            )
+        )
+    start = time.perf_counter()
+
+    def progress(row: dict[str, float]) -> None:
+        elapsed = time.perf_counter() - start
+        print(
+            f"[{args.method}] it {int(row['iteration']):5d}  steps {int(row['env_steps']):>10,d}  "
+            f"return {row['mean_return']:7.2f}  len {row['mean_episode_length']:6.1f}  "
+            f"{row['steps_per_s']:6.0f} steps/s  kl {row['kl']:.4f}  std {row['action_std']:.3f}  {elapsed / 60:6.1f} min",
+            flush=True,
+        )
+
+    ppo.train(args.iterations, run_dir, checkpoint_every=args.checkpoint_every, on_iteration=progress)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="memaug_train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    train = sub.add_parser("train", help="train (or --resume) a policy")
+    train.add_argument("--method", choices=sorted(METHODS), default="memaug")
+    train.add_argument("--robot", default="go2")
+    train.add_argument("--run-dir", required=True)
+    train.add_argument("--iterations", type=int, default=1000)
+    train.add_argument("--envs", type=int, default=256)
+    train.add_argument("--hidden", type=int, default=128)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--threads", type=int, default=2)
+    train.add_argument("--checkpoint-every", type=int, default=20)
+    train.add_argument("--resume", action="store_true")
+    args = parser.parse_args(argv)
+    if args.command == "train":
+        return _train(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,199 @@
+"""Vectorized Go2 locomotion environment on MuJoCo, stepped in C by mujoco.rollout.
+
+Same robot description, MJCF, observation layout, action map and control period as the
+policy node (memaug_policy.observation / .actions). Each environment has its own MjModel
+copy so a fault (which edits the model) affects only that environment.
+
+Shapes: N = number of environments, J = joints, D = observation size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import mujoco
+import numpy as np
+from mujoco import rollout
+
+from memaug_common.description import RobotDescription
+from memaug_policy.actions import ActionMap
+from memaug_policy.observation import ObservationLayout, projected_gravity, rotate_to_base
+from memaug_sim.faults import FaultInjector, PayloadFault
+from memaug_sim.model import Actuation, ModelIndex, build_model
+from memaug_train.rewards import RobotBatch, total_reward
+from memaug_train.tasks import CommandRanges, Task, TaskSampler
+
+STATE_SPEC = mujoco.mjtState.mjSTATE_FULLPHYSICS
+FALL_HEIGHT_M = 0.16
+FALL_TILT = 0.7  # |g_xy| above this (about 45 degrees) is a fall
+FOOT_CONTACT_M = 0.005
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    num_envs: int = 64
+    episode_steps: int = 1000  # 20 s at 50 Hz
+    command_resample_steps: int = 500
+    action_scale: float = 0.25
+    threads: int = 2
+    commands: CommandRanges = field(default_factory=CommandRanges)
+    initial_joint_noise: float = 0.1  # rad, uniform
+
+
+@dataclass
+class StepResult:
+    obs: np.ndarray  # [N, D] float32
+    reward: np.ndarray  # [N]
+    terminated: np.ndarray  # [N] bool: fell
+    truncated: np.ndarray  # [N] bool: episode time limit
+    info: dict[str, float]
+
+
+class VecGo2Env:
+    def __init__(self, description: RobotDescription, config: EnvConfig, sampler: TaskSampler, seed: int = 0) -> None:
+        self.description = description
+        self.config = config
+        self.sampler = sampler
+        self.rng = np.random.default_rng(seed)
+        n = config.num_envs
+        self.models = [build_model(description, Actuation.POSITION) for _ in range(n)]
+        model = self.models[0]
+        self.index = ModelIndex.of(model, description)
+        self.injectors = [FaultInjector(m, self.index, description) for m in self.models]
+        self._scratch = mujoco.MjData(model)
+        self._rollout = rollout.Rollout(nthread=config.threads)
+        self._thread_data = [mujoco.MjData(model) for _ in range(config.threads)]
+        self.layout = ObservationLayout.for_joints(description.num_joints)
+        self.actions = ActionMap.for_robot(description, config.action_scale)
+        self.dt = description.control_period_s
+        self.substeps = description.substeps
+
+        size = mujoco.mj_stateSize(model, STATE_SPEC)
+        t = mujoco.mjtState
+        self._qpos0 = mujoco.mj_stateSize(model, t.mjSTATE_TIME)
+        self._qvel0 = mujoco.mj_stateSize(model, t.mjSTATE_TIME | t.mjSTATE_QPOS)
+        self.state = np.zeros((n, size))
+        mujoco.mj_resetDataKeyframe(model, self._scratch, self.index.keyframe)
+        self._home_state = np.zeros(size)
+        mujoco.mj_getState(model, self._scratch, self._home_state, STATE_SPEC)
+        feet = [model.sensor(f"{foot}_pos") for foot in description.feet]
+        self._feet_sensor = np.array([[int(s.adr[0]) + 2] for s in feet]).ravel()  # z of each foot
+        self._foot_radius = model.geom_size[self.index.feet_geoms, 0]
+
+        self.tasks: list[Task] = [sampler.sample(self.rng) for _ in range(n)]
+        self.command = np.zeros((n, 3))
+        self.last_action = np.zeros((n, description.num_joints))
+        self.step_count = np.zeros(n, dtype=np.int64)
+        self.air_time = np.zeros((n, len(description.feet)))
+        self.fault_active = np.zeros(n, dtype=bool)
+        self._q_target = np.tile(description.default_pose, (n, 1))
+
+    # --- episode management -------------------------------------------------------------
+    def reset(self) -> np.ndarray:
+        self._reset_envs(np.arange(self.config.num_envs))
+        return self.observe()
+
+    def _reset_envs(self, envs: np.ndarray) -> None:
+        cfg, d = self.config, self.description
+        for i in envs:
+            model, injector = self.models[i], self.injectors[i]
+            mujoco.mj_setState(model, self._scratch, self._home_state, STATE_SPEC)
+            injector.clear(self._scratch)
+            task = self.sampler.sample(self.rng)
+            self.tasks[i] = task
+            if task.payload_kg > 0:
+                injector.apply(PayloadFault(kind="payload", mass_kg=task.payload_kg), self._scratch)
+            q = self._scratch.qpos
+            q[self.index.qpos] = d.default_pose + self.rng.uniform(-1, 1, d.num_joints) * cfg.initial_joint_noise
+            q[self.index.qpos] = np.clip(q[self.index.qpos], d.lower_limits, d.upper_limits)
+            yaw = self.rng.uniform(-np.pi, np.pi)
+            q[3:7] = [np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)]
+            mujoco.mj_getState(model, self._scratch, self.state[i], STATE_SPEC)
+        self.command[envs] = cfg.commands.sample(self.rng, len(envs))
+        self.last_action[envs] = 0.0
+        self.step_count[envs] = 0
+        self.air_time[envs] = 0.0
+        self.fault_active[envs] = False
+
+    def _start_due_faults(self) -> None:
+        for i in np.flatnonzero(~self.fault_active):
+            task = self.tasks[i]
+            if task.fault is not None and self.step_count[i] >= task.fault_step:
+                model = self.models[i]
+                mujoco.mj_setState(model, self._scratch, self.state[i], STATE_SPEC)
+                self.injectors[i].apply(task.fault, self._scratch)
+                mujoco.mj_getState(model, self._scratch, self.state[i], STATE_SPEC)
+                self.fault_active[i] = True
+
+    # --- observation --------------------------------------------------------------------
+    def _split(self, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        nq, nv = self.models[0].nq, self.models[0].nv
+        return state[:, self._qpos0 : self._qpos0 + nq], state[:, self._qvel0 : self._qvel0 + nv]
+
+    def observe(self) -> np.ndarray:
+        qpos, qvel = self._split(self.state)
+        quat = qpos[:, 3:7]
+        raw = {
+            "base_angular_velocity": qvel[:, 3:6],  # free joint: angular velocity in the body frame
+            "projected_gravity": projected_gravity(quat),
+            "velocity_command": self.command,
+            "joint_position": qpos[:, self.index.qpos] - self.description.default_pose,
+            "joint_velocity": qvel[:, self.index.qvel],
+            "last_action": self.last_action,
+        }
+        return self.layout.build(raw)
+
+    # --- stepping -----------------------------------------------------------------------
+    def step(self, action: np.ndarray) -> StepResult:
+        d, cfg = self.description, self.config
+        action = np.asarray(action, dtype=np.float64)
+        self._start_due_faults()
+        targets = self.actions.targets(action)
+        control = np.repeat(targets[:, None, :], self.substeps, axis=1)
+        states, sensors = self._rollout.rollout(
+            self.models, self._thread_data, self.state, control, control_spec=mujoco.mjtState.mjSTATE_CTRL
+        )
+        self.state = states[:, -1, :].copy()
+        self.step_count += 1
+
+        # Foot contacts at every physics step, for air time.
+        feet_z = sensors[:, :, self._feet_sensor] - self._foot_radius  # [N, substeps, F]
+        touchdown_air = np.zeros_like(self.air_time)
+        for k in range(self.substeps):
+            contact = feet_z[:, k] < FOOT_CONTACT_M
+            first = contact & (self.air_time > 0)
+            touchdown_air[first] += self.air_time[first]
+            self.air_time = np.where(contact, 0.0, self.air_time + d.physics_period_s)
+
+        qpos, qvel = self._split(self.state)
+        quat = qpos[:, 3:7]
+        gravity = projected_gravity(quat)
+        q, dq = qpos[:, self.index.qpos], qvel[:, self.index.qvel]
+        torque = np.clip(d.kp * (targets - q) - d.kd * dq, -d.torque_limits, d.torque_limits)
+        batch = RobotBatch(
+            command=self.command,
+            linear_velocity=rotate_to_base(quat, qvel[:, 0:3]),
+            angular_velocity=qvel[:, 3:6],
+            projected_gravity=gravity,
+            base_height=qpos[:, 2],
+            joint_velocity=dq,
+            torque=torque,
+            action=action,
+            last_action=self.last_action,
+            feet_height=feet_z[:, -1],
+            feet_air_time=touchdown_air,
+        )
+        reward, terms = total_reward(batch, self.dt)
+        terminated = (qpos[:, 2] < FALL_HEIGHT_M) | (np.linalg.norm(gravity[:, :2], axis=1) > FALL_TILT)
+        terminated |= ~np.all(np.isfinite(self.state), axis=1)
+        truncated = (self.step_count >= cfg.episode_steps) & ~terminated
+        self.last_action = action.copy()
+
+        resample = (self.step_count % cfg.command_resample_steps == 0) & ~(terminated | truncated)
+        if resample.any():
+            self.command[resample] = cfg.commands.sample(self.rng, int(resample.sum()))
+        done = np.flatnonzero(terminated | truncated)
+        info = {**terms, "falls": float(terminated.sum()), "fault_active": float(self.fault_active.mean())}
+        if len(done):
+            self._reset_envs(done)
+        return StepResult(self.observe(), reward, terminated, truncated, info)

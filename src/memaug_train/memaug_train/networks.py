@@ -1,0 +1,152 @@
+"""Recurrent actor-critic (GRU default, LSTM option, or MLP for the no-memory baseline).
+
+Shapes: obs [T, B, D] (time-major sequences) or [B, D] for one step; hidden [layers, B, H]
+(LSTM: a (h, c) pair). The actor outputs the mean of a Gaussian over actions [.., A].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from torch import nn
+
+Cell = Literal["gru", "lstm", "mlp"]
+Hidden = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    cell: Cell = "gru"
+    hidden: int = 128
+    layers: int = 1
+    head: tuple[int, ...] = (256, 128)
+    init_log_std: float = -0.5
+
+
+def mlp(sizes: list[int]) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for a, b in zip(sizes[:-1], sizes[1:], strict=True):
+        layers += [nn.Linear(a, b), nn.ELU()]
+    return nn.Sequential(*layers[:-1])  # no activation on the output
+
+
+class Memory(nn.Module):
+    """The recurrent core; 'mlp' is an identity with an empty hidden state (no memory)."""
+
+    def __init__(self, cell: Cell, inputs: int, hidden: int, layers: int) -> None:
+        super().__init__()
+        self.cell, self.hidden, self.layers = cell, hidden, layers
+        self.rnn: nn.Module | None
+        if cell == "gru":
+            self.rnn = nn.GRU(inputs, hidden, layers)
+        elif cell == "lstm":
+            self.rnn = nn.LSTM(inputs, hidden, layers)
+        else:
+            self.rnn = None
+        self.out_size = inputs if cell == "mlp" else hidden
+
+    def initial(self, batch: int) -> Hidden:
+        size = 1 if self.cell == "mlp" else self.hidden
+        h = torch.zeros(self.layers, batch, size)
+        return (h, h.clone()) if self.cell == "lstm" else h
+
+    def forward(self, x: torch.Tensor, h: Hidden) -> tuple[torch.Tensor, Hidden]:
+        """x [T, B, D] -> y [T, B, out], h_T."""
+        if self.rnn is None:
+            return x, h
+        return self.rnn(x, h)
+
+    def sequence(self, x: torch.Tensor, h0: Hidden, starts: torch.Tensor) -> tuple[torch.Tensor, Hidden]:
+        """Run [T, B, D] through the RNN, zeroing the hidden state where ``starts`` [T, B] is 1.
+
+        An episode that begins at step t must not see the previous episode's memory.
+        Sequences with no episode start after t = 0 go through the RNN in one call; only
+        the few that hold a reset are stepped one time step at a time.
+        """
+        if self.rnn is None:
+            return x, h0
+        h0 = _scale(h0, 1.0 - starts[0])
+        reset_inside = starts[1:].any(dim=0)
+        if not bool(reset_inside.any()):
+            return self.rnn(x, h0)
+        y = torch.empty(x.shape[0], x.shape[1], self.hidden)
+        h_out = _scale(h0, torch.zeros(x.shape[1]))  # same structure, filled below
+        whole = torch.flatten(torch.nonzero(~reset_inside))
+        stepped = torch.flatten(torch.nonzero(reset_inside))
+        if len(whole):
+            y_whole, h_whole = self.rnn(x[:, whole], _index(h0, whole))
+            y[:, whole] = y_whole
+            h_out = _put(h_out, whole, h_whole)
+        h = _index(h0, stepped)
+        outputs = []
+        for t in range(x.shape[0]):
+            h = _scale(h, 1.0 - starts[t, stepped])
+            step_y, h = self.rnn(x[t : t + 1, stepped], h)
+            outputs.append(step_y)
+        y[:, stepped] = torch.cat(outputs, dim=0)
+        return y, _put(h_out, stepped, h)
+
+
+def _scale(h: Hidden, keep: torch.Tensor) -> Hidden:
+    """Multiply a hidden state [L, B, H] (or an (h, c) pair) by keep [B]."""
+    k = keep.view(1, -1, 1)
+    return (h[0] * k, h[1] * k) if isinstance(h, tuple) else h * k
+
+
+def _index(h: Hidden, index: torch.Tensor) -> Hidden:
+    return (h[0][:, index], h[1][:, index]) if isinstance(h, tuple) else h[:, index]
+
+
+def _put(target: Hidden, index: torch.Tensor, value: Hidden) -> Hidden:
+    """A copy of ``target`` with batch entries ``index`` replaced by ``value`` (autograd-safe)."""
+    if isinstance(target, tuple) and isinstance(value, tuple):
+        return (target[0].index_copy(1, index, value[0]), target[1].index_copy(1, index, value[1]))
+    assert isinstance(target, torch.Tensor) and isinstance(value, torch.Tensor)
+    return target.index_copy(1, index, value)
+
+
+class ActorCritic(nn.Module):
+    def __init__(self, obs_dim: int, act_dim: int, config: NetConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.obs_dim, self.act_dim = obs_dim, act_dim
+        self.actor_memory = Memory(config.cell, obs_dim, config.hidden, config.layers)
+        self.critic_memory = Memory(config.cell, obs_dim, config.hidden, config.layers)
+        self.actor_head = mlp([self.actor_memory.out_size, *config.head, act_dim])
+        self.critic_head = mlp([self.critic_memory.out_size, *config.head, 1])
+        self.log_std = nn.Parameter(torch.full((act_dim,), config.init_log_std))
+
+    def initial(self, batch: int) -> tuple[Hidden, Hidden]:
+        return self.actor_memory.initial(batch), self.critic_memory.initial(batch)
+
+    def act_step(self, obs: torch.Tensor, h: Hidden) -> tuple[torch.Tensor, Hidden]:
+        """One step: obs [B, D] -> action mean [B, A], next hidden."""
+        y, h = self.actor_memory(obs.unsqueeze(0), h)
+        return self.actor_head(y[0]), h
+
+    def value_step(self, obs: torch.Tensor, h: Hidden) -> tuple[torch.Tensor, Hidden]:
+        y, h = self.critic_memory(obs.unsqueeze(0), h)
+        return self.critic_head(y[0]).squeeze(-1), h
+
+    def distribution(self, mean: torch.Tensor) -> torch.distributions.Normal:
+        return torch.distributions.Normal(mean, self.log_std.exp().expand_as(mean))
+
+
+class ExportedPolicy(nn.Module):
+    """The deterministic actor with explicit hidden state in and out: what ONNX carries."""
+
+    def __init__(self, model: ActorCritic) -> None:
+        super().__init__()
+        self.memory = model.actor_memory
+        self.head = model.actor_head
+        self.cell = model.config.cell
+
+    def forward(self, obs: torch.Tensor, *state: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        h: Hidden = (state[0], state[1]) if self.cell == "lstm" else state[0]
+        y, h_out = self.memory(obs.unsqueeze(0), h)
+        actions = self.head(y[0])
+        if isinstance(h_out, tuple):
+            return actions, h_out[0], h_out[1]
+        return actions, h_out

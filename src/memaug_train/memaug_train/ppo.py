@@ -1,0 +1,280 @@
+"""Recurrent PPO with memory augmentation.
+
+Each iteration collects T steps from N environments, hidden states stored at the start of
+the rollout, then updates actor and critic by truncated BPTT over the stored sequences.
+
+Memory augmentation (Bao et al., arXiv 2502.01521): every collected sequence is also
+transformed by the robot's symmetry g = (g_o, g_a), here the left-right mirror. How the
+augmented samples enter the losses, precisely:
+
+* the augmented observation sequence g_o(o_1..o_T) runs through the actor's and critic's
+  RNNs with its *own* hidden state; the augmented hidden state at the start of update k is
+  the final augmented hidden state of update k-1 (zeroed where an episode began);
+* actor: the augmented sample contributes a clipped surrogate term with ratio
+  pi_new(g_a(a_t) | g_o(o_<=t)) / pi_old(a_t | o_<=t) and the *original* advantage A_t:
+  g maps a trajectory of one task onto an equally likely trajectory of the mirrored task
+  with the same return, so its behaviour probability and advantage are the original's;
+* critic: the augmented value V(g_o(o_<=t)) regresses onto the original return R_t
+  (the value is invariant under g);
+* the losses average original and augmented samples with equal weight.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from memaug_common.symmetry import MirrorSymmetry
+from memaug_policy.observation import ObservationLayout
+from memaug_train.env import VecGo2Env
+from memaug_train.networks import ActorCritic, NetConfig, _index, _scale
+
+
+@dataclass(frozen=True)
+class PpoConfig:
+    steps_per_iteration: int = 24
+    epochs: int = 5
+    minibatches: int = 4
+    gamma: float = 0.99
+    lam: float = 0.95
+    clip: float = 0.2
+    value_coef: float = 1.0
+    entropy_coef: float = 0.005
+    learning_rate: float = 1e-3
+    desired_kl: float = 0.01
+    max_grad_norm: float = 1.0
+    augment: bool = True
+    net: NetConfig = field(default_factory=NetConfig)
+
+
+class Mirror:
+    """g_o and g_a as torch functions, from the observation layout and the robot's symmetry."""
+
+    def __init__(self, layout: ObservationLayout, symmetry: MirrorSymmetry) -> None:
+        self.layout, self.symmetry = layout, symmetry
+
+    def obs(self, obs: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(self.layout.mirror(obs.numpy(), self.symmetry))
+
+    def actions(self, actions: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(self.symmetry.joints(actions.numpy()).astype(np.float32))
+
+
+class RecurrentPpo:
+    def __init__(self, env: VecGo2Env, config: PpoConfig, seed: int = 0) -> None:
+        torch.manual_seed(seed)
+        self.env, self.config = env, config
+        n = env.config.num_envs
+        self.model = ActorCritic(env.layout.dim, env.description.num_joints, config.net)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.learning_rate)
+        self.learning_rate = config.learning_rate
+        self.mirror = Mirror(env.layout, env.description.mirror)
+        self.obs = torch.from_numpy(env.reset())
+        self.hidden = self.model.initial(n)
+        self.aug_hidden = self.model.initial(n)
+        self.starts = torch.ones(n)
+        self.iteration = 0
+        self.env_steps = 0
+        self.episode_returns = np.zeros(n)
+        self.episode_lengths = np.zeros(n)
+        self.finished_returns: list[float] = []
+        self.finished_lengths: list[float] = []
+
+    # --- collection ---------------------------------------------------------------------
+    @torch.no_grad()
+    def collect(self) -> dict[str, torch.Tensor]:
+        cfg, env, model = self.config, self.env, self.model
+        T, n = cfg.steps_per_iteration, env.config.num_envs
+        buf = {
+            "obs": torch.zeros(T, n, env.layout.dim),
+            "actions": torch.zeros(T, n, env.description.num_joints),
+            "logp": torch.zeros(T, n),
+            "values": torch.zeros(T, n),
+            "rewards": torch.zeros(T, n),
+            "dones": torch.zeros(T, n),
+            "starts": torch.zeros(T, n),
+        }
+        h_actor, h_critic = self.hidden
+        buf_h0 = (h_actor, h_critic)
+        for t in range(T):
+            buf["obs"][t], buf["starts"][t] = self.obs, self.starts
+            h_actor, h_critic = _scale(h_actor, 1 - self.starts), _scale(h_critic, 1 - self.starts)
+            mean, h_actor = model.act_step(self.obs, h_actor)
+            value, h_critic = model.value_step(self.obs, h_critic)
+            dist = model.distribution(mean)
+            action = dist.sample()
+            result = env.step(action.numpy())
+            reward = torch.from_numpy(result.reward).float()
+            truncated = torch.from_numpy(result.truncated)
+            # Time-outs are not failures: bootstrap with the value instead of ending the return.
+            reward = reward + cfg.gamma * value * truncated.float()
+            done = torch.from_numpy(result.terminated | result.truncated).float()
+            buf["actions"][t], buf["logp"][t] = action, dist.log_prob(action).sum(-1)
+            buf["values"][t], buf["rewards"][t], buf["dones"][t] = value, reward, done
+            self.obs, self.starts = torch.from_numpy(result.obs), done
+            self._track_episodes(result.reward, done.numpy())
+        self.hidden = (h_actor, h_critic)
+        last_value, _ = model.value_step(self.obs, _scale(h_critic, 1 - self.starts))
+        buf["advantages"], buf["returns"] = self._gae(buf, last_value)
+        buf["h0"] = buf_h0  # type: ignore[assignment]
+        self.env_steps += T * n
+        return buf
+
+    def _track_episodes(self, reward: np.ndarray, done: np.ndarray) -> None:
+        self.episode_returns += reward
+        self.episode_lengths += 1
+        for i in np.flatnonzero(done):
+            self.finished_returns.append(float(self.episode_returns[i]))
+            self.finished_lengths.append(float(self.episode_lengths[i]))
+        self.episode_returns[done > 0] = 0.0
+        self.episode_lengths[done > 0] = 0.0
+
+    def _gae(self, buf: dict[str, torch.Tensor], last_value: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        cfg = self.config
+        advantages = torch.zeros_like(buf["rewards"])
+        gae = torch.zeros_like(last_value)
+        next_value = last_value
+        for t in reversed(range(cfg.steps_per_iteration)):
+            not_done = 1.0 - buf["dones"][t]
+            delta = buf["rewards"][t] + cfg.gamma * next_value * not_done - buf["values"][t]
+            gae = delta + cfg.gamma * cfg.lam * not_done * gae
+            advantages[t] = gae
+            next_value = buf["values"][t]
+        returns = advantages + buf["values"]
+        return (advantages - advantages.mean()) / (advantages.std() + 1e-8), returns
+
+    # --- update -------------------------------------------------------------------------
+    def update(self, buf: dict[str, torch.Tensor]) -> dict[str, float]:
+        cfg, model = self.config, self.model
+        n = self.env.config.num_envs
+        h0_actor, h0_critic = buf["h0"]  # type: ignore[misc]
+        if cfg.augment:
+            aug_obs = self.mirror.obs(buf["obs"])
+            aug_actions = self.mirror.actions(buf["actions"])
+        stats: dict[str, list[float]] = {"surrogate": [], "value": [], "entropy": [], "kl": []}
+        for _ in range(cfg.epochs):
+            for mb in torch.randperm(n).chunk(cfg.minibatches):
+                starts = buf["starts"][:, mb]
+                sequences = [(buf["obs"][:, mb], buf["actions"][:, mb], _index(h0_actor, mb), _index(h0_critic, mb))]
+                if cfg.augment:
+                    h_aug_actor, h_aug_critic = self.aug_hidden
+                    sequences.append(
+                        (aug_obs[:, mb], aug_actions[:, mb], _index(h_aug_actor, mb), _index(h_aug_critic, mb))
+                    )
+                surrogate_terms, value_terms, entropy_terms = [], [], []
+                kl = torch.tensor(0.0)
+                for k, (obs, actions, ha, hc) in enumerate(sequences):
+                    y, _ = model.actor_memory.sequence(obs, ha, starts)
+                    dist = model.distribution(model.actor_head(y))
+                    logp = dist.log_prob(actions).sum(-1)
+                    ratio = torch.exp(logp - buf["logp"][:, mb])
+                    adv = buf["advantages"][:, mb]
+                    surrogate_terms.append(
+                        -torch.min(ratio * adv, torch.clamp(ratio, 1 - cfg.clip, 1 + cfg.clip) * adv).mean()
+                    )
+                    yc, _ = model.critic_memory.sequence(obs, hc, starts)
+                    value = model.critic_head(yc).squeeze(-1)
+                    value_terms.append((value - buf["returns"][:, mb]).pow(2).mean())
+                    entropy_terms.append(dist.entropy().sum(-1).mean())
+                    if k == 0:
+                        kl = (buf["logp"][:, mb] - logp).mean().detach()
+                surrogate = torch.stack(surrogate_terms).mean()
+                value_loss = torch.stack(value_terms).mean()
+                entropy = torch.stack(entropy_terms).mean()
+                loss = surrogate + cfg.value_coef * value_loss - cfg.entropy_coef * entropy
+                self.optimizer.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
+                self.optimizer.step()
+                self._adapt_learning_rate(float(kl))
+                for key, value_ in (("surrogate", surrogate), ("value", value_loss), ("entropy", entropy), ("kl", kl)):
+                    stats[key].append(float(value_.detach()))
+        if cfg.augment:
+            self._carry_augmented_hidden(aug_obs, buf["starts"])
+        return {key: float(np.mean(values)) for key, values in stats.items()}
+
+    @torch.no_grad()
+    def _carry_augmented_hidden(self, aug_obs: torch.Tensor, starts: torch.Tensor) -> None:
+        """The final augmented hidden state of this update starts the next one."""
+        h_actor, h_critic = self.aug_hidden
+        _, h_actor = self.model.actor_memory.sequence(aug_obs, h_actor, starts)
+        _, h_critic = self.model.critic_memory.sequence(aug_obs, h_critic, starts)
+        self.aug_hidden = (h_actor, h_critic)
+
+    def _adapt_learning_rate(self, kl: float) -> None:
+        if kl > 2.0 * self.config.desired_kl:
+            self.learning_rate = max(1e-5, self.learning_rate / 1.5)
+        elif kl < 0.5 * self.config.desired_kl:
+            self.learning_rate = min(1e-2, self.learning_rate * 1.5)
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.learning_rate
+
+    # --- loop, checkpoints --------------------------------------------------------------
+    def train(
+        self,
+        iterations: int,
+        run_dir: Path,
+        checkpoint_every: int = 50,
+        on_iteration: Callable[[dict[str, float]], None] | None = None,
+    ) -> None:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        log = (run_dir / "log.jsonl").open("a")
+        end = self.iteration + iterations
+        while self.iteration < end:
+            t0 = time.perf_counter()
+            buf = self.collect()
+            t1 = time.perf_counter()
+            stats = self.update(buf)
+            t2 = time.perf_counter()
+            self.iteration += 1
+            recent = self.finished_returns[-200:]
+            row = {
+                "iteration": self.iteration,
+                "env_steps": self.env_steps,
+                "mean_return": float(np.mean(recent)) if recent else float("nan"),
+                "mean_episode_length": float(np.mean(self.finished_lengths[-200:])) if recent else float("nan"),
+                "collect_steps_per_s": buf["obs"].shape[0] * buf["obs"].shape[1] / (t1 - t0),
+                "steps_per_s": buf["obs"].shape[0] * buf["obs"].shape[1] / (t2 - t0),
+                "learning_rate": self.learning_rate,
+                "action_std": float(self.model.log_std.exp().mean()),
+                **stats,
+            }
+            log.write(json.dumps(row) + "\n")
+            log.flush()
+            if on_iteration is not None:
+                on_iteration(row)
+            if self.iteration % checkpoint_every == 0 or self.iteration == end:
+                self.save(run_dir / "checkpoint.pt")
+        log.close()
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_suffix(".tmp")
+        torch.save(
+            {
+                "model": self.model.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "iteration": self.iteration,
+                "env_steps": self.env_steps,
+                "learning_rate": self.learning_rate,
+                "aug_hidden": self.aug_hidden,
+                "config": asdict(self.config),
+                "finished_returns": self.finished_returns[-1000:],
+            },
+            tmp,
+        )
+        tmp.replace(path)  # atomic: a killed run never leaves a half-written checkpoint
+
+    def load(self, path: Path) -> None:
+        state = torch.load(path, weights_only=False)
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.iteration, self.env_steps = state["iteration"], state["env_steps"]
+        self.learning_rate = state["learning_rate"]
+        self.aug_hidden = state["aug_hidden"]
+        self.finished_returns = list(state.get("finished_returns", []))

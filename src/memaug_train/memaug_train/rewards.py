@@ -1,0 +1,108 @@
+"""Reward terms: small named functions of a batch of robot states, each with a documented scale.
+
+Every term maps arrays with a leading batch axis [N, ...] to [N]. The total reward per
+control step is sum(scale * term) * control_period (so scales are per second).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class RobotBatch:
+    """What reward terms may read, all in the base frame unless said otherwise."""
+
+    command: np.ndarray  # [N, 3] vx, vy m/s, yaw rate rad/s
+    linear_velocity: np.ndarray  # [N, 3] m/s
+    angular_velocity: np.ndarray  # [N, 3] rad/s
+    projected_gravity: np.ndarray  # [N, 3]
+    base_height: np.ndarray  # [N] m, world z
+    joint_velocity: np.ndarray  # [N, J] rad/s
+    torque: np.ndarray  # [N, J] N m
+    action: np.ndarray  # [N, J]
+    last_action: np.ndarray  # [N, J]
+    feet_height: np.ndarray  # [N, F] m, world z of the foot centres above their radius
+    feet_air_time: np.ndarray  # [N, F] s the foot had been in the air when it touched down (0 otherwise)
+
+
+def tracking_linear_velocity(b: RobotBatch) -> np.ndarray:
+    """exp(-|v_xy* - v_xy|^2 / 0.25): 1 when the planar velocity follows the command."""
+    return np.exp(-np.sum((b.command[:, :2] - b.linear_velocity[:, :2]) ** 2, axis=1) / 0.25)
+
+
+def tracking_yaw_rate(b: RobotBatch) -> np.ndarray:
+    """exp(-(wz* - wz)^2 / 0.25)."""
+    return np.exp(-((b.command[:, 2] - b.angular_velocity[:, 2]) ** 2) / 0.25)
+
+
+def vertical_velocity(b: RobotBatch) -> np.ndarray:
+    """vz^2: bouncing."""
+    return b.linear_velocity[:, 2] ** 2
+
+
+def roll_pitch_rate(b: RobotBatch) -> np.ndarray:
+    """|w_xy|^2: rocking."""
+    return np.sum(b.angular_velocity[:, :2] ** 2, axis=1)
+
+
+def tilt(b: RobotBatch) -> np.ndarray:
+    """|g_xy|^2: the base not level."""
+    return np.sum(b.projected_gravity[:, :2] ** 2, axis=1)
+
+
+def torque_squared(b: RobotBatch) -> np.ndarray:
+    """|tau|^2, N^2 m^2: effort."""
+    return np.sum(b.torque**2, axis=1)
+
+
+def joint_velocity_squared(b: RobotBatch) -> np.ndarray:
+    return np.sum(b.joint_velocity**2, axis=1)
+
+
+def action_rate(b: RobotBatch) -> np.ndarray:
+    """|a - a_prev|^2: jerky targets."""
+    return np.sum((b.action - b.last_action) ** 2, axis=1)
+
+
+def feet_air_time(b: RobotBatch) -> np.ndarray:
+    """sum over touch-downs of (air time - 0.25 s), only while a motion is commanded: real steps."""
+    moving = np.linalg.norm(b.command[:, :2], axis=1) + np.abs(b.command[:, 2]) > 0.1
+    return np.sum(b.feet_air_time - 0.25 * (b.feet_air_time > 0), axis=1) * moving
+
+
+def base_height_error(b: RobotBatch) -> np.ndarray:
+    return (b.base_height - 0.30) ** 2
+
+
+RewardTerm = Callable[[RobotBatch], np.ndarray]
+
+#: (term, scale per second). Positive terms are rewards, negative scales are penalties.
+DEFAULT_REWARDS: tuple[tuple[RewardTerm, float], ...] = (
+    (tracking_linear_velocity, 1.5),
+    (tracking_yaw_rate, 0.75),
+    (vertical_velocity, -2.0),
+    (roll_pitch_rate, -0.05),
+    (tilt, -2.0),
+    (torque_squared, -2e-4),
+    (joint_velocity_squared, -1e-4),
+    (action_rate, -0.01),
+    (feet_air_time, 1.0),
+    (base_height_error, -10.0),
+)
+
+
+def total_reward(
+    batch: RobotBatch, dt: float, terms: tuple[tuple[RewardTerm, float], ...] = DEFAULT_REWARDS
+) -> tuple[np.ndarray, dict[str, float]]:
+    """Sum of scaled terms x dt, [N]; and each term's batch mean (for logging)."""
+    total = np.zeros(len(batch.command))
+    means = {}
+    for term, scale in terms:
+        value = scale * term(batch) * dt
+        total += value
+        means[term.__name__] = float(value.mean())
+    return total, means

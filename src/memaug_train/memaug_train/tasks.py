@@ -1,0 +1,77 @@
+"""The task family: which joint fails, how, and when; payload; velocity commands.
+
+In-distribution (trained) failures are on the left legs; the right legs are reached only by
+mirroring (memory augmentation). A failure begins at a random time within the episode, so
+the policy's memory must notice the change rather than read a start condition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from memaug_common.description import RobotDescription
+from memaug_sim.faults import Fault, LimpFault, LockedFault, WeakenedFault
+
+
+@dataclass(frozen=True)
+class CommandRanges:
+    """Uniform ranges of the velocity command: vx, vy (m/s), yaw rate (rad/s)."""
+
+    vx: tuple[float, float] = (-0.3, 1.0)
+    vy: tuple[float, float] = (-0.4, 0.4)
+    yaw_rate: tuple[float, float] = (-1.0, 1.0)
+    standing_probability: float = 0.1
+
+    def as_array(self) -> np.ndarray:
+        """[[low, high]] x (vx, vy, yaw_rate), shape [3, 2]."""
+        return np.array([self.vx, self.vy, self.yaw_rate])
+
+    def sample(self, rng: np.random.Generator, count: int) -> np.ndarray:
+        ranges = self.as_array()
+        commands = rng.uniform(ranges[:, 0], ranges[:, 1], size=(count, 3))
+        commands[rng.random(count) < self.standing_probability] = 0.0
+        return commands
+
+
+def leg_joints(description: RobotDescription, legs: tuple[str, ...]) -> tuple[str, ...]:
+    """Joint names whose leg prefix (e.g. FL, RL) is in ``legs``."""
+    return tuple(n for n in description.joint_names if n.split("_")[0] in legs)
+
+
+LEFT_LEGS = ("FL", "RL")
+RIGHT_LEGS = ("FR", "RR")
+
+
+@dataclass(frozen=True)
+class Task:
+    fault: Fault | None
+    fault_step: int  # control step at which the fault begins
+    payload_kg: float
+
+
+@dataclass(frozen=True)
+class TaskSampler:
+    """Samples tasks: a joint failure (probability ``fault_probability``) among ``joints``."""
+
+    joints: tuple[str, ...]
+    fault_probability: float = 0.8
+    fault_window_steps: tuple[int, int] = (50, 600)
+    payload_kg: tuple[float, float] = (0.0, 2.0)
+    weakened_factor: tuple[float, float] = (0.0, 0.4)
+
+    def sample(self, rng: np.random.Generator) -> Task:
+        payload = float(rng.uniform(*self.payload_kg))
+        if not self.joints or rng.random() >= self.fault_probability:
+            return Task(None, 0, payload)
+        joint = str(rng.choice(self.joints))
+        kind = rng.integers(3)
+        fault: Fault
+        if kind == 0:
+            fault = LimpFault(kind="limp", joint=joint)
+        elif kind == 1:
+            fault = LockedFault(kind="locked", joint=joint)
+        else:
+            fault = WeakenedFault(kind="weakened", joint=joint, factor=float(rng.uniform(*self.weakened_factor)))
+        return Task(fault, int(rng.integers(*self.fault_window_steps)), payload)

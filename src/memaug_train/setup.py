@@ -1,0 +1,21 @@
+"""memaug_train: installable with colcon (ament_python) and with pip."""
+
+from setuptools import find_packages, setup
+
+PACKAGE = "memaug_train"
+
+setup(
+    name=PACKAGE,
+    version="0.1.0",
+    packages=find_packages(exclude=["test"]),
+    data_files=[
+        ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
+        (f"share/{PACKAGE}", ["package.xml"]),
+    ],
+    install_requires=["memaug_common", "memaug_sim", "memaug_policy", "numpy", "torch", "onnx", "mujoco>=3.3"],
+    zip_safe=True,
+    python_requires=">=3.10",
+    description="memaug training: recurrent PPO with memory augmentation, evaluation, ONNX export",
+    license="BSD-3-Clause",
+    entry_points={"console_scripts": ["memaug_train = memaug_train.cli:main"]},
+)
