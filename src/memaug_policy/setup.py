@@ -17,4 +17,10 @@ setup(
     python_requires=">=3.10",
     description="memaug policy node: recurrent ONNX policy with persistent hidden state",
     license="BSD-3-Clause",
+    entry_points={
+        "console_scripts": [
+            "memaug_policy_node = memaug_policy.node:main",
+            "memaug_policy_inspect = memaug_policy.inspect_cli:main",
+        ]
+    },
 )

@@ -73,6 +73,8 @@ class SimBridgeNode(Node):
         self.lockstep = p["mode"] == "lockstep"
         self.stats = BridgeStats()
         self._lock = threading.Lock()
+        self._command_arrived = threading.Condition()
+        self._commands_seen = 0
         self._stop = threading.Event()
         self.finished = threading.Event()
 
@@ -112,6 +114,9 @@ class SimBridgeNode(Node):
         with self._lock:
             self.sim.submit_command(command)
         self.stats.commands_accepted += 1
+        with self._command_arrived:
+            self._commands_seen += 1
+            self._command_arrived.notify_all()
 
     def _on_estop(self, msg: Bool) -> None:
         with self._lock:
@@ -150,6 +155,8 @@ class SimBridgeNode(Node):
         odom_due = Every(1.0 / p["odom_rate_hz"])
         clock_due = Every(1.0 / p["clock_rate_hz"])
         duration = p["duration_s"]
+        gate = self.lockstep and p["lockstep_gate"]
+        control_due = Every(self.description.control_period_s)
         wall_start = time.perf_counter()
         try:
             while not self._stop.is_set():
@@ -163,20 +170,30 @@ class SimBridgeNode(Node):
                     if previous_mode is BridgeMode.ACTIVE and mode is BridgeMode.PASSIVE:
                         self.stats.watchdog_trips += 1
                     stamp = _stamp(sim.time_s) if self.lockstep else self.get_clock().now().to_msg()
-                    if self.pub_clock is not None and clock_due.due(now):
-                        self.pub_clock.publish(Clock(clock=stamp))
+                    # State before clock: a controller ticking on /clock finds this step's state.
                     if state_due.due(now):
                         self._publish_state(stamp)
                     if odom_due.due(now):
                         self._publish_odom(stamp)
+                    seen = self._commands_seen
+                    if self.pub_clock is not None and clock_due.due(now):
+                        self.pub_clock.publish(Clock(clock=stamp))
                     self.stats.mode = mode.value
                     self.stats.sim_time_s = sim.time_s
                 self.stats.wall_time_s = time.perf_counter() - wall_start
                 if duration and sim.time_s >= duration - 1e-9:
                     break
+                if gate and control_due.due(now) and mode is BridgeMode.ACTIVE:
+                    self._wait_for_command(seen, p["gate_timeout_s"])
                 pacer.wait_until(sim.time_s)
         finally:
             self.finished.set()
+
+    def _wait_for_command(self, seen: int, timeout_s: float) -> None:
+        """Block the physics thread until a command newer than ``seen`` arrives, or timeout."""
+        with self._command_arrived:
+            if not self._command_arrived.wait_for(lambda: self._commands_seen > seen, timeout=timeout_s):
+                self.stats.gate_timeouts += 1
 
     def _publish_state(self, stamp: Time) -> None:
         joints = self.sim.joints()

@@ -38,6 +38,13 @@ SIM_PARAMETERS: tuple[ParamSpec, ...] = (
         min=0.0,
         max=1000.0,
     ),
+    ParamSpec(
+        "lockstep_gate",
+        False,
+        "Lockstep only: while commands flow, wait at each control period for the next /joint_commands, "
+        "so the run goes exactly as fast as the controller.",
+    ),
+    ParamSpec("gate_timeout_s", 0.5, "Longest wall-clock wait for a gated command, s.", min=0.01, max=10.0),
     ParamSpec("diagnostics_period_s", 1.0, "Period of the bridge's /diagnostics status, s (wall).", min=0.05, max=60.0),
     ParamSpec("viewer", False, "Open MuJoCo's passive viewer (needs a display)."),
     ParamSpec("base_frame", "base", "Frame id of the base (odom child frame)."),

@@ -15,6 +15,7 @@ class BridgeStats:
     last_rejection: str = ""
     watchdog_trips: int = 0
     joint_states_published: int = 0
+    gate_timeouts: int = 0
 
     def reject(self, reason: str) -> None:
         self.commands_rejected += 1

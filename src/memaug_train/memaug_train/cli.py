@@ -18,9 +18,11 @@ from pathlib import Path
 import torch
 
 from memaug_common.description import load_robot_description
+from memaug_policy.observation import ObservationLayout
 from memaug_train.env import EnvConfig, VecGo2Env
+from memaug_train.export import build_metadata, export_onnx
 from memaug_train.methods import METHODS
-from memaug_train.networks import NetConfig
+from memaug_train.networks import ActorCritic, NetConfig
 from memaug_train.ppo import PpoConfig, RecurrentPpo
 
 
@@ -80,6 +82,40 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def load_trained(checkpoint: Path) -> tuple[ActorCritic, dict, dict]:
+    """The ActorCritic saved in ``checkpoint`` (its run.json beside it), the run metadata and state."""
+    meta = json.loads((checkpoint.parent / "run.json").read_text())
+    state = torch.load(checkpoint, weights_only=False)
+    method = METHODS[meta["method"]]
+    description = load_robot_description(meta["robot"])
+    model = ActorCritic(
+        ObservationLayout.for_joints(description.num_joints).dim,
+        description.num_joints,
+        NetConfig(cell=method.cell, hidden=meta["hidden"]),
+    )
+    model.load_state_dict(state["model"])
+    return model.eval(), meta, state
+
+
+def _export(args: argparse.Namespace) -> int:
+    checkpoint = Path(args.checkpoint)
+    model, meta, state = load_trained(checkpoint)
+    description = load_robot_description(meta["robot"])
+    layout = ObservationLayout.for_joints(description.num_joints)
+    env_config = EnvConfig()
+    provenance = {
+        "method": meta["method"],
+        "iterations": state["iteration"],
+        "env_steps": state["env_steps"],
+        "checkpoint": str(checkpoint),
+        "training_command": meta.get("command", ""),
+    }
+    metadata = build_metadata(description, layout, model, env_config.action_scale, env_config.commands, provenance)
+    export_onnx(model, Path(args.output), metadata)
+    print(f"exported {checkpoint} (iteration {state['iteration']}, {state['env_steps']:,} env steps) -> {args.output}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="memaug_train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -96,10 +132,13 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--threads", type=int, default=2)
     train.add_argument("--checkpoint-every", type=int, default=20)
     train.add_argument("--resume", action="store_true")
+    export = sub.add_parser("export", help="write a checkpoint's actor as the ONNX policy contract")
+    export.add_argument("checkpoint")
+    export.add_argument("output")
     args = parser.parse_args(argv)
     if args.command == "train":
         return _train(args)
-    return 2
+    return _export(args)
 
 
 if __name__ == "__main__":

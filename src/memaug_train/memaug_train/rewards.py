@@ -98,11 +98,15 @@ DEFAULT_REWARDS: tuple[tuple[RewardTerm, float], ...] = (
 def total_reward(
     batch: RobotBatch, dt: float, terms: tuple[tuple[RewardTerm, float], ...] = DEFAULT_REWARDS
 ) -> tuple[np.ndarray, dict[str, float]]:
-    """Sum of scaled terms x dt, [N]; and each term's batch mean (for logging)."""
+    """Sum of scaled terms x dt, clipped at zero, [N]; and each term's batch mean (for logging).
+
+    Clipping at zero (as legged_gym does) matters: with a negative per-step reward an
+    early fall would *raise* the return, and the policy learns to fall.
+    """
     total = np.zeros(len(batch.command))
     means = {}
     for term, scale in terms:
         value = scale * term(batch) * dt
         total += value
         means[term.__name__] = float(value.mean())
-    return total, means
+    return np.maximum(total, 0.0), means

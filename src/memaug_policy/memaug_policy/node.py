@@ -1,0 +1,276 @@
+"""memaug_policy_node: runs an exported recurrent policy against the topic contract.
+
+Thin: parameters, topics, services, the control timer. Inference, observation, FSM and
+safety live in the ROS-free core (runtime, observation, fsm, safety, state).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+import numpy as np
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from geometry_msgs.msg import Twist
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from sensor_msgs.msg import Imu, JointState
+from std_msgs.msg import Bool, Float32MultiArray, String
+from std_srvs.srv import Trigger
+
+from memaug_common.description import load_robot_description
+from memaug_common.errors import ConfigError
+from memaug_common.params import ParameterError
+from memaug_common.ros_params import declare_parameters
+from memaug_common.ros_qos import LATCHED, STREAM
+from memaug_policy.actions import ActionMap
+from memaug_policy.fsm import ControlFsm, Mode
+from memaug_policy.model import ModelError, check_compatible, load_policy, resolve_model_path
+from memaug_policy.params import POLICY_PARAMETERS
+from memaug_policy.runtime import NonFiniteError, PolicyRuntime
+from memaug_policy.safety import CommandLimits
+from memaug_policy.state import ImuReading, JointOrder, JointReading, StateRejected, clamp_command
+from memaug_policy.timing import TickStats
+
+NODE_NAME = "memaug_policy"
+
+
+class PolicyNode(Node):
+    def __init__(self, **node_kwargs: Any) -> None:
+        super().__init__(NODE_NAME, **node_kwargs)
+        p = self.params = declare_parameters(self, POLICY_PARAMETERS)
+        self.description = load_robot_description(p["robot"])
+        self.model = load_policy(resolve_model_path(p["model"]))
+        check_compatible(self.model, self.description)
+        self.runtime = PolicyRuntime(self.model)
+        meta = self.model.metadata
+        self.period_s = meta.control_period_s
+        self.actions = ActionMap.for_robot(self.description, meta.action_scale)
+        self.limits = CommandLimits.for_robot(self.description)
+        self.fsm = ControlFsm(self.description.default_pose, p["stand_duration_s"], p["stand_hold_s"], p["auto_run"])
+        self.order = JointOrder(self.description.joint_names)
+        self.stats = TickStats(self.period_s)
+        self.joints: JointReading | None = None
+        self.imu: ImuReading | None = None
+        self.default_command = np.array([p["command_vx"], p["command_vy"], p["command_yaw_rate"]])
+        self.cmd_vel: tuple[np.ndarray, float] | None = None
+        self.last_action = np.zeros(self.description.num_joints)
+        self.counters = {"states_rejected": 0, "commands_clamped": 0, "commands_sent": 0}
+        self.last_problem = ""
+
+        self.pub_command = self.create_publisher(JointState, "joint_commands", STREAM)
+        self.pub_obs = self.create_publisher(Float32MultiArray, "policy/observation", STREAM)
+        self.pub_action = self.create_publisher(Float32MultiArray, "policy/action", STREAM)
+        self.pub_memory = self.create_publisher(Float32MultiArray, "policy/memory", STREAM)
+        self.pub_mode = self.create_publisher(String, "policy/mode", LATCHED)
+        self.pub_diag = self.create_publisher(DiagnosticArray, "diagnostics", 10)
+        self.create_subscription(JointState, "joint_states", self._on_joint_states, STREAM)
+        self.create_subscription(Imu, "imu/data", self._on_imu, STREAM)
+        self.create_subscription(Twist, "cmd_vel", self._on_cmd_vel, STREAM)
+        self.create_subscription(Bool, "estop", self._on_estop, LATCHED)
+        self.create_service(Trigger, "~/start", self._srv_start)
+        self.create_service(Trigger, "~/stop", self._srv_stop)
+        self.create_service(Trigger, "~/reset_memory", self._srv_reset_memory)
+        self.create_timer(self.period_s, self._tick)
+        self.create_timer(p["diagnostics_period_s"], self._publish_diagnostics)
+        self._published_mode: str | None = None
+        self._publish_mode()
+        rec = meta.recurrent
+        self.get_logger().info(
+            f"policy {self.model.path.name}: {rec.cell} {rec.layers}x{rec.hidden}, obs {self.model.obs_dim}, "
+            f"period {self.period_s * 1e3:.0f} ms; idle until ~/start"
+        )
+
+    # --- clock --------------------------------------------------------------------------
+    def _now(self) -> float:
+        return self.get_clock().now().nanoseconds * 1e-9
+
+    # --- inputs -------------------------------------------------------------------------
+    def _on_joint_states(self, msg: JointState) -> None:
+        try:
+            self.joints = self.order.reading(msg.name, msg.position, msg.velocity, self._now())
+        except StateRejected as exc:
+            self.counters["states_rejected"] += 1
+            self.last_problem = str(exc)
+            return
+        if self.params["autostart"] and self.fsm.mode is Mode.IDLE and not self.fsm.estop and self.imu is not None:
+            self._start()
+
+    def _on_imu(self, msg: Imu) -> None:
+        o, w = msg.orientation, msg.angular_velocity
+        self.imu = ImuReading(np.array([o.w, o.x, o.y, o.z]), np.array([w.x, w.y, w.z]), self._now())
+
+    def _on_cmd_vel(self, msg: Twist) -> None:
+        self.cmd_vel = (np.array([msg.linear.x, msg.linear.y, msg.angular.z]), self._now())
+
+    def _on_estop(self, msg: Bool) -> None:
+        self.fsm.set_estop(bool(msg.data))
+        self._publish_mode()
+
+    # --- services -----------------------------------------------------------------------
+    def _start(self) -> tuple[bool, str]:
+        measured = self.joints.position if self.joints is not None else None
+        ok, message = self.fsm.start(self._now(), measured)
+        self._publish_mode()
+        return ok, message
+
+    def _srv_start(self, _request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        response.success, response.message = self._start()
+        return response
+
+    def _srv_stop(self, _request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        response.success, response.message = self.fsm.stop()
+        self._publish_mode()
+        return response
+
+    def _srv_reset_memory(self, _request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        self.runtime.reset_memory()
+        response.success, response.message = True, f"memory reset ({self.runtime.resets} resets so far)"
+        self.get_logger().info(response.message)
+        return response
+
+    # --- control tick -------------------------------------------------------------------
+    def _tick(self) -> None:
+        wall0 = time.perf_counter()
+        now = self._now()
+        self.fsm.tick(now)
+        if self.fsm.mode in (Mode.STAND, Mode.RUN):
+            problem = self._state_problem(now)
+            if problem is not None:
+                self._fault(problem)
+            elif self.fsm.mode is Mode.STAND:
+                assert self.fsm.stand is not None and self.joints is not None
+                self._send(self.fsm.stand.targets(now))
+            else:
+                self._run_policy(now)
+        self._publish_mode()
+        self.stats.tick(wall0, time.perf_counter() - wall0)
+
+    def _state_problem(self, now: float) -> str | None:
+        timeout = self.params["state_timeout_s"]
+        for label, reading in (("/joint_states", self.joints), ("/imu/data", self.imu)):
+            if reading is None:
+                return f"no {label} received"
+            if now - reading.stamp_s > timeout:
+                return f"stale {label}: {now - reading.stamp_s:.3f} s old (limit {timeout} s)"
+        return None
+
+    def _command(self, now: float) -> np.ndarray:
+        command = self.default_command
+        if self.cmd_vel is not None and now - self.cmd_vel[1] <= self.params["cmd_vel_timeout_s"]:
+            command = self.cmd_vel[0]
+        clamped, was_clamped = clamp_command(command, self.model.metadata.command_ranges)
+        if was_clamped:
+            self.counters["commands_clamped"] += 1
+            self.last_problem = f"velocity command {command.tolist()} clamped to {clamped.tolist()}"
+        return clamped
+
+    def _run_policy(self, now: float) -> None:
+        assert self.joints is not None and self.imu is not None
+        if self.fsm.entered_run:
+            self.runtime.reset_memory()
+            self.last_action[:] = 0.0
+            self.fsm.entered_run = False
+        raw = {
+            "base_angular_velocity": self.imu.angular_velocity,
+            "projected_gravity": self.imu.projected_gravity,
+            "velocity_command": self._command(now),
+            "joint_position": self.joints.position - self.description.default_pose,
+            "joint_velocity": self.joints.velocity,
+            "last_action": self.last_action,
+        }
+        obs = self.model.layout.build(raw)
+        t0 = time.perf_counter()
+        try:
+            action = self.runtime.step(obs)
+        except NonFiniteError as exc:
+            self._fault(str(exc))
+            return
+        self.stats.inference(time.perf_counter() - t0)
+        self.last_action = action.astype(np.float64)
+        if self._send(self.actions.targets(self.last_action)) and self.params["publish_debug"]:
+            self.pub_obs.publish(Float32MultiArray(data=obs.tolist()))
+            self.pub_action.publish(Float32MultiArray(data=action.tolist()))
+            self.pub_memory.publish(Float32MultiArray(data=self.runtime.memory.tolist()))
+
+    def _send(self, targets: np.ndarray) -> bool:
+        assert self.joints is not None
+        try:
+            safe = self.limits.apply(targets, self.joints.position)
+        except ArithmeticError as exc:
+            self._fault(str(exc))
+            return False
+        msg = JointState()
+        msg.header.stamp = self.get_clock().now().to_msg()
+        msg.name = list(self.description.joint_names)
+        msg.position = safe.tolist()
+        msg.velocity = [0.0] * len(safe)
+        msg.effort = [0.0] * len(safe)
+        self.pub_command.publish(msg)
+        self.counters["commands_sent"] += 1
+        return True
+
+    def _fault(self, reason: str) -> None:
+        if self.fsm.mode in (Mode.STAND, Mode.RUN):
+            self.get_logger().error(f"stopping: {reason}")
+        self.fsm.fault(reason)
+        self.last_problem = reason
+        self._publish_mode()
+        self._publish_diagnostics()
+
+    # --- outputs ------------------------------------------------------------------------
+    def _publish_mode(self) -> None:
+        if self.fsm.mode.value != self._published_mode:
+            self.pub_mode.publish(String(data=self.fsm.mode.value))
+            self._published_mode = self.fsm.mode.value
+
+    def _publish_diagnostics(self) -> None:
+        level = {
+            Mode.RUN: DiagnosticStatus.OK,
+            Mode.STAND: DiagnosticStatus.OK,
+            Mode.IDLE: DiagnosticStatus.OK,
+            Mode.DAMP: DiagnosticStatus.WARN,
+        }[self.fsm.mode]
+        values = {
+            "mode": self.fsm.mode.value,
+            "reason": self.fsm.reason,
+            "estop": self.fsm.estop,
+            "memory_resets": self.runtime.resets,
+            "last_problem": self.last_problem,
+            **self.counters,
+            **self.stats.summary(),
+        }
+        status = DiagnosticStatus(
+            level=level,
+            name=f"{NODE_NAME}: control",
+            message=f"{self.fsm.mode.value}: {self.fsm.reason}",
+            hardware_id=self.description.name,
+            values=[KeyValue(key=k, value=f"{v:.4f}" if isinstance(v, float) else str(v)) for k, v in values.items()],
+        )
+        array = DiagnosticArray(status=[status])
+        array.header.stamp = self.get_clock().now().to_msg()
+        self.pub_diag.publish(array)
+
+
+def main(args: list[str] | None = None) -> int:
+    rclpy.init(args=args)
+    try:
+        node = PolicyNode()
+    except (ConfigError, ParameterError, ModelError, ValueError) as exc:
+        print(f"memaug_policy_node: cannot start: {exc}", file=sys.stderr)
+        rclpy.try_shutdown()
+        return 2
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""Latest robot state as the policy sees it: joints in description order, IMU, command.
+
+ROS-free: the node hands in message fields; this module checks and reorders them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from memaug_policy.observation import projected_gravity
+
+
+class StateRejected(ValueError):
+    """A state message that cannot be used (wrong names or lengths); the message says why."""
+
+
+@dataclass
+class JointReading:
+    position: np.ndarray  # [J] rad, description order
+    velocity: np.ndarray  # [J] rad/s
+    stamp_s: float  # node clock when received
+
+
+@dataclass
+class ImuReading:
+    orientation_wxyz: np.ndarray  # [4]
+    angular_velocity: np.ndarray  # [3] rad/s, base frame
+    stamp_s: float
+
+    @property
+    def projected_gravity(self) -> np.ndarray:
+        return projected_gravity(self.orientation_wxyz)
+
+
+class JointOrder:
+    """Maps a JointState's name order onto the description's, computed once per name list."""
+
+    def __init__(self, joint_names: Sequence[str]) -> None:
+        self.joint_names = tuple(joint_names)
+        self._cache: dict[tuple[str, ...], np.ndarray] = {}
+
+    def reading(
+        self, names: Sequence[str], position: Sequence[float], velocity: Sequence[float], stamp_s: float
+    ) -> JointReading:
+        key = tuple(names)
+        order = self._cache.get(key)
+        if order is None:
+            if sorted(key) != sorted(self.joint_names):
+                raise StateRejected(
+                    f"/joint_states names {list(key)} do not match the robot's {list(self.joint_names)}"
+                )
+            order = np.array([key.index(n) for n in self.joint_names])
+            self._cache[key] = order
+        n = len(self.joint_names)
+        if len(position) != n or len(velocity) != n:
+            raise StateRejected(
+                f"/joint_states has {len(position)} positions and {len(velocity)} velocities, expected {n}"
+            )
+        return JointReading(np.asarray(position)[order], np.asarray(velocity)[order], stamp_s)
+
+
+def clamp_command(command: np.ndarray, ranges: dict[str, tuple[float, float]]) -> tuple[np.ndarray, bool]:
+    """Clamp (vx, vy, yaw_rate) into the model's command ranges; report whether it clamped."""
+    low = np.array([ranges["vx"][0], ranges["vy"][0], ranges["yaw_rate"][0]])
+    high = np.array([ranges["vx"][1], ranges["vy"][1], ranges["yaw_rate"][1]])
+    clamped = np.clip(command, low, high)
+    return clamped, bool(np.any(clamped != command))
