@@ -87,9 +87,9 @@ class ControlFsm:
 
     def tick(self, now_s: float) -> None:
         """Advance time-driven transitions (stand -> run when done and auto_run)."""
-        if self.mode is Mode.STAND and self.auto_run and self.stand is not None:
-            if self.stand.done(now_s - self.stand_hold_s):
-                self._enter(Mode.RUN, "policy running")
+        standing = self.mode is Mode.STAND and self.stand is not None
+        if standing and self.auto_run and self.stand.done(now_s - self.stand_hold_s):  # type: ignore[union-attr]
+            self._enter(Mode.RUN, "policy running")
 
     def _enter(self, mode: Mode, reason: str) -> bool:
         self.mode = mode

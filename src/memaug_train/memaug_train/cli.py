@@ -74,7 +74,8 @@ def _train(args: argparse.Namespace) -> int:
         print(
             f"[{args.method}] it {int(row['iteration']):5d}  steps {int(row['env_steps']):>10,d}  "
             f"return {row['mean_return']:7.2f}  len {row['mean_episode_length']:6.1f}  "
-            f"{row['steps_per_s']:6.0f} steps/s  kl {row['kl']:.4f}  std {row['action_std']:.3f}  {elapsed / 60:6.1f} min",
+            f"{row['steps_per_s']:6.0f} steps/s  kl {row['kl']:.4f}  std {row['action_std']:.3f}  "
+            f"{elapsed / 60:6.1f} min",
             flush=True,
         )
 

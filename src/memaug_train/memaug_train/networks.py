@@ -6,6 +6,7 @@ Shapes: obs [T, B, D] (time-major sequences) or [B, D] for one step; hidden [lay
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Literal
 
@@ -27,7 +28,7 @@ class NetConfig:
 
 def mlp(sizes: list[int]) -> nn.Sequential:
     layers: list[nn.Module] = []
-    for a, b in zip(sizes[:-1], sizes[1:], strict=True):
+    for a, b in itertools.pairwise(sizes):
         layers += [nn.Linear(a, b), nn.ELU()]
     return nn.Sequential(*layers[:-1])  # no activation on the output
 

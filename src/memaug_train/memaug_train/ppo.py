@@ -90,19 +90,19 @@ class RecurrentPpo:
     @torch.no_grad()
     def collect(self) -> dict[str, torch.Tensor]:
         cfg, env, model = self.config, self.env, self.model
-        T, n = cfg.steps_per_iteration, env.config.num_envs
+        steps, n = cfg.steps_per_iteration, env.config.num_envs
         buf = {
-            "obs": torch.zeros(T, n, env.layout.dim),
-            "actions": torch.zeros(T, n, env.description.num_joints),
-            "logp": torch.zeros(T, n),
-            "values": torch.zeros(T, n),
-            "rewards": torch.zeros(T, n),
-            "dones": torch.zeros(T, n),
-            "starts": torch.zeros(T, n),
+            "obs": torch.zeros(steps, n, env.layout.dim),
+            "actions": torch.zeros(steps, n, env.description.num_joints),
+            "logp": torch.zeros(steps, n),
+            "values": torch.zeros(steps, n),
+            "rewards": torch.zeros(steps, n),
+            "dones": torch.zeros(steps, n),
+            "starts": torch.zeros(steps, n),
         }
         h_actor, h_critic = self.hidden
         buf_h0 = (h_actor, h_critic)
-        for t in range(T):
+        for t in range(steps):
             buf["obs"][t], buf["starts"][t] = self.obs, self.starts
             h_actor, h_critic = _scale(h_actor, 1 - self.starts), _scale(h_critic, 1 - self.starts)
             mean, h_actor = model.act_step(self.obs, h_actor)
@@ -123,7 +123,7 @@ class RecurrentPpo:
         last_value, _ = model.value_step(self.obs, _scale(h_critic, 1 - self.starts))
         buf["advantages"], buf["returns"] = self._gae(buf, last_value)
         buf["h0"] = buf_h0  # type: ignore[assignment]
-        self.env_steps += T * n
+        self.env_steps += steps * n
         return buf
 
     def _track_episodes(self, reward: np.ndarray, done: np.ndarray) -> None:
@@ -153,7 +153,7 @@ class RecurrentPpo:
     def update(self, buf: dict[str, torch.Tensor]) -> dict[str, float]:
         cfg, model = self.config, self.model
         n = self.env.config.num_envs
-        h0_actor, h0_critic = buf["h0"]  # type: ignore[misc]
+        h0_actor, h0_critic = buf["h0"]
         if cfg.augment:
             aug_obs = self.mirror.obs(buf["obs"])
             aug_actions = self.mirror.actions(buf["actions"])
