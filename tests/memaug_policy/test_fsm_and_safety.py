@@ -1,0 +1,99 @@
+"""The control FSM's transitions and the last gate before a command leaves the node."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from memaug_common.description import load_robot_description
+from memaug_policy.fsm import ControlFsm, Mode
+from memaug_policy.safety import CommandLimits
+from memaug_policy.state import JointOrder, StateRejected, clamp_command
+
+GO2 = load_robot_description("go2")
+LYING = GO2.default_pose + np.tile([0.0, 0.6, 0.9], 4)
+
+
+def fsm(auto_run: bool = True) -> ControlFsm:
+    return ControlFsm(GO2.default_pose, stand_duration_s=2.0, stand_hold_s=0.5, auto_run=auto_run)
+
+
+class TestFsm:
+    def test_idle_stand_run_damp(self) -> None:
+        f = fsm()
+        assert f.mode is Mode.IDLE
+        assert f.start(10.0, LYING) == (True, "standing up")
+        assert f.mode is Mode.STAND
+        assert f.stand is not None
+        np.testing.assert_allclose(f.stand.targets(10.0), LYING)
+        np.testing.assert_allclose(f.stand.targets(11.0), (LYING + GO2.default_pose) / 2)
+        f.tick(12.4)
+        assert f.mode is Mode.STAND  # interpolation done, still holding
+        f.tick(12.5)
+        assert f.mode is Mode.RUN and f.entered_run
+        assert f.stop() == (True, "stopped by ~/stop")
+        assert f.mode is Mode.DAMP
+
+    def test_second_start_enters_run_without_auto_run(self) -> None:
+        f = fsm(auto_run=False)
+        f.start(0.0, LYING)
+        f.tick(100.0)
+        assert f.mode is Mode.STAND
+        assert f.start(100.0, LYING) == (True, "policy running")
+        assert f.mode is Mode.RUN
+
+    def test_start_needs_state_and_no_estop(self) -> None:
+        f = fsm()
+        assert f.start(0.0, None)[0] is False
+        f.set_estop(True)
+        assert f.start(0.0, LYING) == (False, "e-stop engaged: release /estop first")
+
+    def test_estop_and_faults_damp_from_any_active_state(self) -> None:
+        f = fsm()
+        f.start(0.0, LYING)
+        f.set_estop(True)
+        assert f.mode is Mode.DAMP and f.reason == "e-stop"
+        f.set_estop(False)
+        f.start(1.0, LYING)
+        f.start(1.0, LYING)
+        f.fault("stale /imu/data")
+        assert f.mode is Mode.DAMP and f.reason == "stale /imu/data"
+
+
+class TestSafety:
+    def test_targets_clipped_to_range_and_torque_band(self) -> None:
+        limits = CommandLimits.for_robot(GO2)
+        measured = GO2.default_pose.copy()
+        safe = limits.apply(measured + 5.0, measured)
+        assert np.all(safe <= GO2.upper_limits)
+        torque = GO2.kp * (safe - measured)
+        assert np.all(np.abs(torque) <= GO2.torque_limits + 1e-9)
+
+    def test_non_finite_targets_are_never_passed(self) -> None:
+        limits = CommandLimits.for_robot(GO2)
+        bad = GO2.default_pose.copy()
+        bad[2] = np.inf
+        with pytest.raises(ArithmeticError):
+            limits.apply(bad, GO2.default_pose)
+
+
+class TestState:
+    def test_joint_states_in_any_order_are_reordered(self) -> None:
+        order = JointOrder(GO2.joint_names)
+        names = list(reversed(GO2.joint_names))
+        reading = order.reading(names, list(range(12)), [0.0] * 12, 1.0)
+        np.testing.assert_array_equal(reading.position, np.arange(11, -1, -1))
+
+    def test_wrong_names_or_lengths_are_rejected(self) -> None:
+        order = JointOrder(GO2.joint_names)
+        with pytest.raises(StateRejected, match="do not match"):
+            order.reading(["a"] * 12, [0.0] * 12, [0.0] * 12, 0.0)
+        with pytest.raises(StateRejected, match="11 velocities"):
+            order.reading(GO2.joint_names, [0.0] * 12, [0.0] * 11, 0.0)
+
+    def test_commands_outside_the_trained_ranges_are_clamped(self) -> None:
+        ranges = {"vx": (-0.3, 1.0), "vy": (-0.4, 0.4), "yaw_rate": (-1.0, 1.0)}
+        clamped, was = clamp_command(np.array([2.0, 0.0, -3.0]), ranges)
+        np.testing.assert_array_equal(clamped, [1.0, 0.0, -1.0])
+        assert was
+        assert clamp_command(np.array([0.5, 0.1, 0.2]), ranges)[1] is False

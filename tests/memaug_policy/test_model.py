@@ -1,0 +1,105 @@
+"""Loading and validating exported policies: every way a model file can be wrong."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import onnx
+import pytest
+import torch
+
+from memaug_common.description import load_robot_description
+from memaug_policy.model import ModelError, check_compatible, load_policy
+
+GO2 = load_robot_description("go2")
+
+
+def test_exported_model_passes_the_checker_and_describes_itself(gru_policy: Path) -> None:
+    onnx.checker.check_model(onnx.load(str(gru_policy)))
+    model = load_policy(gru_policy)
+    check_compatible(model, GO2)
+    meta = model.metadata
+    assert meta.joint_names == GO2.joint_names
+    assert meta.recurrent.cell == "gru" and meta.recurrent.hidden == 32
+    assert [t["name"] for t in meta.observation_terms][:3] == [
+        "base_angular_velocity",
+        "projected_gravity",
+        "velocity_command",
+    ]
+    assert model.obs_dim == 45 and model.act_dim == 12
+
+
+class TestUnusableFiles:
+    def test_missing(self, tmp_path: Path) -> None:
+        with pytest.raises(ModelError, match="not found"):
+            load_policy(tmp_path / "absent.onnx")
+
+    def test_corrupt(self, tmp_path: Path) -> None:
+        path = tmp_path / "corrupt.onnx"
+        path.write_bytes(b"\x08\x07this is not a protobuf" * 10)
+        with pytest.raises(ModelError, match="not a loadable ONNX model"):
+            load_policy(path)
+
+    def test_truncated(self, tmp_path: Path, gru_policy: Path) -> None:
+        path = tmp_path / "truncated.onnx"
+        path.write_bytes(gru_policy.read_bytes()[: gru_policy.stat().st_size // 2])
+        with pytest.raises(ModelError, match="not a loadable ONNX model"):
+            load_policy(path)
+
+    def test_wrong_input_names(self, tmp_path: Path, gru_policy: Path) -> None:
+        proto = onnx.load(str(gru_policy))
+        path = tmp_path / "plain.onnx"
+        torch.onnx.export(
+            torch.nn.Linear(45, 12),
+            (torch.zeros(1, 45),),
+            str(path),
+            input_names=["x"],
+            output_names=["y"],
+            dynamo=False,
+        )
+        plain = onnx.load(str(path))
+        for prop in proto.metadata_props:
+            plain.metadata_props.add(key=prop.key, value=prop.value)
+        onnx.save(plain, str(path))
+        with pytest.raises(ModelError, match=r"inputs are \['x'\], expected \['obs', 'h_in'\]"):
+            load_policy(path)
+
+    def test_missing_metadata(self, tmp_path: Path, gru_policy: Path) -> None:
+        proto = onnx.load(str(gru_policy))
+        kept = [p for p in proto.metadata_props if p.key not in ("kp", "control_period_s")]
+        del proto.metadata_props[:]
+        proto.metadata_props.extend(kept)
+        path = tmp_path / "nometa.onnx"
+        onnx.save(proto, str(path))
+        with pytest.raises(ModelError, match=r"lacks \['kp', 'control_period_s'\]"):
+            load_policy(path)
+
+
+class TestMismatchWithTheRobot:
+    def test_joint_order(self, export_policy) -> None:
+        swapped = list(GO2.joint_names)
+        swapped[0], swapped[3] = swapped[3], swapped[0]
+        path, _ = export_policy(metadata_overrides={"joint_names": json.dumps(swapped)})
+        with pytest.raises(ModelError, match="joint order: model"):
+            check_compatible(load_policy(path), GO2)
+
+    def test_joint_count_gains_and_period_all_named(self, export_policy) -> None:
+        path, _ = export_policy(
+            metadata_overrides={
+                "kp": json.dumps([20.0] * 12),
+                "control_period_s": json.dumps(0.01),
+                "robot": json.dumps("go1"),
+            }
+        )
+        with pytest.raises(ModelError) as info:
+            check_compatible(load_policy(path), GO2)
+        text = str(info.value)
+        assert "robot: model is for 'go1'" in text
+        assert "kp: model [20.0" in text
+        assert "control period: model 0.01 s vs description 0.02 s" in text
+
+    def test_unsupported_format_version(self, export_policy) -> None:
+        path, _ = export_policy(metadata_overrides={"format_version": "99"})
+        with pytest.raises(ModelError, match="format_version 99"):
+            load_policy(path)

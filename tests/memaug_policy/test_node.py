@@ -1,0 +1,143 @@
+"""Sim bridge + policy node as separate processes, lockstep, real DDS on loopback."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+from diagnostic_msgs.msg import DiagnosticArray
+from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import Imu, JointState
+from std_msgs.msg import String
+from std_srvs.srv import Trigger
+
+from memaug_common.description import load_robot_description
+from memaug_common.ros_qos import LATCHED, STREAM
+
+GO2 = load_robot_description("go2")
+
+
+def start_stack(start_node, model: Path, *policy_args: str):
+    sim = start_node(
+        "memaug_sim_node",
+        "--ros-args",
+        "-p",
+        "mode:=lockstep",
+        "-p",
+        "lockstep_gate:=true",
+        "-p",
+        "max_realtime_factor:=5.0",
+        "-p",
+        "diagnostics_period_s:=0.2",
+    )
+    policy = start_node(
+        "memaug_policy_node",
+        "--ros-args",
+        "-p",
+        "use_sim_time:=true",
+        "-p",
+        f"model:={model}",
+        "-p",
+        "stand_duration_s:=1.0",
+        "-p",
+        "stand_hold_s:=1.0",
+        "-p",
+        "diagnostics_period_s:=0.2",
+        *policy_args,
+    )
+    return sim, policy
+
+
+def call(ros, service: str) -> Trigger.Response:
+    client = ros.node.create_client(Trigger, service)
+    ros.wait_for(lambda: client.service_is_ready(), 20.0, f"service {service}")
+    future = client.call_async(Trigger.Request())
+    return ros.wait_for(lambda: future.result(), 10.0, f"response from {service}")
+
+
+def status(diagnostics: list[DiagnosticArray], name: str) -> dict[str, str]:
+    for array in reversed(diagnostics):
+        for s in array.status:
+            if s.name == name:
+                return {kv.key: kv.value for kv in s.values}
+    return {}
+
+
+def test_idle_stand_run_and_the_robot_holds_the_default_pose(ros, start_node, gru_policy: Path) -> None:
+    modes = ros.subscribe(String, "policy/mode", LATCHED)
+    states = ros.subscribe(JointState, "joint_states", STREAM)
+    commands = ros.subscribe(JointState, "joint_commands", STREAM)
+    memory = ros.subscribe(
+        __import__("std_msgs.msg", fromlist=["Float32MultiArray"]).Float32MultiArray, "policy/memory", STREAM
+    )
+    start_stack(start_node, gru_policy, "-p", "auto_run:=false")
+    ros.wait_for(lambda: modes and modes[-1].data == "idle" and states, 30.0, "policy idle and sim publishing")
+    assert not commands, "no command may be sent before ~/start"
+    assert call(ros, "/memaug_policy/start").success
+    ros.wait_for(lambda: modes[-1].data == "stand", 10.0, "stand mode")
+    # Stand-up takes 1 s of sim time; give it 2.
+    clock = ros.subscribe(Clock, "clock", STREAM)
+    ros.wait_for(lambda: clock and clock[-1].clock.sec >= (clock[0].clock.sec + 3), 60.0, "3 s of sim time")
+    q = np.array(states[-1].position)
+    assert np.max(np.abs(q - GO2.default_pose)) < 0.25, q - GO2.default_pose
+    assert all(np.all(np.isfinite(c.position)) for c in commands)
+    response = call(ros, "/memaug_policy/start")
+    assert response.success and response.message == "policy running"
+    ros.wait_for(lambda: len(memory) > 20, 30.0, "policy running with /policy/memory published")
+    before = len(commands)
+    ros.wait_for(lambda: len(commands) > before + 10, 10.0, "the policy's commands flowing")
+    assert all(np.all(np.isfinite(c.position)) for c in commands)
+
+
+def test_nan_imu_damps_with_a_diagnostic_and_no_nan_command(ros, start_node, gru_policy: Path) -> None:
+    modes = ros.subscribe(String, "policy/mode", LATCHED)
+    commands = ros.subscribe(JointState, "joint_commands", STREAM)
+    diagnostics = ros.subscribe(DiagnosticArray, "diagnostics")
+    start_stack(start_node, gru_policy, "-p", "autostart:=true")
+    ros.wait_for(lambda: modes and modes[-1].data == "run", 60.0, "policy in run mode (autostart)")
+    bad = ros.node.create_publisher(Imu, "imu/data", STREAM)
+    imu = Imu()
+    imu.orientation.w = math.nan
+    for _ in range(5):
+        bad.publish(imu)
+        ros.spin_for(0.02)
+    ros.wait_for(lambda: modes[-1].data == "damp", 20.0, "damp after a NaN /imu/data")
+    ros.wait_for(
+        lambda: "non-finite" in status(diagnostics, "memaug_policy: control").get("reason", ""),
+        10.0,
+        "the reason on /diagnostics",
+    )
+    assert all(np.all(np.isfinite(c.position)) for c in commands)
+    ros.wait_for(
+        lambda: status(diagnostics, "memaug_sim: bridge").get("mode") == "passive",
+        20.0,
+        "the sim bridge in damping once commands stop",
+    )
+
+
+def test_killing_the_policy_puts_the_bridge_in_damping(ros, start_node, gru_policy: Path) -> None:
+    modes = ros.subscribe(String, "policy/mode", LATCHED)
+    diagnostics = ros.subscribe(DiagnosticArray, "diagnostics")
+    _, policy = start_stack(start_node, gru_policy, "-p", "autostart:=true")
+    ros.wait_for(lambda: modes and modes[-1].data == "run", 60.0, "policy in run mode")
+    ros.wait_for(lambda: status(diagnostics, "memaug_sim: bridge").get("mode") == "active", 10.0, "bridge active")
+    policy.kill()
+    ros.wait_for(
+        lambda: status(diagnostics, "memaug_sim: bridge").get("mode") == "passive",
+        20.0,
+        "bridge watchdog to damping after the policy died",
+    )
+    assert int(status(diagnostics, "memaug_sim: bridge")["watchdog_trips"]) >= 1
+
+
+def test_model_for_another_robot_refuses_to_start(start_node, export_policy) -> None:
+    import json
+
+    path, _ = export_policy(metadata_overrides={"kd": json.dumps([2.0] * 12)})
+    policy = start_node("memaug_policy_node", "--ros-args", "-p", f"model:={path}")
+    assert policy.wait(30.0) == 2
+    assert "kd: model [2.0" in policy.output()
+    missing = start_node("memaug_policy_node", "--ros-args", "-p", "model:=/nonexistent/policy.onnx")
+    assert missing.wait(30.0) == 2
+    assert "policy model not found: /nonexistent/policy.onnx" in missing.output()
