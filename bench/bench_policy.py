@@ -85,9 +85,22 @@ def state_to_command_latency(path: Path, ticks: int, domain: int) -> list[float]
     """Act as a lockstep sim: publish state + /clock for tick k, time until the command returns."""
     log = Path(tempfile.mkdtemp()) / "policy.log"
     node = NodeProcess(
-        ["memaug_policy_node", "--ros-args", "-p", "use_sim_time:=true", "-p", f"model:={path}",
-         "-p", "autostart:=true", "-p", "stand_duration_s:=0.0", "-p", "stand_hold_s:=0.0",
-         "-p", "publish_debug:=false"],
+        [
+            "memaug_policy_node",
+            "--ros-args",
+            "-p",
+            "use_sim_time:=true",
+            "-p",
+            f"model:={path}",
+            "-p",
+            "autostart:=true",
+            "-p",
+            "stand_duration_s:=0.0",
+            "-p",
+            "stand_hold_s:=0.0",
+            "-p",
+            "publish_debug:=false",
+        ],
         local_dds_env(domain),
         log,
     )

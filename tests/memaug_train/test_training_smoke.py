@@ -24,6 +24,7 @@ def test_a_few_iterations_move_losses_and_returns(tmp_path: Path, cell: str) -> 
     env = VecGo2Env(GO2, EnvConfig(num_envs=16, threads=1, episode_steps=12), TaskSampler(leg_joints(GO2, LEFT_LEGS)))
     ppo = RecurrentPpo(env, PpoConfig(steps_per_iteration=12, net=NetConfig(cell=cell, hidden=16, head=(32,))))
     before = [p.detach().clone() for p in ppo.model.parameters()]
+
     def actor_h(hidden):  # the actor's h (LSTM: the h of the (h, c) pair)
         return hidden[0][0] if isinstance(hidden[0], tuple) else hidden[0]
 
