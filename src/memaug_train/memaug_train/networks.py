@@ -15,7 +15,7 @@ from torch import nn
 
 # oneDNN compiles a new RNN primitive for every batch shape it sees; the masked sequences
 # below have many shapes, which made an LSTM update ~50x slower on CPU. Plain ATen kernels.
-torch.backends.mkldnn.enabled = False
+torch.backends.mkldnn.enabled = False  # type: ignore[assignment]
 
 Cell = Literal["gru", "lstm", "mlp"]
 Hidden = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
