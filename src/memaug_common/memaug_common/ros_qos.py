@@ -2,17 +2,21 @@
 
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
-#: Latched topics (/policy/mode, /estop): late joiners get the last message.
+#: Latched topics (/policy/mode, /estop): late joiners get the recent messages, newest last.
+#: Depth 10, not 1: a reliable writer with depth 1 replaces a value a slow reader has not
+#: acknowledged yet, and a recorder would miss a mode change.
 LATCHED = QoSProfile(
-    depth=1,
+    depth=10,
     history=HistoryPolicy.KEEP_LAST,
     durability=DurabilityPolicy.TRANSIENT_LOCAL,
     reliability=ReliabilityPolicy.RELIABLE,
 )
 
-#: High-rate state and command streams: newest wins, never block the control loop.
+#: High-rate state and command streams: reliable, never blocking the publisher. The depth
+#: absorbs bursts (a lockstep sim publishes many times faster than real time) so that a
+#: recorder that falls briefly behind still receives every message.
 STREAM = QoSProfile(
-    depth=10,
+    depth=200,
     history=HistoryPolicy.KEEP_LAST,
     durability=DurabilityPolicy.VOLATILE,
     reliability=ReliabilityPolicy.RELIABLE,

@@ -156,7 +156,11 @@ class SimBridgeNode(Node):
         clock_due = Every(1.0 / p["clock_rate_hz"])
         duration = p["duration_s"]
         gate = self.lockstep and p["lockstep_gate"]
+        # Gated lockstep runs at wall-clock pace until the controller's first command, so a
+        # controller that is still starting up does not miss the start of the run.
+        startup_pacer = Pacer(1.0)
         control_due = Every(self.description.control_period_s)
+        self._wait_for_subscribers(p["wait_for_subscribers"], p["subscriber_timeout_s"])
         wall_start = time.perf_counter()
         try:
             while not self._stop.is_set():
@@ -185,9 +189,25 @@ class SimBridgeNode(Node):
                     break
                 if gate and control_due.due(now) and mode is BridgeMode.ACTIVE:
                     self._wait_for_command(seen, p["gate_timeout_s"])
-                pacer.wait_until(sim.time_s)
+                if gate and self._commands_seen == 0:
+                    startup_pacer.wait_until(sim.time_s)
+                else:
+                    pacer.wait_until(sim.time_s)
         finally:
             self.finished.set()
+
+    def _wait_for_subscribers(self, count: int, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while self.pub_joints.get_subscription_count() < count and not self._stop.is_set():
+            if time.monotonic() > deadline:
+                self.get_logger().warn(
+                    f"starting with {self.pub_joints.get_subscription_count()} of {count} /joint_states "
+                    f"subscribers after waiting {timeout_s} s"
+                )
+                return
+            time.sleep(0.01)
+        if count:
+            time.sleep(0.1)  # matched is not yet acknowledged: let discovery settle on both sides
 
     def _wait_for_command(self, seen: int, timeout_s: float) -> None:
         """Block the physics thread until a command newer than ``seen`` arrives, or timeout."""

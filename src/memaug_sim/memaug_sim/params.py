@@ -42,8 +42,17 @@ SIM_PARAMETERS: tuple[ParamSpec, ...] = (
         "lockstep_gate",
         False,
         "Lockstep only: while commands flow, wait at each control period for the next /joint_commands, "
-        "so the run goes exactly as fast as the controller.",
+        "so the run goes exactly as fast as the controller (real-time pace until the first command).",
     ),
+    ParamSpec(
+        "wait_for_subscribers",
+        0,
+        "Hold sim time at 0 until /joint_states has this many subscribers (a recorder and a controller), "
+        "so nothing published is missed.",
+        min=0,
+        max=64,
+    ),
+    ParamSpec("subscriber_timeout_s", 30.0, "Longest wait for those subscribers, s (wall).", min=0.1, max=600.0),
     ParamSpec("gate_timeout_s", 0.5, "Longest wall-clock wait for a gated command, s.", min=0.01, max=10.0),
     ParamSpec("diagnostics_period_s", 1.0, "Period of the bridge's /diagnostics status, s (wall).", min=0.05, max=60.0),
     ParamSpec("viewer", False, "Open MuJoCo's passive viewer (needs a display)."),

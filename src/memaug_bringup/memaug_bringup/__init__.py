@@ -1,0 +1,1 @@
+"""memaug_bringup: stack descriptions, launchers, recorder, summaries and reports."""

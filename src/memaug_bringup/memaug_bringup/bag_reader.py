@@ -1,0 +1,93 @@
+"""Read a recorded bag into arrays with the independent ``rosbags`` reader (not our writer).
+
+Times are bag receive times in seconds from the first message. Arrays have a leading
+sample axis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from rosbags.highlevel import AnyReader
+from rosbags.typesys import Stores, get_typestore
+
+
+@dataclass
+class RunData:
+    bag: Path
+    counts: dict[str, int]
+    odom_t: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    odom_position: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
+    odom_quat_wxyz: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
+    odom_velocity: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))  # base frame
+    odom_yaw_rate: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    joint_t: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    joint_position: np.ndarray = field(default_factory=lambda: np.zeros((0, 12)))
+    joint_effort: np.ndarray = field(default_factory=lambda: np.zeros((0, 12)))
+    joint_names: list[str] = field(default_factory=list)
+    obs_t: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    observation: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    memory_t: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    memory: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    modes: list[tuple[float, str]] = field(default_factory=list)
+    faults: list[dict[str, str | float]] = field(default_factory=list)
+    policy_status: dict[str, str] = field(default_factory=dict)
+    bridge_status: dict[str, str] = field(default_factory=dict)
+
+
+def read_run(bag: Path) -> RunData:
+    bag = Path(bag)
+    with AnyReader([bag], default_typestore=get_typestore(Stores.ROS2_JAZZY)) as reader:
+        data = RunData(bag=bag, counts={c.topic: c.msgcount for c in reader.connections})
+        t0 = reader.start_time
+        rows: dict[str, list] = {k: [] for k in ("odom", "joints", "obs", "memory")}
+        for connection, timestamp, raw in reader.messages():
+            t = (timestamp - t0) * 1e-9
+            msg = reader.deserialize(raw, connection.msgtype)
+            topic = connection.topic
+            if topic == "/odom":
+                p, q = msg.pose.pose.position, msg.pose.pose.orientation
+                v, w = msg.twist.twist.linear, msg.twist.twist.angular
+                rows["odom"].append((t, p.x, p.y, p.z, q.w, q.x, q.y, q.z, v.x, v.y, v.z, w.z))
+            elif topic == "/joint_states":
+                data.joint_names = list(msg.name)
+                rows["joints"].append((t, np.asarray(msg.position), np.asarray(msg.effort)))
+            elif topic == "/policy/observation":
+                rows["obs"].append((t, np.asarray(msg.data)))
+            elif topic == "/policy/memory":
+                rows["memory"].append((t, np.asarray(msg.data)))
+            elif topic == "/policy/mode":
+                data.modes.append((t, msg.data))
+            elif topic == "/diagnostics":
+                for status in msg.status:
+                    values = {kv.key: kv.value for kv in status.values}
+                    if status.name == "memaug_sim: fault":
+                        data.faults.append(
+                            {
+                                "joint": values.get("joint", ""),
+                                "kind": values.get("kind", ""),
+                                "sim_time_s": float(values.get("sim_time_s", "nan")),
+                                "t": t,
+                            }
+                        )
+                    elif status.name == "memaug_policy: control":
+                        data.policy_status = values
+                    elif status.name == "memaug_sim: bridge":
+                        data.bridge_status = values
+    if rows["odom"]:
+        odom = np.array(rows["odom"])
+        data.odom_t, data.odom_position, data.odom_quat_wxyz = odom[:, 0], odom[:, 1:4], odom[:, 4:8]
+        data.odom_velocity, data.odom_yaw_rate = odom[:, 8:11], odom[:, 11]
+    if rows["joints"]:
+        data.joint_t = np.array([r[0] for r in rows["joints"]])
+        data.joint_position = np.stack([r[1] for r in rows["joints"]])
+        data.joint_effort = np.stack([r[2] for r in rows["joints"]])
+    if rows["obs"]:
+        data.obs_t = np.array([r[0] for r in rows["obs"]])
+        data.observation = np.stack([r[1] for r in rows["obs"]])
+    if rows["memory"]:
+        data.memory_t = np.array([r[0] for r in rows["memory"]])
+        data.memory = np.stack([r[1] for r in rows["memory"]])
+    return data

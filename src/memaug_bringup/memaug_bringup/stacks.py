@@ -1,0 +1,104 @@
+"""Each stack described once: which nodes, with which parameters. ROS-free.
+
+The ``memaug`` command (separate processes, no ROS 2 install needed) and the ROS 2 launch
+files in launch/ both build their nodes from these descriptions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    name: str  # also the node's ROS name
+    package: str
+    executable: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+    #: When this node exits on its own with status 0, the run is complete (the sim's duration).
+    ends_run: bool = False
+
+    def ros_args(self) -> list[str]:
+        """``--ros-args -p name:=value ...`` for running it as a plain process."""
+        args = ["--ros-args"]
+        for key, value in self.parameters.items():
+            args += ["-p", f"{key}:={_literal(value)}"]
+        return args
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(_literal(v) for v in value) + "]"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Stack:
+    name: str
+    nodes: tuple[NodeSpec, ...]
+
+
+@dataclass(frozen=True)
+class SimOptions:
+    robot: str = "go2"
+    model: str = "go2_memaug.onnx"
+    mode: Literal["lockstep", "realtime"] = "lockstep"
+    scenario: str = "none"
+    duration_s: float = 20.0
+    cmd_vel: tuple[float, float, float] = (0.5, 0.0, 0.0)
+    record: Path | None = None
+    viewer: bool = False
+    seed: int = 0
+
+
+def recorder_node(folder: Path) -> NodeSpec:
+    return NodeSpec("memaug_recorder", "memaug_bringup", "memaug_recorder", {"output": str(folder)})
+
+
+def sim_stack(options: SimOptions) -> Stack:
+    """Sim bridge + policy (+ recorder): sim-in-the-loop through the real topics."""
+    lockstep = options.mode == "lockstep"
+    sim = NodeSpec(
+        "memaug_sim",
+        "memaug_sim",
+        "memaug_sim_node",
+        {
+            "robot": options.robot,
+            "mode": options.mode,
+            "lockstep_gate": lockstep,
+            "scenario": options.scenario,
+            "duration_s": float(options.duration_s),
+            "viewer": options.viewer,
+            "seed": options.seed,
+            # The policy, and the recorder when there is one, must hear the run from its start.
+            "wait_for_subscribers": 1 if options.record is None else 2,
+        },
+        ends_run=True,
+    )
+    vx, vy, wz = options.cmd_vel
+    policy = NodeSpec(
+        "memaug_policy",
+        "memaug_policy",
+        "memaug_policy_node",
+        {
+            "robot": options.robot,
+            "model": options.model,
+            "use_sim_time": lockstep,
+            "autostart": True,
+            "command_vx": float(vx),
+            "command_vy": float(vy),
+            "command_yaw_rate": float(wz),
+        },
+    )
+    nodes = (sim, policy) if options.record is None else (recorder_node(options.record), sim, policy)
+    return Stack("sim", nodes)
+
+
+def record_stack(folder: Path) -> Stack:
+    return Stack("record", (recorder_node(folder),))

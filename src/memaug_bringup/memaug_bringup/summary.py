@@ -1,0 +1,86 @@
+"""The end-of-run summary, computed from the bag alone."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from memaug_bringup.bag_reader import RunData
+from memaug_policy.observation import DEFAULT_TERMS, ObservationLayout, projected_gravity
+
+FALL_HEIGHT_M = 0.16
+FALL_TILT = 0.7
+
+
+def run_start(data: RunData) -> float:
+    """Bag time at which the policy entered run mode (inf if it never did)."""
+    return next((t for t, mode in data.modes if mode == "run"), math.inf)
+
+
+def commanded_velocity(data: RunData) -> np.ndarray:
+    """(vx, vy, yaw_rate) the policy saw, [samples, 3], from /policy/observation."""
+    layout = ObservationLayout.for_joints(12, DEFAULT_TERMS)
+    if data.observation.shape[1] != layout.dim:
+        return np.zeros((len(data.obs_t), 3))
+    sl = layout.slices()["velocity_command"]
+    return data.observation[:, sl] / layout.scale[sl]
+
+
+def falls(data: RunData) -> int:
+    """Number of times the base dropped below 0.16 m or tilted past ~45 degrees."""
+    if not len(data.odom_t):
+        return 0
+    tilt = np.linalg.norm(projected_gravity(data.odom_quat_wxyz)[:, :2], axis=1)
+    down = (data.odom_position[:, 2] < FALL_HEIGHT_M) | (tilt > FALL_TILT)
+    after_start = data.odom_t >= run_start(data)
+    down &= after_start
+    return int(np.sum(down[1:] & ~down[:-1]) + (1 if len(down) and down[0] else 0))
+
+
+def summarize(data: RunData) -> dict[str, Any]:
+    start = run_start(data)
+    running = data.odom_t >= start
+    velocity = data.odom_velocity[running]
+    command = commanded_velocity(data)
+    if len(command) and running.any():
+        # Command at each odom sample: the latest observation's command.
+        index = np.clip(np.searchsorted(data.obs_t, data.odom_t[running], side="right") - 1, 0, len(command) - 1)
+        cmd = command[index]
+        tracking = float(np.mean(np.linalg.norm(cmd[:, :2] - velocity[:, :2], axis=1)))
+        mean_cmd = float(np.mean(cmd[:, 0]))
+    else:
+        tracking, mean_cmd = float("nan"), float("nan")
+    path = data.odom_position[running, :2]
+    distance = float(np.sum(np.linalg.norm(np.diff(path, axis=0), axis=1))) if len(path) > 1 else 0.0
+    policy = data.policy_status
+    return {
+        "distance_m": distance,
+        "mean_speed_mps": float(np.mean(velocity[:, 0])) if len(velocity) else float("nan"),
+        "mean_commanded_speed_mps": mean_cmd,
+        "velocity_tracking_error_mps": tracking,
+        "falls": falls(data),
+        "faults": [{"joint": f["joint"], "kind": f["kind"], "sim_time_s": f["sim_time_s"]} for f in data.faults],
+        "policy_step_ms_p50": float(policy.get("policy_step_ms_p50", "nan")),
+        "policy_step_ms_p99": float(policy.get("policy_step_ms_p99", "nan")),
+        "deadline_misses": int(policy.get("deadline_misses", "0")),
+        "messages": dict(data.counts),
+        "bag": str(data.bag),
+    }
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    faults = ", ".join(f"{f['kind']} {f['joint']} at {f['sim_time_s']:.2f} s" for f in summary["faults"]) or "none"
+    lines = [
+        f"distance walked        {summary['distance_m']:.2f} m",
+        f"mean speed             {summary['mean_speed_mps']:.3f} m/s (commanded {summary['mean_commanded_speed_mps']:.3f})",
+        f"velocity tracking err  {summary['velocity_tracking_error_mps']:.3f} m/s",
+        f"falls                  {summary['falls']}",
+        f"faults                 {faults}",
+        f"policy step            p50 {summary['policy_step_ms_p50']:.3f} ms, p99 {summary['policy_step_ms_p99']:.3f} ms",
+        f"deadline misses        {summary['deadline_misses']}",
+        "messages recorded      " + ", ".join(f"{t} {c}" for t, c in summary["messages"].items() if c),
+        f"bag                    {summary['bag']}",
+    ]
+    return "\n".join(lines)
