@@ -1,7 +1,9 @@
 """Read a recorded bag into arrays with the independent ``rosbags`` reader (not our writer).
 
-Times are bag receive times in seconds from the first message. Arrays have a leading
-sample axis.
+Times are the robot's clock (sim time in lockstep) in seconds from the first state: read
+from the stamps of /joint_states and /odom, and for stamp-less topics (policy arrays, modes,
+diagnostics) mapped from their receive time through the states' receive-to-stamp relation.
+Arrays have a leading sample axis.
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ def read_run(bag: Path) -> RunData:
             t = (timestamp - t0) * 1e-9
             msg = reader.deserialize(raw, connection.msgtype)
             topic = connection.topic
+            if topic == "/joint_states" or topic == "/odom":
+                stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+                rows.setdefault("clock", []).append((t, stamp))
             if topic == "/odom":
                 p, q = msg.pose.pose.position, msg.pose.pose.orientation
                 v, w = msg.twist.twist.linear, msg.twist.twist.angular
@@ -76,6 +81,7 @@ def read_run(bag: Path) -> RunData:
                         data.policy_status = values
                     elif status.name == "memaug_sim: bridge":
                         data.bridge_status = values
+    _to_robot_time(data, rows)
     if rows["odom"]:
         odom = np.array(rows["odom"])
         data.odom_t, data.odom_position, data.odom_quat_wxyz = odom[:, 0], odom[:, 1:4], odom[:, 4:8]
@@ -91,3 +97,21 @@ def read_run(bag: Path) -> RunData:
         data.memory_t = np.array([r[0] for r in rows["memory"]])
         data.memory = np.stack([r[1] for r in rows["memory"]])
     return data
+
+
+def _to_robot_time(data: RunData, rows: dict[str, list]) -> None:
+    """Rewrite every receive time in ``rows`` and ``data`` as robot time from the first stamp."""
+    clock = np.array(sorted(rows.get("clock", [])))
+    if not len(clock):
+        return
+    receive, stamp = clock[:, 0], clock[:, 1]
+    stamp0 = stamp.min()
+
+    def robot(t: float) -> float:
+        return float(np.interp(t, receive, stamp) - stamp0)
+
+    for key in ("odom", "joints", "obs", "memory"):
+        rows[key] = [(robot(r[0]), *r[1:]) for r in rows[key]]
+    data.modes = [(robot(t), m) for t, m in data.modes]
+    for fault in data.faults:
+        fault["t"] = float(fault["sim_time_s"]) if np.isfinite(float(fault["sim_time_s"])) else robot(fault["t"])

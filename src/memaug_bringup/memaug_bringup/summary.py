@@ -74,11 +74,13 @@ def format_summary(summary: dict[str, Any]) -> str:
     faults = ", ".join(f"{f['kind']} {f['joint']} at {f['sim_time_s']:.2f} s" for f in summary["faults"]) or "none"
     lines = [
         f"distance walked        {summary['distance_m']:.2f} m",
-        f"mean speed             {summary['mean_speed_mps']:.3f} m/s (commanded {summary['mean_commanded_speed_mps']:.3f})",
+        f"mean speed             {summary['mean_speed_mps']:.3f} m/s "
+        f"(commanded {summary['mean_commanded_speed_mps']:.3f})",
         f"velocity tracking err  {summary['velocity_tracking_error_mps']:.3f} m/s",
         f"falls                  {summary['falls']}",
         f"faults                 {faults}",
-        f"policy step            p50 {summary['policy_step_ms_p50']:.3f} ms, p99 {summary['policy_step_ms_p99']:.3f} ms",
+        f"policy step            p50 {summary['policy_step_ms_p50']:.3f} ms, "
+        f"p99 {summary['policy_step_ms_p99']:.3f} ms",
         f"deadline misses        {summary['deadline_misses']}",
         "messages recorded      " + ", ".join(f"{t} {c}" for t, c in summary["messages"].items() if c),
         f"bag                    {summary['bag']}",
