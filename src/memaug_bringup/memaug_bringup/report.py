@@ -118,10 +118,10 @@ def write_report(bag: Path, out: Path | None = None) -> Path:
     plot_joints(data, out / "joints.png")
     caption = plot_memory_pca(data, out / "memory_pca.png")
     (out / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=True))
-    rows = "".join(
-        f"<tr><th>{html.escape(k)}</th><td>{html.escape(json.dumps(v) if isinstance(v, list | dict) else str(v))}</td></tr>"
-        for k, v in summary.items()
-    )
+    def cell(value: object) -> str:
+        return html.escape(json.dumps(value) if isinstance(value, list | dict) else str(value))
+
+    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{cell(v)}</td></tr>" for k, v in summary.items())
     timeline = "".join(f"<li>{t:.2f} s: mode {html.escape(m)}</li>" for t, m in data.modes) + "".join(
         f"<li>{float(f['t']):.2f} s (sim {float(f['sim_time_s']):.2f} s): fault {html.escape(str(f['kind']))} "
         f"{html.escape(str(f['joint']))}</li>"
