@@ -57,9 +57,12 @@ class BagWriter:
             raise BagError(errno.ENOENT, f"bag parent folder does not exist: {parent}")
         if not os.access(parent, os.W_OK):
             raise BagError(errno.EACCES, f"bag parent folder is not writable: {parent}")
-        path.mkdir()
         bag = cls(folder=path, chunk_size=chunk_size)
-        bag._file = open(bag.mcap_path, "wb")  # noqa: SIM115 - closed in close()
+        try:
+            path.mkdir()
+            bag._file = open(bag.mcap_path, "wb")  # noqa: SIM115 - closed in close()
+        except OSError as exc:
+            raise BagError(exc.errno, f"cannot create bag {path}: {exc.strerror}") from exc
         bag._writer = Writer(bag._file, chunk_size=chunk_size, compression=CompressionType.ZSTD)
         bag._writer.start(profile="ros2", library="memaug_recorder")
         return bag

@@ -118,6 +118,7 @@ def write_report(bag: Path, out: Path | None = None) -> Path:
     plot_joints(data, out / "joints.png")
     caption = plot_memory_pca(data, out / "memory_pca.png")
     (out / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=True))
+
     def cell(value: object) -> str:
         return html.escape(json.dumps(value) if isinstance(value, list | dict) else str(value))
 

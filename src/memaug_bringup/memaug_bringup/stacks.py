@@ -94,6 +94,7 @@ def sim_stack(options: SimOptions) -> Stack:
             "command_vx": float(vx),
             "command_vy": float(vy),
             "command_yaw_rate": float(wz),
+            "wait_for_subscribers": 1 if options.record is None else 2,
         },
     )
     nodes = (sim, policy) if options.record is None else (recorder_node(options.record), sim, policy)

@@ -95,8 +95,18 @@ class PolicyNode(Node):
             self.counters["states_rejected"] += 1
             self.last_problem = str(exc)
             return
-        if self.params["autostart"] and self.fsm.mode is Mode.IDLE and not self.fsm.estop and self.imu is not None:
+        if self._ready_to_autostart():
             self._start()
+
+    def _ready_to_autostart(self) -> bool:
+        p = self.params
+        return (
+            p["autostart"]
+            and self.fsm.mode is Mode.IDLE
+            and not self.fsm.estop
+            and self.imu is not None
+            and self.pub_command.get_subscription_count() >= p["wait_for_subscribers"]
+        )
 
     def _on_imu(self, msg: Imu) -> None:
         o, w = msg.orientation, msg.angular_velocity

@@ -15,6 +15,13 @@ POLICY_PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("auto_run", True, "Enter run by itself once standing; otherwise a second ~/start does."),
     ParamSpec("autostart", False, "Call ~/start by itself once the first state arrives."),
     ParamSpec(
+        "wait_for_subscribers",
+        0,
+        "Autostart only once /joint_commands has this many subscribers (the bridge, a recorder).",
+        min=0,
+        max=64,
+    ),
+    ParamSpec(
         "cmd_vel_timeout_s", 0.5, "A /cmd_vel older than this falls back to the default command, s.", min=0.01, max=60.0
     ),
     ParamSpec("command_vx", 0.0, "Default forward velocity command, m/s (used without /cmd_vel).", min=-5.0, max=5.0),

@@ -1,0 +1,137 @@
+"""End to end: the `memaug` command runs the stack as processes, records, summarises, reports."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import time
+import uuid
+from pathlib import Path
+
+from memaug_bringup.bag_reader import read_run
+
+SUMMARY_KEYS = {
+    "distance_m",
+    "mean_speed_mps",
+    "velocity_tracking_error_mps",
+    "falls",
+    "faults",
+    "policy_step_ms_p50",
+    "policy_step_ms_p99",
+    "deadline_misses",
+    "messages",
+    "bag",
+}
+
+
+def processes_with_marker(marker: str) -> list[int]:
+    """PIDs of live processes whose environment carries ``marker`` (children of a run)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if marker.encode() in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_sim_run_records_every_message_and_reports(start_node, tmp_path: Path, gru_policy: Path) -> None:
+    bag, logs, summary_path = tmp_path / "bag", tmp_path / "logs", tmp_path / "summary.json"
+    run = start_node(
+        "memaug",
+        "sim",
+        "--duration",
+        "6",
+        "--model",
+        str(gru_policy),
+        "--scenario",
+        "right_front_knee_limp",
+        "--record",
+        str(bag),
+        "--summary-json",
+        str(summary_path),
+        "--log-dir",
+        str(logs),
+    )
+    assert run.wait(300) == 0, run.output()
+    summary = json.loads(summary_path.read_text())
+    assert set(summary) >= SUMMARY_KEYS
+    assert summary["bag"] == str(bag)
+    # Every message the sim says it published is in the bag, counted by an independent reader.
+    sim_log = (logs / "memaug_sim.log").read_text()
+    published = int(re.search(r"joint_states published (\d+)", sim_log).group(1))
+    accepted = int(re.search(r"commands accepted (\d+)", sim_log).group(1))
+    data = read_run(bag)
+    assert published == 3000  # 6 s at 500 Hz
+    assert data.counts["/joint_states"] == published
+    assert data.counts["/imu/data"] == published
+    assert data.counts["/joint_commands"] == accepted > 0
+    assert summary["messages"]["/joint_states"] == published
+    assert [m for _, m in data.modes][:3] == ["idle", "stand", "run"]
+    assert (bag / "metadata.yaml").is_file()
+
+    report = start_node("memaug", "report", str(bag))
+    assert report.wait(120) == 0, report.output()
+    for name in ("index.html", "velocity.png", "base.png", "joints.png", "memory_pca.png"):
+        assert (bag / "report" / name).stat().st_size > 1000, name
+
+
+def test_a_failing_node_fails_the_run_by_name_and_leaves_no_process(start_node, tmp_path: Path) -> None:
+    marker = f"MEMAUG_TEST_{uuid.uuid4().hex}"
+    os.environ[marker] = "1"
+    try:
+        run = start_node(
+            "memaug",
+            "sim",
+            "--duration",
+            "5",
+            "--model",
+            "/nonexistent/policy.onnx",
+            "--record",
+            str(tmp_path / "bag"),
+            "--log-dir",
+            str(tmp_path / "logs"),
+        )
+        assert run.wait(120) == 1
+    finally:
+        del os.environ[marker]
+    assert "node memaug_policy (memaug_policy_node) exited with status 2" in run.output()
+    assert "policy model not found" in run.output()
+    assert processes_with_marker(marker) == []
+
+
+def test_ctrl_c_stops_every_node_and_closes_the_bag(start_node, tmp_path: Path, gru_policy: Path) -> None:
+    marker = f"MEMAUG_TEST_{uuid.uuid4().hex}"
+    os.environ[marker] = "1"
+    try:
+        run = start_node(
+            "memaug",
+            "sim",
+            "--duration",
+            "600",
+            "--model",
+            str(gru_policy),
+            "--record",
+            str(tmp_path / "bag"),
+            "--log-dir",
+            str(tmp_path / "logs"),
+            "--mode",
+            "realtime",
+        )
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "logs" / "memaug_policy.log").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(3.0)
+        os.kill(run.pid, signal.SIGINT)
+        assert run.wait(60) == 0, run.output()
+    finally:
+        del os.environ[marker]
+    assert "interrupted; all nodes stopped" in run.output()
+    assert (tmp_path / "bag" / "metadata.yaml").is_file()
+    assert read_run(tmp_path / "bag").counts["/joint_states"] > 100
+    assert processes_with_marker(marker) == []
