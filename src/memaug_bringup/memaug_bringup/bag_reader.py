@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from rosbags.highlevel import AnyReader
@@ -47,7 +48,7 @@ def read_run(bag: Path) -> RunData:
         rows: dict[str, list] = {k: [] for k in ("odom", "joints", "obs", "memory")}
         for connection, timestamp, raw in reader.messages():
             t = (timestamp - t0) * 1e-9
-            msg = reader.deserialize(raw, connection.msgtype)
+            msg: Any = reader.deserialize(raw, connection.msgtype)  # rosbags message dataclass
             topic = connection.topic
             if topic == "/joint_states" or topic == "/odom":
                 stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
@@ -114,4 +115,5 @@ def _to_robot_time(data: RunData, rows: dict[str, list]) -> None:
         rows[key] = [(robot(r[0]), *r[1:]) for r in rows[key]]
     data.modes = [(robot(t), m) for t, m in data.modes]
     for fault in data.faults:
-        fault["t"] = float(fault["sim_time_s"]) if np.isfinite(float(fault["sim_time_s"])) else robot(fault["t"])
+        sim_time = float(fault["sim_time_s"])
+        fault["t"] = sim_time if np.isfinite(sim_time) else robot(float(fault["t"]))
