@@ -45,12 +45,25 @@ class PpoConfig:
     lam: float = 0.95
     clip: float = 0.2
     value_coef: float = 1.0
-    entropy_coef: float = 0.005
+    entropy_coef: float = 0.002
     learning_rate: float = 1e-3
     desired_kl: float = 0.01
     max_grad_norm: float = 1.0
     augment: bool = True
     net: NetConfig = field(default_factory=NetConfig)
+
+
+def gaussian_kl(
+    mean_old: torch.Tensor, log_std_old: torch.Tensor, mean_new: torch.Tensor, log_std_new: torch.Tensor
+) -> torch.Tensor:
+    """Mean KL(old || new) between diagonal Gaussians, summed over action dimensions.
+
+    Exact, so the adaptive learning rate follows the policy's real change rather than the
+    noise of a sampled log-ratio estimate.
+    """
+    var_old, var_new = (2 * log_std_old).exp(), (2 * log_std_new).exp()
+    kl = log_std_new - log_std_old + (var_old + (mean_old - mean_new) ** 2) / (2 * var_new) - 0.5
+    return kl.sum(-1).mean()
 
 
 class Mirror:
@@ -95,6 +108,7 @@ class RecurrentPpo:
             "obs": torch.zeros(steps, n, env.layout.dim),
             "actions": torch.zeros(steps, n, env.description.num_joints),
             "logp": torch.zeros(steps, n),
+            "mean": torch.zeros(steps, n, env.description.num_joints),
             "values": torch.zeros(steps, n),
             "rewards": torch.zeros(steps, n),
             "dones": torch.zeros(steps, n),
@@ -102,6 +116,7 @@ class RecurrentPpo:
         }
         h_actor, h_critic = self.hidden
         buf_h0 = (h_actor, h_critic)
+        buf["log_std"] = model.log_std.detach().clone()
         for t in range(steps):
             buf["obs"][t], buf["starts"][t] = self.obs, self.starts
             h_actor, h_critic = _scale(h_actor, 1 - self.starts), _scale(h_critic, 1 - self.starts)
@@ -116,6 +131,7 @@ class RecurrentPpo:
             reward = reward + cfg.gamma * value * truncated.float()
             done = torch.from_numpy(result.terminated | result.truncated).float()
             buf["actions"][t], buf["logp"][t] = action, dist.log_prob(action).sum(-1)
+            buf["mean"][t] = mean
             buf["values"][t], buf["rewards"][t], buf["dones"][t] = value, reward, done
             self.obs, self.starts = torch.from_numpy(result.obs), done
             self._track_episodes(result.reward, done.numpy())
@@ -183,7 +199,7 @@ class RecurrentPpo:
                     value_terms.append((value - buf["returns"][:, mb]).pow(2).mean())
                     entropy_terms.append(dist.entropy().sum(-1).mean())
                     if k == 0:
-                        kl = (buf["logp"][:, mb] - logp).mean().detach()
+                        kl = gaussian_kl(buf["mean"][:, mb], buf["log_std"], dist.mean, model.log_std).detach()
                 surrogate = torch.stack(surrogate_terms).mean()
                 value_loss = torch.stack(value_terms).mean()
                 entropy = torch.stack(entropy_terms).mean()
