@@ -21,18 +21,36 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 stamp=.venv/.memaug-stamp
-want=$(cat requirements.txt requirements-dev.txt src/*/setup.py src/*/package.xml | sha256sum | cut -d' ' -f1)
+want=$(cat requirements.txt requirements-dev.txt src/*/setup.py src/*/package.xml scripts/bootstrap.sh | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi
 
 echo "bootstrap: installing dependencies into .venv (first run takes a minute or two)"
 log=.venv/bootstrap.log
+
+# Cyclone DDS 0.10.2 (the Go2's DDS, needed by memaug_hardware) has no wheel: its Python
+# package builds against Debian's cyclonedds-dev, found through a prefix folder whose
+# include/, lib/ and bin/ point at Debian's multiarch paths.
+if ! dpkg -s cyclonedds-dev >/dev/null 2>&1; then
+  echo "bootstrap: installing Debian's cyclonedds-dev (apt)"
+  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq cyclonedds-dev >/dev/null
+fi
+cdds_home="$root/.venv/cyclonedds-home"
+mkdir -p "$cdds_home"
+ln -sfn /usr/include "$cdds_home/include"
+ln -sfn "/usr/lib/$(uname -m)-linux-gnu" "$cdds_home/lib"
+ln -sfn /usr/bin "$cdds_home/bin"
+export CYCLONEDDS_HOME="$cdds_home"
 packages=()
 for pkg in src/*/; do packages+=(-e "$pkg"); done
 if ! {
   .venv/bin/python -m pip install --upgrade pip &&
   .venv/bin/python -m pip install -r requirements-dev.txt &&
+  # unitree_sdk2py (BSD-3) as the working 1.0.3 build; its opencv dependency is for cameras only.
+  .venv/bin/python -m pip install --no-deps unitree-sdk2py-dimos==1.0.3 &&
   .venv/bin/python -m pip install --no-deps "${packages[@]}"
 } >"$log" 2>&1; then
   tail -n 30 "$log" >&2

@@ -140,6 +140,16 @@ class Simulator:
         d.ctrl[idx.actuators] = tau
         mujoco.mj_step(self.model, d)
 
+    def step_torque(self, tau: np.ndarray) -> None:
+        """Advance one physics period applying joint torques ``tau`` [J] N m (clipped to limits).
+
+        For callers that run their own motor model (the Go2 emulator's per-motor PD); the
+        bridge mode, watchdog and e-stop do not apply.
+        """
+        limits = self.description.torque_limits
+        self.data.ctrl[self.index.actuators] = np.clip(tau, -limits, limits)
+        mujoco.mj_step(self.model, self.data)
+
     # --- outputs ------------------------------------------------------------------------
     def joints(self) -> JointSample:
         d, idx = self.data, self.index

@@ -1,0 +1,265 @@
+"""memaug_go2_bridge: the Go2's low-level DDS protocol behind memaug's topic contract.
+
+A lifecycle node. configure: open the DDS channel on the named interface, wait (with a
+timeout) for a valid rt/lowstate, refuse if Unitree's sport-mode controller is running.
+activate: arm, only from a safe posture. deactivate: damping. Its own safety (watchdog,
+limits, e-stop, CRC) is in memaug_hardware.safety, independent of the policy node.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from typing import Any
+
+import numpy as np
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rclpy.executors import ExternalShutdownException
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from sensor_msgs.msg import Imu, JointState
+from std_msgs.msg import Bool
+
+from memaug_common.description import load_robot_description
+from memaug_common.errors import ConfigError
+from memaug_common.params import ParameterError
+from memaug_common.ros_params import declare_parameters
+from memaug_common.ros_qos import LATCHED, STREAM
+from memaug_hardware.dds import Go2Endpoints, controller_endpoints, participant
+from memaug_hardware.params import BRIDGE_PARAMETERS
+from memaug_hardware.protocol import RobotState, crc_ok, lowcmd_from_command, state_from_lowstate
+from memaug_hardware.safety import BridgeMode, BridgeSafety, SafetyLimits
+from memaug_policy.observation import projected_gravity
+from memaug_sim.commands import CommandRejected, joint_command_from_fields
+
+SPORT_MODE_TOPIC = "rt/sportmodestate"
+SPORT_MODE_HELP = (
+    "Unitree's sport-mode (high-level) controller is active and would fight low-level commands. "
+    "Turn it off first: in the Unitree app (Device > Service status > sport_mode off), or with the SDK's "
+    "MotionSwitcherClient().ReleaseMode(), then configure again."
+)
+
+
+class Go2BridgeNode(LifecycleNode):
+    def __init__(self) -> None:
+        super().__init__("memaug_go2_bridge")
+        self.params = declare_parameters(self, BRIDGE_PARAMETERS)
+        p = self.params
+        self.description = load_robot_description(p["robot"])
+        self.safety = BridgeSafety(
+            self.description,
+            SafetyLimits(
+                command_timeout_s=p["command_timeout_s"],
+                state_timeout_s=p["state_timeout_s"],
+                arm_max_tilt=p["arm_max_tilt"],
+            ),
+        )
+        self.endpoints: Go2Endpoints | None = None
+        self.state: RobotState | None = None
+        self.rejected_commands = 0
+        self.loop_stats = {"ticks": 0, "late_ticks": 0}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.pub_joints = self.create_publisher(JointState, "joint_states", STREAM)
+        self.pub_imu = self.create_publisher(Imu, "imu/data", STREAM)
+        self.pub_diag = self.create_publisher(DiagnosticArray, "diagnostics", 10)
+        self.create_subscription(JointState, "joint_commands", self._on_command, STREAM)
+        self.create_subscription(Bool, "estop", self._on_estop, LATCHED)
+        self.create_timer(p["diagnostics_period_s"], self._publish_status)
+
+    # --- lifecycle ----------------------------------------------------------------------
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        p = self.params
+        self.endpoints = controller_endpoints(participant(p["dds_domain_id"], p["network_interface"]))
+        deadline = time.monotonic() + p["lowstate_wait_s"]
+        while self.state is None and time.monotonic() < deadline:
+            if self.endpoints.wait(0.05):
+                self._read_states()
+        if self.state is None:
+            self.get_logger().error(
+                f"configure failed: no valid rt/lowstate within {p['lowstate_wait_s']} s on interface "
+                f"{p['network_interface']}, domain {p['dds_domain_id']} (robot on? cable in? right interface?)"
+            )
+            return TransitionCallbackReturn.FAILURE
+        if self._sport_mode_active(p["sport_mode_check_s"]):
+            self.get_logger().error(f"configure refused: {SPORT_MODE_HELP}")
+            return TransitionCallbackReturn.FAILURE
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="go2-bridge", daemon=True)
+        self._thread.start()
+        self.get_logger().info("configured: rt/lowstate valid; sending damping until activated")
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        with self._lock:
+            tilt = float(np.linalg.norm(projected_gravity(self.state.orientation_wxyz)[:2])) if self.state else 1.0
+            ok, message = self.safety.arm(self.state, time.monotonic(), tilt)
+        if not ok:
+            self.get_logger().error(f"activate refused: {message}")
+            return TransitionCallbackReturn.FAILURE
+        self.get_logger().warn("ARMED: following /joint_commands")
+        return super().on_activate(state)
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        with self._lock:
+            self.safety.disarm("deactivated")
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._stop_loop()
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._stop_loop()
+        return TransitionCallbackReturn.SUCCESS
+
+    def _stop_loop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=1.0)
+
+    def _sport_mode_active(self, seconds: float) -> bool:
+        if seconds <= 0 or self.endpoints is None:
+            return False
+        from cyclonedds.sub import DataReader
+        from cyclonedds.topic import Topic
+        from unitree_sdk2py.idl.unitree_go.msg.dds_ import SportModeState_
+
+        dp = self.endpoints.reader.participant
+        reader = DataReader(dp, Topic(dp, SPORT_MODE_TOPIC, SportModeState_))
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            if reader.take(N=1):
+                return True
+            time.sleep(0.01)
+        return False
+
+    # --- inputs -------------------------------------------------------------------------
+    def _on_command(self, msg: JointState) -> None:
+        try:
+            command = joint_command_from_fields(self.description, msg.name, msg.position, msg.velocity, msg.effort)
+        except CommandRejected as exc:
+            self.rejected_commands += 1
+            self.get_logger().warn(f"rejected /joint_commands: {exc}", throttle_duration_sec=1.0)
+            return
+        with self._lock:
+            self.safety.on_command(command.position, command.velocity, command.effort, time.monotonic())
+
+    def _on_estop(self, msg: Bool) -> None:
+        with self._lock:
+            self.safety.set_estop(bool(msg.data))
+        self._publish_status()
+
+    def _read_states(self) -> None:
+        assert self.endpoints is not None
+        for frame in self.endpoints.take_all():
+            state = state_from_lowstate(frame, self.description.num_joints)
+            with self._lock:
+                self.safety.on_state(state, crc_ok(frame), time.monotonic())
+                if self.safety.mode is not BridgeMode.FAULT or self.state is None:
+                    self.state = state
+
+    # --- the 500 Hz loop ----------------------------------------------------------------
+    def _loop(self) -> None:
+        assert self.endpoints is not None
+        period = 1.0 / self.params["loop_rate_hz"]
+        next_tick = time.perf_counter()
+        while not self._stop.is_set():
+            self._read_states()
+            now = time.monotonic()
+            with self._lock:
+                command = self.safety.motor_command(now)
+                state = self.state
+            self.endpoints.writer.write(lowcmd_from_command(command))
+            if state is not None:
+                self._publish_state(state)
+            self.loop_stats["ticks"] += 1
+            next_tick += period
+            remaining = next_tick - time.perf_counter()
+            if remaining > 0:
+                time.sleep(remaining)
+            else:
+                self.loop_stats["late_ticks"] += 1
+                next_tick = time.perf_counter()
+
+    def _publish_state(self, state: RobotState) -> None:
+        stamp = self.get_clock().now().to_msg()
+        joints = JointState(
+            name=list(self.description.joint_names),
+            position=state.position.tolist(),
+            velocity=state.velocity.tolist(),
+            effort=state.effort.tolist(),
+        )
+        joints.header.stamp = stamp
+        self.pub_joints.publish(joints)
+        imu = Imu()
+        imu.header.stamp = stamp
+        imu.header.frame_id = "imu"
+        imu.orientation.w, imu.orientation.x, imu.orientation.y, imu.orientation.z = (
+            float(v) for v in state.orientation_wxyz
+        )
+        imu.angular_velocity.x, imu.angular_velocity.y, imu.angular_velocity.z = (
+            float(v) for v in state.angular_velocity
+        )
+        imu.linear_acceleration.x, imu.linear_acceleration.y, imu.linear_acceleration.z = (
+            float(v) for v in state.linear_acceleration
+        )
+        self.pub_imu.publish(imu)
+
+    def _publish_status(self) -> None:
+        s = self.safety
+        level = {
+            BridgeMode.ARMED: DiagnosticStatus.OK,
+            BridgeMode.DISARMED: DiagnosticStatus.WARN,
+            BridgeMode.FAULT: DiagnosticStatus.ERROR,
+        }[s.mode]
+        values: dict[str, Any] = {
+            "mode": s.mode.value,
+            "reason": s.reason,
+            "estop": s.estop,
+            "rejected_commands": self.rejected_commands,
+            **s.counters,
+            **self.loop_stats,
+        }
+        status = DiagnosticStatus(
+            level=level,
+            name="memaug_go2_bridge: bridge",
+            message=f"{s.mode.value}: {s.reason}",
+            hardware_id=self.description.name,
+            values=[KeyValue(key=k, value=str(v)) for k, v in values.items()],
+        )
+        self.pub_diag.publish(DiagnosticArray(status=[status]))
+
+
+def main(args: list[str] | None = None) -> int:
+    rclpy.init(args=args)
+    try:
+        node = Go2BridgeNode()
+    except (ConfigError, ParameterError, ValueError) as exc:
+        print(f"memaug_go2_bridge: cannot start: {exc}", file=sys.stderr)
+        rclpy.try_shutdown()
+        return 2
+    code = 0
+    try:
+        if node.params["auto_activate"]:
+            if node.trigger_configure() != TransitionCallbackReturn.SUCCESS:
+                print("memaug_go2_bridge: configure failed (see log)", file=sys.stderr)
+                code = 3
+            elif node.trigger_activate() != TransitionCallbackReturn.SUCCESS:
+                print("memaug_go2_bridge: activate refused (see log)", file=sys.stderr)
+                code = 3
+        if code == 0:
+            rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node._stop_loop()
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""Cyclone DDS participants and the Go2 low-level channels (rt/lowstate, rt/lowcmd).
+
+Message types and CRC come from Unitree's Python SDK (unitree_sdk2py: LowCmd_, LowState_);
+transport is cyclonedds-python directly rather than the SDK's ChannelFactory singleton, so
+one process can open a participant per domain and choose its interface (tests: loopback).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cyclonedds.domain import Domain, DomainParticipant
+from cyclonedds.pub import DataWriter
+from cyclonedds.qos import Policy, Qos
+from cyclonedds.sub import DataReader
+from cyclonedds.topic import Topic
+from cyclonedds.util import duration
+from unitree_sdk2py.idl.unitree_go.msg.dds_ import LowCmd_, LowState_
+
+LOWSTATE_TOPIC = "rt/lowstate"
+LOWCMD_TOPIC = "rt/lowcmd"
+
+_CONFIG = """<?xml version="1.0" encoding="UTF-8" ?>
+<CycloneDDS><Domain Id="any"><General><Interfaces>
+  <NetworkInterface name="{interface}" priority="default" multicast="default"/>
+</Interfaces></General></Domain></CycloneDDS>"""
+
+#: Latest-value streams: a late sample is worthless, so best effort and depth 1, as the SDK does.
+_STREAM_QOS = Qos(Policy.Reliability.BestEffort, Policy.History.KeepLast(1))
+
+_domains: dict[int, Domain] = {}
+
+
+def participant(domain_id: int, interface: str) -> DomainParticipant:
+    """A participant on ``domain_id`` bound to the named network interface (e.g. "lo", "eth0")."""
+    if domain_id not in _domains:
+        _domains[domain_id] = Domain(domain_id, _CONFIG.format(interface=interface))
+    return DomainParticipant(domain_id)
+
+
+@dataclass
+class Go2Endpoints:
+    """Reader and writer of one side: the robot side reads lowcmd and writes lowstate."""
+
+    reader: DataReader
+    writer: DataWriter
+
+    def take_latest(self) -> Any | None:
+        samples = self.reader.take(N=16)
+        valid = [s for s in samples if isinstance(s, LowCmd_ | LowState_)]
+        return valid[-1] if valid else None
+
+    def take_all(self) -> list[Any]:
+        return [s for s in self.reader.take(N=64) if isinstance(s, LowCmd_ | LowState_)]
+
+    def wait(self, timeout_s: float) -> bool:
+        """Block until a sample may be available or ``timeout_s`` elapses."""
+        from cyclonedds.core import InstanceState, ReadCondition, SampleState, ViewState, WaitSet
+
+        condition = ReadCondition(self.reader, SampleState.Any | ViewState.Any | InstanceState.Any)
+        waitset = WaitSet(self.reader.participant)
+        waitset.attach(condition)
+        try:
+            return waitset.wait(duration(seconds=timeout_s)) > 0
+        finally:
+            waitset.detach(condition)
+
+
+def controller_endpoints(dp: DomainParticipant) -> Go2Endpoints:
+    """The controller's side (our bridge): read rt/lowstate, write rt/lowcmd."""
+    return Go2Endpoints(
+        DataReader(dp, Topic(dp, LOWSTATE_TOPIC, LowState_), qos=_STREAM_QOS),
+        DataWriter(dp, Topic(dp, LOWCMD_TOPIC, LowCmd_), qos=_STREAM_QOS),
+    )
+
+
+def robot_endpoints(dp: DomainParticipant) -> Go2Endpoints:
+    """The robot's side (the emulator): read rt/lowcmd, write rt/lowstate."""
+    return Go2Endpoints(
+        DataReader(dp, Topic(dp, LOWCMD_TOPIC, LowCmd_), qos=_STREAM_QOS),
+        DataWriter(dp, Topic(dp, LOWSTATE_TOPIC, LowState_), qos=_STREAM_QOS),
+    )

@@ -1,0 +1,161 @@
+"""memaug_go2_emulator: the Go2 in MuJoCo behind the Go2's own DDS protocol.
+
+Publishes rt/lowstate (with CRC) at 500 Hz and executes rt/lowcmd like the Go2's motor
+drivers: per-motor PD + feed-forward, saturated at the torque limits. Frames with a bad CRC
+or the wrong header are rejected and counted. Like the robot, the motors keep executing the
+last valid command until a new one arrives (it is the bridge's watchdog that must damp);
+before the first command they produce no torque. Real-time, on the interface it is told to
+use (tests: loopback only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from unitree_sdk2py.idl.default import unitree_go_msg_dds__LowState_, unitree_go_msg_dds__SportModeState_
+from unitree_sdk2py.idl.unitree_go.msg.dds_ import LowCmd_, SportModeState_
+
+from memaug_common.description import RobotDescription, load_robot_description
+from memaug_hardware.dds import participant, robot_endpoints
+from memaug_hardware.protocol import HEAD, MotorCommand, command_from_lowcmd, crc_of, crc_ok, motor_torque
+from memaug_sim.pacing import Pacer
+from memaug_sim.scenario import ScenarioClock, load_scenario
+from memaug_sim.simulator import Simulator
+
+SPORT_MODE_TOPIC = "rt/sportmodestate"
+
+
+@dataclass
+class EmulatorStats:
+    frames_accepted: int = 0
+    frames_rejected: int = 0
+    states_published: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    def reject(self, reason: str) -> None:
+        self.frames_rejected += 1
+        self.reasons[reason] = self.reasons.get(reason, 0) + 1
+
+    def line(self) -> str:
+        return (
+            f"frames accepted {self.frames_accepted}, rejected {self.frames_rejected} {self.reasons}, "
+            f"lowstate published {self.states_published}"
+        )
+
+
+class Go2Emulator:
+    """The emulated robot: a Simulator driven by validated LowCmd_ frames."""
+
+    def __init__(self, description: RobotDescription, scenario: str = "none") -> None:
+        self.description = description
+        self.sim = Simulator(description)
+        self.scenario = ScenarioClock(load_scenario(scenario, description))
+        self.command: MotorCommand | None = None
+        self.stats = EmulatorStats()
+        self._state = unitree_go_msg_dds__LowState_()
+
+    def receive(self, frame: LowCmd_) -> None:
+        if tuple(frame.head) != HEAD:
+            self.stats.reject("bad head")
+        elif not crc_ok(frame):
+            self.stats.reject("bad crc")
+        else:
+            self.command = command_from_lowcmd(frame, self.description.num_joints)
+            self.stats.frames_accepted += 1
+
+    def step(self) -> None:
+        for fault in self.scenario.due(self.sim.time_s):
+            self.sim.inject(fault)
+        joints = self.sim.joints()
+        if self.command is None:
+            tau = np.zeros(self.description.num_joints)
+        else:
+            tau = motor_torque(self.command, joints.position, joints.velocity, self.description.torque_limits)
+        self.sim.step_torque(tau)
+
+    def lowstate(self):
+        joints, imu = self.sim.joints(), self.sim.imu()
+        state = self._state
+        for i in range(self.description.num_joints):
+            motor = state.motor_state[i]
+            motor.mode = 0x01
+            motor.q, motor.dq, motor.tau_est = (
+                float(joints.position[i]),
+                float(joints.velocity[i]),
+                float(joints.effort[i]),
+            )
+        state.imu_state.quaternion = [float(v) for v in imu.orientation_wxyz]
+        state.imu_state.gyroscope = [float(v) for v in imu.angular_velocity]
+        state.imu_state.accelerometer = [float(v) for v in imu.linear_acceleration]
+        state.tick = int(round(self.sim.time_s * 1000))
+        state.crc = crc_of(state)
+        return state
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="memaug_go2_emulator", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--robot", default="go2")
+    parser.add_argument("--domain-id", type=int, default=0, help="DDS domain of rt/lowstate, rt/lowcmd")
+    parser.add_argument("--interface", default="lo", help="network interface to bind (default: loopback)")
+    parser.add_argument("--scenario", default="none")
+    parser.add_argument("--rate-hz", type=float, default=500.0, help="rt/lowstate rate")
+    parser.add_argument("--duration", type=float, default=0.0, help="seconds to run (0: until stopped)")
+    parser.add_argument(
+        "--sport-mode",
+        action="store_true",
+        help="also publish rt/sportmodestate, as a Go2 whose own controller is active",
+    )
+    args = parser.parse_args(argv)
+
+    description = load_robot_description(args.robot)
+    emulator = Go2Emulator(description, args.scenario)
+    dp = participant(args.domain_id, args.interface)
+    endpoints = robot_endpoints(dp)
+    sport = None
+    if args.sport_mode:
+        from cyclonedds.pub import DataWriter
+        from cyclonedds.topic import Topic
+
+        sport = DataWriter(dp, Topic(dp, SPORT_MODE_TOPIC, SportModeState_))
+    stop = False
+
+    def on_signal(*_: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    substeps = max(1, round(1.0 / (args.rate_hz * emulator.sim.physics_period_s)))
+    pacer = Pacer(1.0)
+    last_report = time.monotonic()
+    print(
+        f"memaug_go2_emulator: {description.name} on domain {args.domain_id}, interface {args.interface}, "
+        f"rt/lowstate at {args.rate_hz:.0f} Hz",
+        flush=True,
+    )
+    while not stop and not (args.duration and emulator.sim.time_s >= args.duration):
+        for frame in endpoints.take_all():
+            emulator.receive(frame)
+        for _ in range(substeps):
+            emulator.step()
+        endpoints.writer.write(emulator.lowstate())
+        emulator.stats.states_published += 1
+        if sport is not None:
+            sport.write(unitree_go_msg_dds__SportModeState_())
+        if time.monotonic() - last_report > 1.0:
+            print(f"memaug_go2_emulator: t={emulator.sim.time_s:.1f} s, {emulator.stats.line()}", flush=True)
+            last_report = time.monotonic()
+        pacer.wait_until(emulator.sim.time_s)
+    print(f"memaug_go2_emulator: stopped at {emulator.sim.time_s:.3f} s; {emulator.stats.line()}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

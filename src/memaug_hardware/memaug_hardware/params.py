@@ -1,0 +1,31 @@
+"""Parameters of the Go2 bridge node, declared once (name, default, range, description)."""
+
+from memaug_common.params import ParamSpec
+
+BRIDGE_PARAMETERS: tuple[ParamSpec, ...] = (
+    ParamSpec("robot", "go2", "Robot description: a name under config/robots/ or a YAML path."),
+    ParamSpec("network_interface", "eth0", "Interface that reaches the Go2 (its wired port); lo for the emulator."),
+    ParamSpec("dds_domain_id", 0, "DDS domain of rt/lowstate and rt/lowcmd (the Go2 uses 0).", min=0, max=232),
+    ParamSpec("loop_rate_hz", 500.0, "Bridge loop rate: rt/lowcmd and /joint_states, Hz.", min=50.0, max=1000.0),
+    ParamSpec(
+        "lowstate_wait_s", 5.0, "configure: how long to wait for the first valid rt/lowstate, s.", min=0.1, max=60.0
+    ),
+    ParamSpec(
+        "sport_mode_check_s",
+        0.3,
+        "configure: listen this long for Unitree's sport-mode controller, s.",
+        min=0.0,
+        max=10.0,
+    ),
+    ParamSpec(
+        "command_timeout_s", 0.05, "Watchdog: /joint_commands older than this means damping, s.", min=0.005, max=1.0
+    ),
+    ParamSpec("state_timeout_s", 0.05, "rt/lowstate older than this is a fault, s.", min=0.005, max=1.0),
+    ParamSpec("arm_max_tilt", 0.5, "Refuse to arm when |projected gravity xy| exceeds this.", min=0.0, max=1.0),
+    ParamSpec(
+        "auto_activate",
+        False,
+        "Configure and activate (arm) by itself: only with a robot on the ground and people clear of it.",
+    ),
+    ParamSpec("diagnostics_period_s", 0.5, "Period of /diagnostics, s.", min=0.05, max=60.0),
+)

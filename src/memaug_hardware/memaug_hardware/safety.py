@@ -1,0 +1,115 @@
+"""The bridge's own safety, independent of the policy node. ROS-free; times in seconds.
+
+Modes: DISARMED (damping; the initial state), ARMED (PD toward fresh /joint_commands),
+FAULT (damping, latched until disarm + re-arm). While armed, a command older than
+``command_timeout_s`` gives damping (not a fault: the policy may resume). Stale or corrupt
+lowstate, a joint outside its range or over its velocity limit, and /estop give FAULT.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+import numpy as np
+
+from memaug_common.description import RobotDescription
+from memaug_hardware.protocol import MotorCommand, RobotState
+
+
+class BridgeMode(enum.Enum):
+    DISARMED = "disarmed"
+    ARMED = "armed"
+    FAULT = "fault"
+
+
+@dataclass(frozen=True)
+class SafetyLimits:
+    command_timeout_s: float = 0.05
+    state_timeout_s: float = 0.05
+    position_margin_rad: float = 0.05  # beyond the joint range by more than this: fault
+    velocity_factor: float = 1.0  # of the description's velocity limit
+    arm_max_tilt: float = 0.5  # |g_xy| above this (about 30 deg): not a safe posture to arm from
+
+
+class BridgeSafety:
+    def __init__(self, description: RobotDescription, limits: SafetyLimits) -> None:
+        self.description = description
+        self.limits = limits
+        self.mode = BridgeMode.DISARMED
+        self.reason = "not armed"
+        self.estop = False
+        self._command: tuple[np.ndarray, np.ndarray, np.ndarray, float] | None = None  # q*, dq*, tau_ff, time
+        self._state_time = -np.inf
+        self.counters = {"bad_crc": 0, "non_finite_state": 0, "watchdog_damping": 0, "faults": 0}
+
+    # --- inputs -------------------------------------------------------------------------
+    def on_state(self, state: RobotState, crc_valid: bool, now_s: float) -> None:
+        if not crc_valid:
+            self.counters["bad_crc"] += 1
+            self._fault("lowstate with a bad CRC")
+            return
+        if not state.finite():
+            self.counters["non_finite_state"] += 1
+            self._fault("lowstate holds NaN or inf")
+            return
+        self._state_time = now_s
+        if self.mode is BridgeMode.ARMED:
+            d, lim = self.description, self.limits
+            outside = (state.position < d.lower_limits - lim.position_margin_rad) | (
+                state.position > d.upper_limits + lim.position_margin_rad
+            )
+            if outside.any():
+                self._fault(f"joint {d.joint_names[int(np.argmax(outside))]} outside its range")
+            too_fast = np.abs(state.velocity) > d.velocity_limits * lim.velocity_factor
+            if too_fast.any():
+                self._fault(f"joint {d.joint_names[int(np.argmax(too_fast))]} over its velocity limit")
+
+    def on_command(self, position: np.ndarray, velocity: np.ndarray, effort: np.ndarray, now_s: float) -> None:
+        self._command = (position, velocity, effort, now_s)
+
+    def set_estop(self, engaged: bool) -> None:
+        self.estop = engaged
+        if engaged:
+            self._fault("e-stop")
+
+    def arm(self, state: RobotState | None, now_s: float, gravity_xy: float) -> tuple[bool, str]:
+        """Arm only from a fresh, finite state, in a safe posture, with no e-stop."""
+        if self.estop:
+            return False, "e-stop engaged"
+        if state is None or now_s - self._state_time > self.limits.state_timeout_s:
+            return False, "no fresh lowstate"
+        if gravity_xy > self.limits.arm_max_tilt:
+            return False, f"unsafe posture to arm from (tilt |g_xy| = {gravity_xy:.2f})"
+        self.mode, self.reason = BridgeMode.ARMED, "armed"
+        return True, "armed"
+
+    def disarm(self, reason: str = "disarmed") -> None:
+        self.mode, self.reason = BridgeMode.DISARMED, reason
+
+    def _fault(self, reason: str) -> None:
+        if self.mode is not BridgeMode.FAULT:
+            self.counters["faults"] += 1
+        self.mode, self.reason = BridgeMode.FAULT, reason
+
+    # --- output -------------------------------------------------------------------------
+    def motor_command(self, now_s: float) -> MotorCommand:
+        """What to send this tick: PD toward a fresh command while armed, damping otherwise."""
+        d = self.description
+        damping = MotorCommand.damping(d.num_joints, d.passive_kd)
+        if self.mode is not BridgeMode.ARMED:
+            return damping
+        if now_s - self._state_time > self.limits.state_timeout_s:
+            self._fault(f"stale lowstate ({now_s - self._state_time:.3f} s old)")
+            return damping
+        if self._command is None or now_s - self._command[3] > self.limits.command_timeout_s:
+            self.counters["watchdog_damping"] += 1
+            return damping
+        position, velocity, effort, _ = self._command
+        return MotorCommand(
+            position=np.clip(position, d.lower_limits, d.upper_limits),
+            velocity=np.clip(velocity, -d.velocity_limits, d.velocity_limits),
+            kp=d.kp.copy(),
+            kd=d.kd.copy(),
+            effort=np.clip(effort, -d.torque_limits, d.torque_limits),
+        )

@@ -1,0 +1,186 @@
+"""Go2 bridge against the emulator, each its own process, DDS on loopback only."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import numpy as np
+from diagnostic_msgs.msg import DiagnosticArray
+from lifecycle_msgs.msg import Transition
+from lifecycle_msgs.srv import ChangeState
+from memaug_hardware.dds import LOWCMD_TOPIC, participant
+from memaug_hardware.protocol import MotorCommand, lowcmd_from_command
+from sensor_msgs.msg import JointState
+from std_msgs.msg import Bool
+from unitree_sdk2py.idl.unitree_go.msg.dds_ import LowCmd_
+
+from memaug_common.description import load_robot_description
+from memaug_common.ros_qos import LATCHED, STREAM
+
+GO2 = load_robot_description("go2")
+
+
+def start_pair(start_node, go2_domain: int, *bridge_args: str):
+    emulator = start_node("memaug_go2_emulator", "--domain-id", str(go2_domain))
+    bridge = start_node(
+        "memaug_go2_bridge",
+        "--ros-args",
+        "-p",
+        "network_interface:=lo",
+        "-p",
+        f"dds_domain_id:={go2_domain}",
+        *bridge_args,
+    )
+    return emulator, bridge
+
+
+def transition(ros, transition_id: int) -> bool:
+    client = ros.node.create_client(ChangeState, "/memaug_go2_bridge/change_state")
+    ros.wait_for(lambda: client.service_is_ready(), 20.0, "the bridge's lifecycle service")
+    future = client.call_async(ChangeState.Request(transition=Transition(id=transition_id)))
+    return bool(ros.wait_for(lambda: future.result(), 20.0, "the lifecycle transition").success)
+
+
+def hold(ros, pub, pose: np.ndarray, seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pub.publish(JointState(name=list(GO2.joint_names), position=pose.tolist()))
+        ros.spin_for(0.02)
+
+
+def test_no_motion_before_arming_then_each_motor_moves_its_own_joint(ros, start_node, go2_domain, lowcmd_tap) -> None:
+    states = ros.subscribe(JointState, "joint_states", STREAM)
+    commands = ros.node.create_publisher(JointState, "joint_commands", STREAM)
+    start_pair(start_node, go2_domain)
+    assert transition(ros, Transition.TRANSITION_CONFIGURE)
+    ros.wait_for(lambda: len(states) > 50, 20.0, "/joint_states from the configured bridge")
+    ros.spin_for(1.0)  # motors off, then damping: the robot settles on the floor
+    lowcmd_tap.take(N=256)
+    hold(ros, commands, GO2.default_pose, 1.5)  # commanded, but not armed
+    frames = [f for f in lowcmd_tap.take(N=256) if isinstance(f, LowCmd_)]
+    assert frames and all(m.kp == 0.0 for f in frames for m in f.motor_cmd[:12]), "stiffness before arming"
+    lying = np.array(states[-1].position)
+    assert np.max(np.abs(lying - GO2.default_pose)) > 0.5, "the unarmed robot stood up"
+
+    assert transition(ros, Transition.TRANSITION_ACTIVATE)
+    for alpha in np.linspace(0.0, 1.0, 50):  # stand up gently, as the policy's stand phase does
+        hold(ros, commands, lying + alpha * (GO2.default_pose - lying), 0.03)
+    hold(ros, commands, GO2.default_pose, 1.0)
+    standing = np.array(states[-1].position)
+    assert np.max(np.abs(standing - GO2.default_pose)) < 0.3
+    for joint in range(GO2.num_joints):
+        pose = GO2.default_pose.copy()
+        pose[joint] += 0.25 if GO2.upper_limits[joint] - pose[joint] > 0.3 else -0.25
+        hold(ros, commands, pose, 0.5)
+        moved = np.abs(np.array(states[-1].position) - standing)
+        assert int(np.argmax(moved)) == joint, f"commanding motor {joint} moved joint {int(np.argmax(moved))}"
+        hold(ros, commands, GO2.default_pose, 0.4)
+
+
+def test_emulator_rejects_frames_with_a_bad_crc(start_node, go2_domain) -> None:
+    from cyclonedds.pub import DataWriter
+    from cyclonedds.topic import Topic
+
+    emulator = start_node("memaug_go2_emulator", "--domain-id", str(go2_domain), "--duration", "3")
+    dp = participant(go2_domain, "lo")
+    writer = DataWriter(dp, Topic(dp, LOWCMD_TOPIC, LowCmd_))
+    good = lowcmd_from_command(MotorCommand(GO2.default_pose, np.zeros(12), GO2.kp.copy(), GO2.kd.copy(), np.zeros(12)))
+    bad = lowcmd_from_command(MotorCommand(GO2.default_pose, np.zeros(12), GO2.kp.copy(), GO2.kd.copy(), np.zeros(12)))
+    bad.crc ^= 0x1
+    time.sleep(1.0)  # discovery
+    for _ in range(20):
+        writer.write(good)
+        writer.write(bad)
+        time.sleep(0.01)
+    assert emulator.wait(30) == 0
+    final = emulator.output().strip().splitlines()[-1]
+    accepted = int(re.search(r"frames accepted (\d+)", final).group(1))
+    rejected = int(re.search(r"rejected (\d+)", final).group(1))
+    assert accepted >= 1 and rejected >= 1 and "bad crc" in final
+    assert rejected <= 20
+
+
+def damping_delay(tap, trigger, timeout_s: float = 2.0) -> float:
+    """Seconds from ``trigger()`` to the first damping frame (all kp == 0) on rt/lowcmd."""
+    tap.take(N=256)
+    start = time.perf_counter()
+    trigger()
+    while time.perf_counter() - start < timeout_s:
+        for frame in tap.take(N=64):
+            if isinstance(frame, LowCmd_) and all(m.kp == 0.0 for m in frame.motor_cmd[:12]):
+                return time.perf_counter() - start
+        time.sleep(0.0005)
+    raise TimeoutError(f"no damping frame on rt/lowcmd within {timeout_s} s")
+
+
+def wait_for_stiff_frames(tap, timeout_s: float) -> None:
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        frames = [f for f in tap.take(N=64) if isinstance(f, LowCmd_)]
+        if frames and all(f.motor_cmd[0].kp > 0 for f in frames[-5:]):
+            return
+        time.sleep(0.02)
+    raise TimeoutError("the bridge never sent stiff (armed, commanded) frames")
+
+
+def test_killed_policy_means_damping_within_the_watchdog(ros, start_node, go2_domain, lowcmd_tap, gru_policy):
+    start_pair(start_node, go2_domain, "-p", "auto_activate:=true")
+    policy = start_node("memaug_policy_node", "--ros-args", "-p", f"model:={gru_policy}", "-p", "autostart:=true")
+    wait_for_stiff_frames(lowcmd_tap, 60.0)
+    delay = damping_delay(lowcmd_tap, policy.kill)
+    # 50 ms watchdog after the last command, which left up to one 20 ms control period before the kill.
+    assert delay < 0.08, f"{delay * 1e3:.1f} ms from kill to damping"
+
+
+def test_estop_reaches_the_wire_as_damping(ros, start_node, go2_domain, lowcmd_tap) -> None:
+    diagnostics = ros.subscribe(DiagnosticArray, "diagnostics")
+    commands = ros.node.create_publisher(JointState, "joint_commands", STREAM)
+    estop = ros.node.create_publisher(Bool, "estop", LATCHED)
+    start_pair(start_node, go2_domain, "-p", "auto_activate:=true")
+    ros.wait_for(lambda: estop.get_subscription_count() > 0, 20.0, "the bridge subscribed to /estop")
+    end = time.monotonic() + 30
+    while time.monotonic() < end:
+        commands.publish(JointState(name=list(GO2.joint_names), position=GO2.default_pose.tolist()))
+        ros.spin_for(0.02)
+        frames = [f for f in lowcmd_tap.take(N=64) if isinstance(f, LowCmd_)]
+        if frames and frames[-1].motor_cmd[0].kp > 0:
+            break
+    delay = damping_delay(lowcmd_tap, lambda: estop.publish(Bool(data=True)))
+    assert delay < 0.05, f"{delay * 1e3:.1f} ms from /estop to damping"
+    hold(ros, commands, GO2.default_pose, 0.3)  # commands keep coming: still damping (latched)
+    frames = [f for f in lowcmd_tap.take(N=64) if isinstance(f, LowCmd_)]
+    assert frames and all(f.motor_cmd[0].kp == 0 for f in frames)
+
+
+def test_configure_refuses_while_sport_mode_runs(start_node, go2_domain) -> None:
+    start_node("memaug_go2_emulator", "--domain-id", str(go2_domain), "--sport-mode")
+    bridge = start_node(
+        "memaug_go2_bridge",
+        "--ros-args",
+        "-p",
+        "network_interface:=lo",
+        "-p",
+        f"dds_domain_id:={go2_domain}",
+        "-p",
+        "auto_activate:=true",
+    )
+    assert bridge.wait(60) == 3
+    assert "sport-mode (high-level) controller is active" in bridge.output()
+
+
+def test_configure_fails_clearly_without_a_robot(start_node, go2_domain) -> None:
+    bridge = start_node(
+        "memaug_go2_bridge",
+        "--ros-args",
+        "-p",
+        "network_interface:=lo",
+        "-p",
+        f"dds_domain_id:={go2_domain}",
+        "-p",
+        "auto_activate:=true",
+        "-p",
+        "lowstate_wait_s:=1.0",
+    )
+    assert bridge.wait(60) == 3
+    assert "no valid rt/lowstate within 1.0 s on interface lo" in bridge.output()
