@@ -6,7 +6,6 @@ import re
 import time
 
 import numpy as np
-from diagnostic_msgs.msg import DiagnosticArray
 from lifecycle_msgs.msg import Transition
 from lifecycle_msgs.srv import ChangeState
 from memaug_hardware.dds import LOWCMD_TOPIC, participant
@@ -134,7 +133,6 @@ def test_killed_policy_means_damping_within_the_watchdog(ros, start_node, go2_do
 
 
 def test_estop_reaches_the_wire_as_damping(ros, start_node, go2_domain, lowcmd_tap) -> None:
-    diagnostics = ros.subscribe(DiagnosticArray, "diagnostics")
     commands = ros.node.create_publisher(JointState, "joint_commands", STREAM)
     estop = ros.node.create_publisher(Bool, "estop", LATCHED)
     start_pair(start_node, go2_domain, "-p", "auto_activate:=true")

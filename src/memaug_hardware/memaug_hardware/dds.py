@@ -59,7 +59,9 @@ class Go2Endpoints:
         from cyclonedds.core import InstanceState, ReadCondition, SampleState, ViewState, WaitSet
 
         condition = ReadCondition(self.reader, SampleState.Any | ViewState.Any | InstanceState.Any)
-        waitset = WaitSet(self.reader.participant)
+        dp = self.reader.participant
+        assert dp is not None
+        waitset = WaitSet(dp)
         waitset.attach(condition)
         try:
             return waitset.wait(duration(seconds=timeout_s)) > 0

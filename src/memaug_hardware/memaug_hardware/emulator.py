@@ -92,7 +92,7 @@ class Go2Emulator:
         state.imu_state.quaternion = [float(v) for v in imu.orientation_wxyz]
         state.imu_state.gyroscope = [float(v) for v in imu.angular_velocity]
         state.imu_state.accelerometer = [float(v) for v in imu.linear_acceleration]
-        state.tick = int(round(self.sim.time_s * 1000))
+        state.tick = round(self.sim.time_s * 1000)
         state.crc = crc_of(state)
         return state
 
