@@ -15,6 +15,15 @@ import pytest
 os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
 os.environ.setdefault("RMW_IMPLEMENTATION", "rmw_fastrtps_cpp")
 
+# One torch thread: several test processes share 2 cores, and OpenMP spin-waits across
+# oversubscribed threads can make a small update take minutes.
+try:
+    import torch
+
+    torch.set_num_threads(1)
+except ImportError:  # torch is only needed by the training and export tests
+    pass
+
 _DOMAINS = itertools.count((os.getpid() % 40) * 2 + 1)
 
 

@@ -27,7 +27,7 @@ from memaug_train.ppo import PpoConfig, RecurrentPpo
 
 
 def _train(args: argparse.Namespace) -> int:
-    torch.set_num_threads(args.threads)
+    torch.set_num_threads(args.torch_threads)
     run_dir = Path(args.run_dir)
     checkpoint = run_dir / "checkpoint.pt"
     meta_path = run_dir / "run.json"
@@ -127,10 +127,15 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--robot", default="go2")
     train.add_argument("--run-dir", required=True)
     train.add_argument("--iterations", type=int, default=1000)
-    train.add_argument("--envs", type=int, default=256)
+    train.add_argument("--envs", type=int, default=512)
     train.add_argument("--hidden", type=int, default=128)
     train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--threads", type=int, default=2)
+    train.add_argument("--threads", type=int, default=2, help="MuJoCo rollout threads")
+    train.add_argument(
+        "--torch-threads", type=int, default=1,
+        help="torch threads; more than one competes with the rollout threads and, on a busy 2-core machine, "
+        "OpenMP spin-waits can make an update 50x slower",
+    )
     train.add_argument("--checkpoint-every", type=int, default=20)
     train.add_argument("--resume", action="store_true")
     export = sub.add_parser("export", help="write a checkpoint's actor as the ONNX policy contract")

@@ -39,8 +39,8 @@ from memaug_train.networks import ActorCritic, NetConfig, _index, _scale
 @dataclass(frozen=True)
 class PpoConfig:
     steps_per_iteration: int = 24
-    epochs: int = 5
-    minibatches: int = 4
+    epochs: int = 3
+    minibatches: int = 2
     gamma: float = 0.99
     lam: float = 0.95
     clip: float = 0.2
