@@ -19,9 +19,13 @@ class NodeSpec:
     parameters: dict[str, Any] = field(default_factory=dict)
     #: When this node exits on its own with status 0, the run is complete (the sim's duration).
     ends_run: bool = False
+    #: For a program that is not a ROS node (the Go2 emulator): its command-line arguments.
+    plain_args: tuple[str, ...] | None = None
 
     def ros_args(self) -> list[str]:
         """``--ros-args -p name:=value ...`` for running it as a plain process."""
+        if self.plain_args is not None:
+            return list(self.plain_args)
         args = ["--ros-args"]
         for key, value in self.parameters.items():
             args += ["-p", f"{key}:={_literal(value)}"]
@@ -99,6 +103,82 @@ def sim_stack(options: SimOptions) -> Stack:
     )
     nodes = (sim, policy) if options.record is None else (recorder_node(options.record), sim, policy)
     return Stack("sim", nodes)
+
+
+@dataclass(frozen=True)
+class RobotOptions:
+    robot: str = "go2"
+    model: str = "go2_memaug.onnx"
+    cmd_vel: tuple[float, float, float] = (0.5, 0.0, 0.0)
+    record: Path | None = None
+    #: Run against memaug_go2_emulator (on loopback) instead of a real Go2.
+    emulator: bool = False
+    emulator_scenario: str = "none"
+    emulator_duration_s: float = 20.0
+    network_interface: str = "eth0"
+    go2_domain_id: int = 0
+    #: Arm the bridge without a second step. With a real robot only when it stands clear.
+    arm: bool = False
+
+
+def robot_stack(options: RobotOptions) -> Stack:
+    """Go2 bridge + policy (+ recorder), against the robot or its emulator."""
+    interface = "lo" if options.emulator else options.network_interface
+    nodes: list[NodeSpec] = []
+    if options.record is not None:
+        nodes.append(recorder_node(options.record))
+    if options.emulator:
+        nodes.append(
+            NodeSpec(
+                "memaug_go2_emulator",
+                "memaug_hardware",
+                "memaug_go2_emulator",
+                ends_run=True,
+                plain_args=(
+                    "--robot",
+                    options.robot,
+                    "--domain-id",
+                    str(options.go2_domain_id),
+                    "--interface",
+                    interface,
+                    "--scenario",
+                    options.emulator_scenario,
+                    "--duration",
+                    str(float(options.emulator_duration_s)),
+                ),
+            )
+        )
+    nodes.append(
+        NodeSpec(
+            "memaug_go2_bridge",
+            "memaug_hardware",
+            "memaug_go2_bridge",
+            {
+                "robot": options.robot,
+                "network_interface": interface,
+                "dds_domain_id": options.go2_domain_id,
+                "auto_activate": options.arm or options.emulator,
+            },
+        )
+    )
+    vx, vy, wz = options.cmd_vel
+    nodes.append(
+        NodeSpec(
+            "memaug_policy",
+            "memaug_policy",
+            "memaug_policy_node",
+            {
+                "robot": options.robot,
+                "model": options.model,
+                "autostart": True,
+                "command_vx": float(vx),
+                "command_vy": float(vy),
+                "command_yaw_rate": float(wz),
+                "wait_for_subscribers": 1 if options.record is None else 2,
+            },
+        )
+    )
+    return Stack("robot", tuple(nodes))
 
 
 def record_stack(folder: Path) -> Stack:

@@ -132,7 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--threads", type=int, default=2, help="MuJoCo rollout threads")
     train.add_argument(
-        "--torch-threads", type=int, default=1,
+        "--torch-threads",
+        type=int,
+        default=1,
         help="torch threads; more than one competes with the rollout threads and, on a busy 2-core machine, "
         "OpenMP spin-waits can make an update 50x slower",
     )
