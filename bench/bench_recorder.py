@@ -73,8 +73,10 @@ def main() -> None:
     node = rclpy.create_node("bench_recorder", context=context)
     executor = SingleThreadedExecutor(context=context)
     executor.add_node(node)
-    print(f"{'rate':>8} {'published':>10} {'recorded':>9} {'dropped':>8} {'recorder CPU':>13} "
-          f"{'publisher CPU no rec':>21} {'with rec':>9}")
+    print(
+        f"{'rate':>8} {'published':>10} {'recorded':>9} {'dropped':>8} {'recorder CPU':>13} "
+        f"{'publisher CPU no rec':>21} {'with rec':>9}"
+    )
     for rate in args.rates:
         usage0 = resource.getrusage(resource.RUSAGE_SELF)
         publish(node, rate, args.seconds)
@@ -103,8 +105,10 @@ def main() -> None:
         recorded = counts.get("/joint_states", 0) + counts.get("/policy/memory", 0)
         published = sent_states + sent_memory
         with_rec_cpu = (usage1.ru_utime + usage1.ru_stime - usage0.ru_utime - usage0.ru_stime) / args.seconds
-        print(f"{rate:>7.0f}Hz {published:>10d} {recorded:>9d} {published - recorded:>8d} "
-              f"{recorder_cpu * 100:>11.1f} % {baseline_cpu * 100:>19.1f} % {with_rec_cpu * 100:>7.1f} %")
+        print(
+            f"{rate:>7.0f}Hz {published:>10d} {recorded:>9d} {published - recorded:>8d} "
+            f"{recorder_cpu * 100:>11.1f} % {baseline_cpu * 100:>19.1f} % {with_rec_cpu * 100:>7.1f} %"
+        )
     executor.shutdown()
     node.destroy_node()
     rclpy.shutdown(context=context)
