@@ -99,10 +99,13 @@ def test_nan_imu_damps_with_a_diagnostic_and_no_nan_command(ros, start_node, gru
     bad = ros.node.create_publisher(Imu, "imu/data", STREAM)
     imu = Imu()
     imu.orientation.w = math.nan
-    for _ in range(5):
+
+    def nan_imu_until_damped() -> bool:
+        # The sim publishes valid IMU readings too: keep sending NaN ones until a tick sees one.
         bad.publish(imu)
-        ros.spin_for(0.02)
-    ros.wait_for(lambda: modes[-1].data == "damp", 20.0, "damp after a NaN /imu/data")
+        return modes[-1].data == "damp"
+
+    ros.wait_for(nan_imu_until_damped, 30.0, "damp after a NaN /imu/data")
     ros.wait_for(
         lambda: "non-finite" in status(diagnostics, "memaug_policy: control").get("reason", ""),
         10.0,

@@ -55,3 +55,14 @@ def test_cli_trains_resumes_and_exports(tmp_path: Path) -> None:
     model = load_policy(out)
     check_compatible(model, GO2)
     assert model.metadata.provenance["iterations"] == 2
+
+
+def test_eval_writes_the_table_for_id_and_ood_tasks(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    common = ["--envs", "8", "--hidden", "16", "--threads", "1", "--checkpoint-every", "1"]
+    assert train_cli(["train", "--run-dir", str(run), "--iterations", "2", *common]) == 0
+    out = tmp_path / "table.md"
+    assert train_cli(["eval", str(run / "checkpoint.pt"), "--episodes", "1", "--out", str(out)]) == 0
+    table = out.read_text()
+    assert "| memaug (run) |" in table
+    assert "OOD return (norm.)" in table

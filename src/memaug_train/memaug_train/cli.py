@@ -117,6 +117,26 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval(args: argparse.Namespace) -> int:
+    from memaug_train.evaluate import evaluate, format_table, steps_to_90_percent
+
+    torch.set_num_threads(1)
+    rows: dict[str, dict] = {}
+    for checkpoint in map(Path, args.checkpoints):
+        model, meta, state = load_trained(checkpoint)
+        description = load_robot_description(meta["robot"])
+        row: dict = dict(evaluate(model, description, args.episodes))
+        row["env_steps"] = state["env_steps"]
+        row["steps_to_90"] = steps_to_90_percent(checkpoint.parent / "log.jsonl")
+        rows[f"{meta['method']} ({checkpoint.parent.name})"] = row
+        print(f"evaluated {checkpoint}: {json.dumps(row)}", flush=True)
+    table = format_table(rows)
+    print(table)
+    if args.out:
+        Path(args.out).write_text(table + "\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="memaug_train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -143,10 +163,13 @@ def main(argv: list[str] | None = None) -> int:
     export = sub.add_parser("export", help="write a checkpoint's actor as the ONNX policy contract")
     export.add_argument("checkpoint")
     export.add_argument("output")
+    evaluate = sub.add_parser("eval", help="ID/OOD failure returns of trained checkpoints, as a table")
+    evaluate.add_argument("checkpoints", nargs="+")
+    evaluate.add_argument("--episodes", type=int, default=2, help="episodes per task")
+    evaluate.add_argument("--out", default=None, help="also write the Markdown table here")
     args = parser.parse_args(argv)
-    if args.command == "train":
-        return _train(args)
-    return _export(args)
+    commands = {"train": _train, "export": _export, "eval": _eval}
+    return commands[args.command](args)
 
 
 if __name__ == "__main__":

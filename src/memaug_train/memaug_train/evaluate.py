@@ -1,0 +1,125 @@
+"""Evaluation: in-distribution (left-leg) and out-of-distribution (right-leg) failures.
+
+Each task is one joint failing (limp, locked, weakened to 20 %) 2 s into a 10 s episode, the
+robot commanded forward at 0.5 m/s; deterministic actions (the Gaussian's mean). Returns are
+normalized by the same policy's return with no failure, so 1.0 means "as good as healthy".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from memaug_common.description import RobotDescription
+from memaug_sim.faults import Fault, LimpFault, LockedFault, WeakenedFault
+from memaug_train.env import EnvConfig, VecGo2Env
+from memaug_train.networks import ActorCritic
+from memaug_train.tasks import LEFT_LEGS, RIGHT_LEGS, CommandRanges, Task, TaskSampler, leg_joints
+
+FAULT_STEP = 100  # 2 s at 50 Hz
+EPISODE_STEPS = 500  # 10 s
+EVAL_COMMAND = CommandRanges(vx=(0.5, 0.5), vy=(0.0, 0.0), yaw_rate=(0.0, 0.0), standing_probability=0.0)
+
+
+def task_set(description: RobotDescription, legs: tuple[str, ...]) -> list[Fault]:
+    faults: list[Fault] = []
+    for joint in leg_joints(description, legs):
+        faults += [
+            LimpFault(kind="limp", joint=joint),
+            LockedFault(kind="locked", joint=joint),
+            WeakenedFault(kind="weakened", joint=joint, factor=0.2),
+        ]
+    return faults
+
+
+@dataclass(frozen=True)
+class FixedTasks(TaskSampler):
+    """Hands out the given faults in turn (None: no fault), no payload."""
+
+    faults: tuple[Fault | None, ...] = ()
+
+    def sample(self, rng: np.random.Generator) -> Task:
+        index = int(rng.integers(len(self.faults)))
+        return Task(self.faults[index], FAULT_STEP, 0.0)
+
+
+def episode_returns(
+    model: ActorCritic,
+    description: RobotDescription,
+    faults: Sequence[Fault | None],
+    episodes_per_task: int,
+    seed: int = 0,
+) -> dict[str, float]:
+    """Mean return and fall rate over ``faults`` x ``episodes_per_task`` fixed-length episodes."""
+    n = len(faults) * episodes_per_task
+    config = EnvConfig(
+        num_envs=n,
+        episode_steps=EPISODE_STEPS + 1,
+        command_resample_steps=10**9,
+        commands=EVAL_COMMAND,
+        initial_joint_noise=0.05,
+    )
+    env = VecGo2Env(description, config, FixedTasks(joints=(), faults=tuple(faults)), seed=seed)
+    obs = torch.from_numpy(env.reset())
+    # One task per environment, in order, so every task gets the same number of episodes.
+    for i in range(n):
+        env.tasks[i] = Task(faults[i % len(faults)], FAULT_STEP, 0.0)
+    h = model.actor_memory.initial(n)
+    total = np.zeros(n)
+    alive = np.ones(n, dtype=bool)
+    with torch.no_grad():
+        for _ in range(EPISODE_STEPS):
+            mean, h = model.act_step(obs, h)
+            result = env.step(mean.numpy())
+            total += result.reward * alive
+            alive &= ~result.terminated
+            obs = torch.from_numpy(result.obs)
+    return {"return": float(total.mean()), "fall_rate": float(1.0 - alive.mean())}
+
+
+def evaluate(model: ActorCritic, description: RobotDescription, episodes_per_task: int = 2) -> dict[str, float]:
+    nominal = episode_returns(model, description, [None], episodes_per_task * 4)
+    in_dist = episode_returns(model, description, task_set(description, LEFT_LEGS), episodes_per_task)
+    out_dist = episode_returns(model, description, task_set(description, RIGHT_LEGS), episodes_per_task)
+    scale = max(nominal["return"], 1e-9)
+    return {
+        "nominal_return": nominal["return"],
+        "id_return_normalized": in_dist["return"] / scale,
+        "ood_return_normalized": out_dist["return"] / scale,
+        "id_fall_rate": in_dist["fall_rate"],
+        "ood_fall_rate": out_dist["fall_rate"],
+    }
+
+
+def steps_to_90_percent(log: Path) -> int | None:
+    """Env steps at which the training return (10-iteration mean) first reached 90 % of its final value."""
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    returns = np.array([r["mean_return"] for r in rows], dtype=np.float64)
+    steps = np.array([r["env_steps"] for r in rows])
+    finite = np.isfinite(returns)
+    if finite.sum() < 10:
+        return None
+    smoothed = np.convolve(np.where(finite, returns, 0.0), np.ones(10) / 10, mode="valid")
+    final = smoothed[-1]
+    hits = np.flatnonzero(smoothed >= 0.9 * final)
+    return int(steps[hits[0] + 9]) if len(hits) else None
+
+
+def format_table(rows: dict[str, dict[str, float | int | None]]) -> str:
+    lines = [
+        "| method | env steps | nominal return | ID return (norm.) | OOD return (norm.) | ID falls | OOD falls "
+        "| steps to 90 % of final ID return |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, r in rows.items():
+        to_90 = "n/a" if r["steps_to_90"] is None else f"{r['steps_to_90']:,}"
+        lines.append(
+            f"| {name} | {r['env_steps']:,} | {r['nominal_return']:.2f} | {r['id_return_normalized']:.3f} | "
+            f"{r['ood_return_normalized']:.3f} | {r['id_fall_rate']:.0%} | {r['ood_fall_rate']:.0%} | {to_90} |"
+        )
+    return "\n".join(lines)
