@@ -95,3 +95,15 @@ class TestRewardTerms:
         total, terms = rewards.total_reward(terrible, 0.02)
         assert total[0] == 0.0
         assert terms["tilt"] < 0
+
+
+def test_a_robot_holding_its_default_pose_never_falls() -> None:
+    """Guards the solver settings: rollout starts each control step without a warm start, and
+    too few iterations once made the contact solution kick standing robots over."""
+    env = VecGo2Env(GO2, EnvConfig(num_envs=16, threads=1), TaskSampler((), fault_probability=0.0), seed=5)
+    env.reset()
+    rng = np.random.default_rng(5)
+    falls = 0
+    for _ in range(200):
+        falls += int(env.step(rng.normal(0.0, 0.2, (16, 12))).terminated.sum())
+    assert falls == 0
