@@ -6,6 +6,7 @@ import re
 import time
 
 import numpy as np
+from diagnostic_msgs.msg import DiagnosticArray
 from lifecycle_msgs.msg import Transition
 from lifecycle_msgs.srv import ChangeState
 from memaug_hardware.dds import LOWCMD_TOPIC, participant
@@ -20,8 +21,8 @@ from memaug_common.ros_qos import LATCHED, STREAM
 GO2 = load_robot_description("go2")
 
 
-def start_pair(start_node, go2_domain: int, *bridge_args: str):
-    emulator = start_node("memaug_go2_emulator", "--domain-id", str(go2_domain))
+def start_pair(start_node, go2_domain: int, *bridge_args: str, suspended: bool = False):
+    emulator = start_node("memaug_go2_emulator", "--domain-id", str(go2_domain), *(["--suspended"] * suspended))
     bridge = start_node(
         "memaug_go2_bridge",
         "--ros-args",
@@ -50,30 +51,36 @@ def hold(ros, pub, pose: np.ndarray, seconds: float) -> None:
 
 def test_no_motion_before_arming_then_each_motor_moves_its_own_joint(ros, start_node, go2_domain, lowcmd_tap) -> None:
     states = ros.subscribe(JointState, "joint_states", STREAM)
+    diagnostics = ros.subscribe(DiagnosticArray, "diagnostics")
     commands = ros.node.create_publisher(JointState, "joint_commands", STREAM)
-    start_pair(start_node, go2_domain)
+    # A loaded test machine can stall a process for tens of ms; this test is about joint
+    # mapping, not the 50 ms stale-state fault (tested in test_protocol_and_safety).
+    start_pair(start_node, go2_domain, "-p", "state_timeout_s:=0.3", suspended=True)
     assert transition(ros, Transition.TRANSITION_CONFIGURE)
     ros.wait_for(lambda: len(states) > 50, 20.0, "/joint_states from the configured bridge")
-    ros.spin_for(1.0)  # motors off, then damping: the robot settles on the floor
+    ros.spin_for(1.0)  # motors off, then damping: the legs hang
     lowcmd_tap.take(N=256)
     hold(ros, commands, GO2.default_pose, 1.5)  # commanded, but not armed
     frames = [f for f in lowcmd_tap.take(N=256) if isinstance(f, LowCmd_)]
     assert frames and all(m.kp == 0.0 for f in frames for m in f.motor_cmd[:12]), "stiffness before arming"
     lying = np.array(states[-1].position)
-    assert np.max(np.abs(lying - GO2.default_pose)) > 0.5, "the unarmed robot stood up"
+    assert np.max(np.abs(lying - GO2.default_pose)) > 0.3, "the unarmed robot took the commanded pose"
 
     assert transition(ros, Transition.TRANSITION_ACTIVATE)
     for alpha in np.linspace(0.0, 1.0, 50):  # stand up gently, as the policy's stand phase does
         hold(ros, commands, lying + alpha * (GO2.default_pose - lying), 0.03)
     hold(ros, commands, GO2.default_pose, 1.0)
     standing = np.array(states[-1].position)
-    assert np.max(np.abs(standing - GO2.default_pose)) < 0.3
+    status = [s.message for d in diagnostics[-3:] for s in d.status]
+    assert np.max(np.abs(standing - GO2.default_pose)) < 0.3, f"did not stand; bridge says {status}"
     for joint in range(GO2.num_joints):
+        before = np.array(states[-1].position)
         pose = GO2.default_pose.copy()
         pose[joint] += 0.25 if GO2.upper_limits[joint] - pose[joint] > 0.3 else -0.25
         hold(ros, commands, pose, 0.5)
-        moved = np.abs(np.array(states[-1].position) - standing)
-        assert int(np.argmax(moved)) == joint, f"commanding motor {joint} moved joint {int(np.argmax(moved))}"
+        moved = np.abs(np.array(states[-1].position) - before)
+        assert int(np.argmax(moved)) == joint, f"commanding motor {joint} moved joint {int(np.argmax(moved))}: {moved}"
+        assert moved[joint] > 0.15
         hold(ros, commands, GO2.default_pose, 0.4)
 
 

@@ -101,6 +101,16 @@ class TestSafety:
         assert s.mode is BridgeMode.FAULT and reason in s.reason
         assert np.all(s.motor_command(0.01).kp == 0)
 
+    def test_commands_from_before_arming_are_not_executed(self) -> None:
+        s = self.safety()
+        s.on_state(state(), True, 0.0)
+        s.on_command(GO2.default_pose + 0.5, np.zeros(N), np.zeros(N), 0.0)
+        s.arm(state(), 0.01, 0.0)
+        s.on_state(state(), True, 0.02)
+        assert np.all(s.motor_command(0.02).kp == 0)  # damping until a command arrives after arming
+        s.on_command(GO2.default_pose, np.zeros(N), np.zeros(N), 0.03)
+        np.testing.assert_allclose(s.motor_command(0.03).kp, GO2.kp)
+
     def test_arming_rules(self) -> None:
         s = self.safety()
         assert s.arm(None, 0.0, 0.0) == (False, "no fresh lowstate")

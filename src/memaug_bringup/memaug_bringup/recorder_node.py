@@ -28,7 +28,7 @@ from memaug_common.ros_params import declare_parameters
 RECORDER_PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("output", "", "Bag folder to create (must not exist)."),
     ParamSpec("topics", [t.name for t in STACK_TOPICS], "Topics to record (names from the stack's topic contract)."),
-    ParamSpec("queue_depth", 2000, "Subscription queue depth per topic.", min=10, max=100000),
+    ParamSpec("queue_depth", 4000, "Subscription queue depth per topic.", min=10, max=100000),
     ParamSpec("diagnostics_period_s", 1.0, "Period of the recorder's /diagnostics status, s.", min=0.1, max=60.0),
 )
 

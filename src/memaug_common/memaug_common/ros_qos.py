@@ -21,3 +21,13 @@ STREAM = QoSProfile(
     durability=DurabilityPolicy.VOLATILE,
     reliability=ReliabilityPolicy.RELIABLE,
 )
+
+#: The sim bridge's 500 Hz state streams: a lockstep sim publishes them several times faster
+#: than real time, so the writer keeps a few seconds of history for a reader (a recorder)
+#: that falls behind in a burst. Readers use STREAM: the writer's depth is what bounds loss.
+STATE_STREAM = QoSProfile(
+    depth=4000,
+    history=HistoryPolicy.KEEP_LAST,
+    durability=DurabilityPolicy.VOLATILE,
+    reliability=ReliabilityPolicy.RELIABLE,
+)

@@ -16,6 +16,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+import mujoco
 import numpy as np
 from unitree_sdk2py.idl.default import unitree_go_msg_dds__LowState_, unitree_go_msg_dds__SportModeState_
 from unitree_sdk2py.idl.unitree_go.msg.dds_ import LowCmd_, SportModeState_
@@ -51,9 +52,14 @@ class EmulatorStats:
 class Go2Emulator:
     """The emulated robot: a Simulator driven by validated LowCmd_ frames."""
 
-    def __init__(self, description: RobotDescription, scenario: str = "none") -> None:
+    def __init__(self, description: RobotDescription, scenario: str = "none", suspended: bool = False) -> None:
         self.description = description
         self.sim = Simulator(description)
+        #: Base held 0.3 m above its standing pose, as on a gantry: the legs swing free.
+        self.suspended = suspended
+        if suspended:
+            self.sim.data.qpos[2] += 0.3
+        self._base_hold = self.sim.data.qpos[0:7].copy()
         self.scenario = ScenarioClock(load_scenario(scenario, description))
         self.command: MotorCommand | None = None
         self.stats = EmulatorStats()
@@ -76,7 +82,22 @@ class Go2Emulator:
             tau = np.zeros(self.description.num_joints)
         else:
             tau = motor_torque(self.command, joints.position, joints.velocity, self.description.torque_limits)
+        if self.suspended:
+            self._gantry()
         self.sim.step_torque(tau)
+
+    def _gantry(self) -> None:
+        """A stiff spring-damper from the world to the base (xfrc_applied): the robot hangs."""
+        data, model = self.sim.data, self.sim.model
+        base = self.sim.index.base_body
+        weight = -model.opt.gravity * float(model.body_subtreemass[base])
+        position_error = data.qpos[0:3] - self._base_hold[0:3]
+        rotation_error = np.zeros(3)
+        mujoco.mju_subQuat(rotation_error, data.qpos[3:7], self._base_hold[3:7])  # base frame
+        rotation = data.xmat[base].reshape(3, 3)
+        force = weight - 20000.0 * position_error - 400.0 * data.qvel[0:3]
+        torque = rotation @ (-500.0 * rotation_error - 20.0 * data.qvel[3:6])
+        data.xfrc_applied[base] = np.concatenate([force, torque])
 
     def lowstate(self):
         joints, imu = self.sim.joints(), self.sim.imu()
@@ -108,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate-hz", type=float, default=500.0, help="rt/lowstate rate")
     parser.add_argument("--duration", type=float, default=0.0, help="seconds to run (0: until stopped)")
     parser.add_argument(
+        "--suspended", action="store_true", help="hold the base in the air, as a robot hanging from a gantry"
+    )
+    parser.add_argument(
         "--sport-mode",
         action="store_true",
         help="also publish rt/sportmodestate, as a Go2 whose own controller is active",
@@ -115,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     description = load_robot_description(args.robot)
-    emulator = Go2Emulator(description, args.scenario)
+    emulator = Go2Emulator(description, args.scenario, suspended=args.suspended)
     dp = participant(args.domain_id, args.interface)
     endpoints = robot_endpoints(dp)
     sport = None

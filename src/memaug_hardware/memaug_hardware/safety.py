@@ -82,6 +82,9 @@ class BridgeSafety:
         if gravity_xy > self.limits.arm_max_tilt:
             return False, f"unsafe posture to arm from (tilt |g_xy| = {gravity_xy:.2f})"
         self.mode, self.reason = BridgeMode.ARMED, "armed"
+        # A command that arrived before arming is not a request to move now: a stale target
+        # (often far from the measured pose) would make the robot jump on activation.
+        self._command = None
         return True, "armed"
 
     def disarm(self, reason: str = "disarmed") -> None:

@@ -28,7 +28,7 @@ from memaug_common.description import load_robot_description
 from memaug_common.errors import ConfigError
 from memaug_common.params import ParameterError
 from memaug_common.ros_params import check_parameter_update, declare_parameters
-from memaug_common.ros_qos import LATCHED, STREAM
+from memaug_common.ros_qos import LATCHED, STATE_STREAM, STREAM
 from memaug_sim.commands import CommandRejected, joint_command_from_fields
 from memaug_sim.faults import FaultEvent, check_fault, fault_label, parse_fault
 from memaug_sim.pacing import Every, Pacer
@@ -78,9 +78,9 @@ class SimBridgeNode(Node):
         self._stop = threading.Event()
         self.finished = threading.Event()
 
-        self.pub_joints = self.create_publisher(JointState, "joint_states", STREAM)
-        self.pub_imu = self.create_publisher(Imu, "imu/data", STREAM)
-        self.pub_odom = self.create_publisher(Odometry, "odom", STREAM)
+        self.pub_joints = self.create_publisher(JointState, "joint_states", STATE_STREAM)
+        self.pub_imu = self.create_publisher(Imu, "imu/data", STATE_STREAM)
+        self.pub_odom = self.create_publisher(Odometry, "odom", STATE_STREAM)
         self.pub_diag = self.create_publisher(DiagnosticArray, "diagnostics", 10)
         self.pub_clock = self.create_publisher(Clock, "clock", STREAM) if self.lockstep else None
         self.create_subscription(JointState, "joint_commands", self._on_command, STREAM)
