@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,3 +99,41 @@ def start_node(domain_id: int, tmp_path: Path) -> Iterator[Any]:
     yield start
     for process in started:
         process.stop()
+
+
+# --- small exported policies (the real exporter, fixed seeds): tests never need a walker ----
+ExportFn = Callable[..., tuple[Path, Any]]
+
+
+@pytest.fixture(scope="session")
+def export_policy(tmp_path_factory: pytest.TempPathFactory) -> ExportFn:
+    """export_policy(cell="gru", hidden=32, seed=0, metadata_overrides=None) -> (path, torch model)."""
+    import torch
+
+    from memaug_common.description import load_robot_description
+    from memaug_policy.observation import ObservationLayout
+    from memaug_train.export import build_metadata, export_onnx
+    from memaug_train.networks import ActorCritic, NetConfig
+    from memaug_train.tasks import CommandRanges
+
+    description = load_robot_description("go2")
+    layout = ObservationLayout.for_joints(description.num_joints)
+    folder = tmp_path_factory.mktemp("policies")
+
+    def export(
+        cell: str = "gru", hidden: int = 32, seed: int = 0, metadata_overrides: dict[str, str] | None = None
+    ) -> tuple[Path, Any]:
+        torch.manual_seed(seed)
+        model = ActorCritic(layout.dim, description.num_joints, NetConfig(cell=cell, hidden=hidden, head=(64,)))  # type: ignore[arg-type]
+        metadata = build_metadata(description, layout, model, 0.25, CommandRanges(), {"method": "test", "seed": seed})
+        metadata.update(metadata_overrides or {})
+        path = folder / f"{cell}_{hidden}_{seed}_{len(list(folder.iterdir()))}.onnx"
+        export_onnx(model, path, metadata)
+        return path, model.eval()
+
+    return export
+
+
+@pytest.fixture(scope="session")
+def gru_policy(export_policy: ExportFn) -> Path:
+    return export_policy("gru")[0]

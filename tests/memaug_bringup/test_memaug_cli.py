@@ -123,10 +123,10 @@ def test_ctrl_c_stops_every_node_and_closes_the_bag(start_node, tmp_path: Path, 
             "--mode",
             "realtime",
         )
-        deadline = time.monotonic() + 60
-        while not (tmp_path / "logs" / "memaug_policy.log").exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        time.sleep(3.0)
+        mcap = tmp_path / "bag" / "bag_0.mcap"
+        deadline = time.monotonic() + 90
+        while not (mcap.exists() and mcap.stat().st_size > 200_000) and time.monotonic() < deadline:
+            time.sleep(0.1)  # until the recorder has flushed chunks of a running stack
         os.kill(run.pid, signal.SIGINT)
         assert run.wait(60) == 0, run.output()
     finally:

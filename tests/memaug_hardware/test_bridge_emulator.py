@@ -77,9 +77,12 @@ def test_no_motion_before_arming_then_each_motor_moves_its_own_joint(ros, start_
         before = np.array(states[-1].position)
         pose = GO2.default_pose.copy()
         pose[joint] += 0.25 if GO2.upper_limits[joint] - pose[joint] > 0.3 else -0.25
-        hold(ros, commands, pose, 0.5)
+        for alpha in np.linspace(0.2, 1.0, 5):  # a short ramp, not a step: a hanging leg is light
+            hold(ros, commands, GO2.default_pose + alpha * (pose - GO2.default_pose), 0.04)
+        hold(ros, commands, pose, 0.4)
         moved = np.abs(np.array(states[-1].position) - before)
-        assert int(np.argmax(moved)) == joint, f"commanding motor {joint} moved joint {int(np.argmax(moved))}: {moved}"
+        status = [s.message for d in diagnostics[-2:] for s in d.status]
+        assert int(np.argmax(moved)) == joint, f"motor {joint} moved joint {int(np.argmax(moved))}: {moved}; {status}"
         assert moved[joint] > 0.15
         hold(ros, commands, GO2.default_pose, 0.4)
 

@@ -146,6 +146,7 @@ def test_watchdog_estop_and_malformed_commands(ros, start_node) -> None:
 
 def test_scheduled_fault_is_announced_with_its_sim_time(ros, start_node) -> None:
     diagnostics = ros.subscribe(DiagnosticArray, "diagnostics")
+    ros.subscribe(JointState, "joint_states", STREAM)  # the sim holds time at 0 until this matches
     start_node(
         NODE,
         "--ros-args",
@@ -154,9 +155,11 @@ def test_scheduled_fault_is_announced_with_its_sim_time(ros, start_node) -> None
         "-p",
         "scenario:=right_front_knee_limp",
         "-p",
-        "max_realtime_factor:=20.0",
+        "max_realtime_factor:=10.0",
         "-p",
         "duration_s:=12.0",
+        "-p",
+        "wait_for_subscribers:=1",
     )
 
     def fault_status() -> dict[str, str] | None:
