@@ -56,7 +56,10 @@ def test_realtime_rates_and_names(ros, start_node) -> None:
 
 def test_lockstep_clock_is_monotonic_and_faster_than_realtime(ros, start_node) -> None:
     clocks = ros.subscribe(Clock, "clock", STREAM)
-    node = start_node(NODE, "--ros-args", "-p", "mode:=lockstep", "-p", "duration_s:=20.0")
+    ros.subscribe(JointState, "joint_states", STREAM)  # the sim holds time at 0 until this matches
+    node = start_node(
+        NODE, "--ros-args", "-p", "mode:=lockstep", "-p", "duration_s:=20.0", "-p", "wait_for_subscribers:=1"
+    )
     ros.wait_for(lambda: not node.alive(), 120.0, "memaug_sim_node to finish 20 s of sim time")
     assert node.wait(1.0) == 0, node.output()
     times = [stamp_s(c) for c in clocks]
