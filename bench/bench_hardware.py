@@ -34,7 +34,7 @@ from unitree_sdk2py.idl.unitree_go.msg.dds_ import LowCmd_, LowState_
 
 from memaug_common.description import load_robot_description
 from memaug_common.ros_qos import LATCHED, STREAM
-from memaug_common.testing import NodeProcess, local_dds_env
+from memaug_common.testing import NodeProcess, bench_domain, local_dds_env
 
 GO2 = load_robot_description("go2")
 FOLDER = Path(tempfile.mkdtemp(prefix="bench-hw-"))
@@ -207,8 +207,8 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="policy for the kill trials (default: the bundled one)")
     args = parser.parse_args()
     os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
-    domain = 60 + os.getpid() % 10
-    go2_domain = domain + 100
+    domain = bench_domain(2)
+    go2_domain = domain - 100
     from memaug_policy.model import resolve_model_path
 
     model = resolve_model_path(args.model or "go2_memaug.onnx")

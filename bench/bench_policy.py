@@ -23,7 +23,7 @@ from std_msgs.msg import String
 
 from memaug_common.description import load_robot_description
 from memaug_common.ros_qos import LATCHED, STREAM
-from memaug_common.testing import NodeProcess, local_dds_env
+from memaug_common.testing import NodeProcess, bench_domain, local_dds_env
 from memaug_policy.actions import ActionMap
 from memaug_policy.model import load_policy
 from memaug_policy.observation import ObservationLayout, projected_gravity
@@ -174,7 +174,7 @@ def main() -> None:
     print(f"  ONNX Runtime (memaug_policy)  {percentiles(ours)}  (target p99 <= 0.2 ms)")
     print(f"  torch eager, same network     {percentiles(eager)}")
     print(f"  p50 ratio ONNX / torch         {np.median(ours) / np.median(eager):.2f}")
-    latencies = state_to_command_latency(path, args.latency_ticks, 80 + os.getpid() % 10)
+    latencies = state_to_command_latency(path, args.latency_ticks, bench_domain(1))
     print(f"state-to-command latency across processes, {len(latencies)} ticks (lockstep, sim time):")
     print(f"  /joint_states+/clock out -> /joint_commands in  {percentiles(latencies)}  (target p99 <= 2 ms)")
 

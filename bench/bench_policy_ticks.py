@@ -11,7 +11,6 @@ reads the figures back from the bag: the policy node's own tick statistics from 
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -21,7 +20,7 @@ import numpy as np
 from rosbags.highlevel import AnyReader
 from rosbags.typesys import Stores, get_typestore
 
-from memaug_common.testing import local_dds_env, resolve_executable
+from memaug_common.testing import bench_domain, local_dds_env, resolve_executable
 
 
 def state_stamp_jitter_ms(bag: Path) -> np.ndarray:
@@ -41,7 +40,7 @@ def main() -> None:
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-ticks-"))
     bag = folder / "bag"
-    env = local_dds_env(50 + os.getpid() % 10)
+    env = local_dds_env(bench_domain(4))
     run = subprocess.run(
         [
             resolve_executable("memaug"),

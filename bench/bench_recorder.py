@@ -1,7 +1,7 @@
 """Recorder throughput: messages recorded vs published at rising /joint_states rates, and its CPU cost.
 
     .venv/bin/python bench/bench_recorder.py [--seconds 10] [--rates 500 1000 2000]
-    .venv/bin/python bench/bench_recorder.py --seconds 600 --rates 500   # the 10-minute no-drop check
+    .venv/bin/python bench/bench_recorder.py --seconds 600 --rates 500 --no-baseline   # the 10-minute no-drop check
 
 For each rate (500 Hz, 1 kHz, 2 kHz), this process publishes /joint_states at that rate
 plus /policy/* at 50 Hz, first with no recorder (baseline CPU of the publisher), then with
@@ -26,7 +26,7 @@ from std_msgs.msg import Float32MultiArray
 from memaug_bringup.bag_reader import read_run
 from memaug_common.description import load_robot_description
 from memaug_common.ros_qos import STREAM
-from memaug_common.testing import NodeProcess, local_dds_env
+from memaug_common.testing import NodeProcess, bench_domain, local_dds_env
 
 GO2 = load_robot_description("go2")
 
@@ -64,9 +64,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rates", type=float, nargs="+", default=[500.0, 1000.0, 2000.0], help="/joint_states Hz")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the run without a recorder")
     args = parser.parse_args()
     os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
-    domain = 70 + os.getpid() % 10
+    domain = bench_domain(3)
     folder = Path(tempfile.mkdtemp(prefix="bench-rec-"))
     context = rclpy.Context()
     rclpy.init(context=context, domain_id=domain)
@@ -78,10 +79,12 @@ def main() -> None:
         f"{'publisher CPU no rec':>21} {'with rec':>9}"
     )
     for rate in args.rates:
-        usage0 = resource.getrusage(resource.RUSAGE_SELF)
-        publish(node, rate, args.seconds)
-        usage1 = resource.getrusage(resource.RUSAGE_SELF)
-        baseline_cpu = (usage1.ru_utime + usage1.ru_stime - usage0.ru_utime - usage0.ru_stime) / args.seconds
+        baseline_cpu = float("nan")
+        if not args.no_baseline:
+            usage0 = resource.getrusage(resource.RUSAGE_SELF)
+            publish(node, rate, args.seconds)
+            usage1 = resource.getrusage(resource.RUSAGE_SELF)
+            baseline_cpu = (usage1.ru_utime + usage1.ru_stime - usage0.ru_utime - usage0.ru_stime) / args.seconds
         bag = folder / f"bag_{int(rate)}"
         recorder = NodeProcess(
             ["memaug_recorder", "--ros-args", "-p", f"output:={bag}", "-p", "topics:=[/joint_states,/policy/memory]"],

@@ -21,7 +21,7 @@ from sensor_msgs.msg import JointState
 
 from memaug_common.description import load_robot_description
 from memaug_common.ros_qos import STREAM
-from memaug_common.testing import NodeProcess, local_dds_env
+from memaug_common.testing import NodeProcess, bench_domain, local_dds_env
 from memaug_sim.commands import JointCommand
 from memaug_sim.simulator import Simulator
 
@@ -100,7 +100,7 @@ def main() -> None:
     parser.add_argument("--realtime-seconds", type=float, default=10.0)
     args = parser.parse_args()
     os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
-    domain = 90 + os.getpid() % 10
+    domain = bench_domain(0)
 
     bare = bare_mujoco_rtf(args.sim_seconds)
     bridge = bridge_lockstep_rtf(args.sim_seconds, domain)

@@ -108,3 +108,9 @@ def wait_until(
             poll()
         else:
             time.sleep(0.01)
+
+
+def bench_domain(slot: int) -> int:
+    """A ROS domain for benchmark ``slot`` (0..9): 201-230, above the 1-100 that tests use,
+    so a benchmark never shares its topics with a test running at the same time."""
+    return 201 + (os.getpid() % 3) * 10 + slot
