@@ -258,7 +258,7 @@ class RecurrentPpo:
                 "collect_steps_per_s": buf["obs"].shape[0] * buf["obs"].shape[1] / (t1 - t0),
                 "steps_per_s": buf["obs"].shape[0] * buf["obs"].shape[1] / (t2 - t0),
                 "learning_rate": self.learning_rate,
-                "action_std": float(self.model.log_std.exp().mean()),
+                "action_std": float(self.model.log_std.detach().exp().mean()),
                 **stats,
             }
             log.write(json.dumps(row) + "\n")
