@@ -86,7 +86,9 @@ class TestRewardTerms:
 
     def test_air_time_rewards_long_steps_only_when_moving(self) -> None:
         long_step = np.array([[0.4, 0.0, 0.0, 0.0]])
-        assert rewards.feet_air_time(batch(feet_air_time=long_step))[0] == pytest.approx(0.15)
+        assert rewards.feet_air_time(batch(feet_air_time=long_step))[0] == pytest.approx(0.2)
+        short_steps = np.array([[0.05, 0.05, 0.0, 0.0]])
+        assert rewards.feet_air_time(batch(feet_air_time=short_steps))[0] == 0.0
         still = batch(command=np.zeros((1, 3)), feet_air_time=long_step)
         assert rewards.feet_air_time(still)[0] == 0.0
 
