@@ -161,34 +161,21 @@ def test_estop_reaches_the_wire_as_damping(ros, start_node, go2_domain, lowcmd_t
     assert frames and all(f.motor_cmd[0].kp == 0 for f in frames)
 
 
+def start_bridge(start_node, go2_domain: int, *extra: str):
+    return start_node(
+        "memaug_go2_bridge", "--ros-args", "-p", "network_interface:=lo", "-p", f"dds_domain_id:={go2_domain}",
+        "-p", "auto_activate:=true", *extra,
+    )  # fmt: skip
+
+
 def test_configure_refuses_while_sport_mode_runs(start_node, go2_domain) -> None:
     start_node("memaug_go2_emulator", "--domain-id", str(go2_domain), "--sport-mode")
-    bridge = start_node(
-        "memaug_go2_bridge",
-        "--ros-args",
-        "-p",
-        "network_interface:=lo",
-        "-p",
-        f"dds_domain_id:={go2_domain}",
-        "-p",
-        "auto_activate:=true",
-    )
+    bridge = start_bridge(start_node, go2_domain)
     assert bridge.wait(60) == 3
     assert "sport-mode (high-level) controller is active" in bridge.output()
 
 
 def test_configure_fails_clearly_without_a_robot(start_node, go2_domain) -> None:
-    bridge = start_node(
-        "memaug_go2_bridge",
-        "--ros-args",
-        "-p",
-        "network_interface:=lo",
-        "-p",
-        f"dds_domain_id:={go2_domain}",
-        "-p",
-        "auto_activate:=true",
-        "-p",
-        "lowstate_wait_s:=1.0",
-    )
+    bridge = start_bridge(start_node, go2_domain, "-p", "lowstate_wait_s:=1.0")
     assert bridge.wait(60) == 3
     assert "no valid rt/lowstate within 1.0 s on interface lo" in bridge.output()

@@ -31,6 +31,16 @@ def _timeline(ax: plt.Axes, data: RunData) -> None:
         ax.axvline(float(fault["t"]), color="red", lw=1.2)
 
 
+def _finish(fig: plt.Figure, axes: np.ndarray, data: RunData, path: Path) -> None:
+    """Fault/mode timeline on every axis, time label on the last, save, close."""
+    for ax in axes:
+        _timeline(ax, data)
+    axes[-1].set_xlabel("time, s (dashed: mode changes, red: fault injected)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
 def plot_velocity(data: RunData, path: Path) -> None:
     fig, axes = plt.subplots(2, 1, figsize=(9, 5), sharex=True)
     command = commanded_velocity(data)
@@ -39,12 +49,8 @@ def plot_velocity(data: RunData, path: Path) -> None:
         if len(command):
             ax.step(data.obs_t, command[:, i], where="post", lw=1.2, label="commanded")
         ax.set_ylabel(label)
-        _timeline(ax, data)
     axes[0].legend(fontsize=8)
-    axes[1].set_xlabel("time, s (red: fault injected)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    _finish(fig, axes, data, path)
 
 
 def plot_base(data: RunData, path: Path) -> None:
@@ -56,12 +62,7 @@ def plot_base(data: RunData, path: Path) -> None:
     axes[1].plot(data.odom_t, np.degrees(np.arcsin(np.clip(-gravity[:, 0], -1, 1))), lw=0.8, label="pitch")
     axes[1].set_ylabel("deg")
     axes[1].legend(fontsize=8)
-    for ax in axes:
-        _timeline(ax, data)
-    axes[1].set_xlabel("time, s")
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    _finish(fig, axes, data, path)
 
 
 def plot_joints(data: RunData, path: Path) -> None:
@@ -72,12 +73,7 @@ def plot_joints(data: RunData, path: Path) -> None:
     axes[0].set_ylabel("joint position, rad")
     axes[1].set_ylabel("joint torque, N m")
     axes[0].legend(fontsize=6, ncol=4)
-    for ax in axes:
-        _timeline(ax, data)
-    axes[1].set_xlabel("time, s")
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    _finish(fig, axes, data, path)
 
 
 def plot_memory_pca(data: RunData, path: Path) -> str:
