@@ -23,12 +23,19 @@ from rclpy.executors import SingleThreadedExecutor
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float32MultiArray
 
-from memaug_bringup.bag_reader import read_run
 from memaug_common.description import load_robot_description
 from memaug_common.ros_qos import STREAM
 from memaug_common.testing import NodeProcess, bench_domain, local_dds_env
 
 GO2 = load_robot_description("go2")
+
+
+def bag_counts(bag: Path) -> dict[str, int]:
+    """Messages per topic, from the bag's own index, read by rosbags (no deserialization)."""
+    from rosbags.highlevel import AnyReader
+
+    with AnyReader([bag]) as reader:
+        return {c.topic: c.msgcount for c in reader.connections}
 
 
 def process_cpu_s(pid: int) -> float:
@@ -104,7 +111,7 @@ def main() -> None:
         time.sleep(1.0)  # let the recorder drain its queue
         recorder_cpu = (process_cpu_s(recorder.pid) - cpu0) / args.seconds
         recorder.stop()
-        counts = read_run(bag).counts
+        counts = bag_counts(bag)
         recorded = counts.get("/joint_states", 0) + counts.get("/policy/memory", 0)
         published = sent_states + sent_memory
         with_rec_cpu = (usage1.ru_utime + usage1.ru_stime - usage0.ru_utime - usage0.ru_stime) / args.seconds
