@@ -21,6 +21,7 @@ setup(
         "console_scripts": [
             "memaug_go2_bridge = memaug_hardware.bridge_node:main",
             "memaug_go2_emulator = memaug_hardware.emulator:main",
+            "memaug_forward_command_adapter = memaug_hardware.forward_command_node:main",
         ]
     },
 )
