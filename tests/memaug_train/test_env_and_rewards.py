@@ -92,6 +92,11 @@ class TestRewardTerms:
         still = batch(command=np.zeros((1, 3)), feet_air_time=long_step)
         assert rewards.feet_air_time(still)[0] == 0.0
 
+    def test_foot_clearance_counts_lifted_feet_up_to_5_cm_when_moving(self) -> None:
+        lifted = batch(feet_height=np.array([[0.02, 0.10, 0.0, 0.0]]))
+        assert rewards.foot_clearance(lifted)[0] == pytest.approx(0.07)
+        assert rewards.foot_clearance(batch(command=np.zeros((1, 3)), feet_height=lifted.feet_height))[0] == 0.0
+
     def test_total_is_clipped_at_zero_so_falling_early_never_pays(self) -> None:
         terrible = batch(projected_gravity=np.array([[0.9, 0.0, -0.43]]), linear_velocity=np.array([[-2, 0, 1.0]]))
         total, terms = rewards.total_reward(terrible, 0.02)
