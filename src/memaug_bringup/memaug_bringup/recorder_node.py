@@ -23,6 +23,7 @@ from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPo
 from memaug_bringup.bag import BagError, BagWriter
 from memaug_bringup.topics import STACK_TOPICS, topic_by_name
 from memaug_common.params import ParameterError, ParamSpec
+from memaug_common.ros_main import create_or_report
 from memaug_common.ros_params import declare_parameters
 
 RECORDER_PARAMETERS: tuple[ParamSpec, ...] = (
@@ -88,11 +89,8 @@ class RecorderNode(Node):
 def main(args: list[str] | None = None) -> int:
     rclpy.init(args=args)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    try:
-        node = RecorderNode()
-    except (ParameterError, BagError, ValueError) as exc:
-        print(f"memaug_recorder: cannot start: {exc}", file=sys.stderr)
-        rclpy.try_shutdown()
+    node = create_or_report("memaug_recorder", RecorderNode)
+    if node is None:
         return 2
     code = 0
     # The events executor dispatches callbacks without rebuilding a wait set per message:

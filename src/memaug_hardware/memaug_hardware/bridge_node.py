@@ -22,8 +22,7 @@ from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Bool
 
 from memaug_common.description import load_robot_description
-from memaug_common.errors import ConfigError
-from memaug_common.params import ParameterError
+from memaug_common.ros_main import create_or_report
 from memaug_common.ros_params import declare_parameters
 from memaug_common.ros_qos import LATCHED, STREAM
 from memaug_hardware.dds import Go2Endpoints, controller_endpoints, participant
@@ -238,11 +237,8 @@ class Go2BridgeNode(LifecycleNode):
 
 def main(args: list[str] | None = None) -> int:
     rclpy.init(args=args)
-    try:
-        node = Go2BridgeNode()
-    except (ConfigError, ParameterError, ValueError) as exc:
-        print(f"memaug_go2_bridge: cannot start: {exc}", file=sys.stderr)
-        rclpy.try_shutdown()
+    node = create_or_report("memaug_go2_bridge", Go2BridgeNode)
+    if node is None:
         return 2
     code = 0
     try:

@@ -10,15 +10,13 @@ from __future__ import annotations
 import sys
 import time
 
-import rclpy
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray
 
 from memaug_common.description import load_robot_description
-from memaug_common.errors import ConfigError
-from memaug_common.params import ParameterError, ParamSpec
+from memaug_common.params import ParamSpec
+from memaug_common.ros_main import spin_main
 from memaug_common.ros_params import declare_parameters
 from memaug_common.ros_qos import STREAM
 from memaug_hardware.forward_command import ControllerKind, ForwardCommandAdapter
@@ -77,21 +75,7 @@ class ForwardCommandNode(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    rclpy.init(args=args)
-    try:
-        node = ForwardCommandNode()
-    except (ConfigError, ParameterError, ValueError) as exc:
-        print(f"memaug_forward_command_adapter: cannot start: {exc}", file=sys.stderr)
-        rclpy.try_shutdown()
-        return 2
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return spin_main("memaug_forward_command_adapter", ForwardCommandNode, args)
 
 
 if __name__ == "__main__":

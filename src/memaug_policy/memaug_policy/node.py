@@ -11,23 +11,20 @@ import time
 from typing import Any
 
 import numpy as np
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Twist
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Bool, Float32MultiArray, String
 from std_srvs.srv import Trigger
 
 from memaug_common.description import load_robot_description
-from memaug_common.errors import ConfigError
-from memaug_common.params import ParameterError
+from memaug_common.ros_main import spin_main
 from memaug_common.ros_params import declare_parameters
 from memaug_common.ros_qos import LATCHED, STREAM
 from memaug_policy.actions import ActionMap
 from memaug_policy.fsm import ControlFsm, Mode
-from memaug_policy.model import ModelError, check_compatible, load_policy, resolve_model_path
+from memaug_policy.model import check_compatible, load_policy, resolve_model_path
 from memaug_policy.params import POLICY_PARAMETERS
 from memaug_policy.runtime import NonFiniteError, PolicyRuntime
 from memaug_policy.safety import CommandLimits
@@ -265,21 +262,7 @@ class PolicyNode(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    rclpy.init(args=args)
-    try:
-        node = PolicyNode()
-    except (ConfigError, ParameterError, ModelError, ValueError) as exc:
-        print(f"memaug_policy_node: cannot start: {exc}", file=sys.stderr)
-        rclpy.try_shutdown()
-        return 2
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return spin_main("memaug_policy_node", PolicyNode, args)
 
 
 if __name__ == "__main__":

@@ -25,8 +25,7 @@ from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Bool
 
 from memaug_common.description import load_robot_description
-from memaug_common.errors import ConfigError
-from memaug_common.params import ParameterError
+from memaug_common.ros_main import create_or_report
 from memaug_common.ros_params import check_parameter_update, declare_parameters
 from memaug_common.ros_qos import LATCHED, STATE_STREAM, STREAM
 from memaug_sim.commands import CommandRejected, joint_command_from_fields
@@ -288,12 +287,8 @@ class SimBridgeNode(Node):
 
 def main(args: list[str] | None = None) -> int:
     rclpy.init(args=args)
-    node: SimBridgeNode | None = None
-    try:
-        node = SimBridgeNode()
-    except (ConfigError, ParameterError, ValueError) as exc:
-        print(f"memaug_sim_node: cannot start: {exc}", file=sys.stderr)
-        rclpy.try_shutdown()
+    node = create_or_report("memaug_sim_node", SimBridgeNode)
+    if node is None:
         return 2
     node.start()
     try:
