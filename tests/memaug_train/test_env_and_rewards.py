@@ -7,7 +7,7 @@ import pytest
 
 from memaug_common.description import load_robot_description
 from memaug_train import rewards
-from memaug_train.env import EnvConfig, VecGo2Env
+from memaug_train.env import EnvConfig, VecGo2Env, canonical_feet_order
 from memaug_train.tasks import LEFT_LEGS, TaskSampler, leg_joints
 
 GO2 = load_robot_description("go2")
@@ -63,8 +63,8 @@ def batch(**overrides) -> rewards.RobotBatch:
         "torque": np.zeros((1, 12)),
         "action": np.zeros((1, 12)),
         "last_action": np.zeros((1, 12)),
-        "feet_height": np.zeros((1, 4)),
         "feet_air_time": np.zeros((1, 4)),
+        "feet_contact": np.ones((1, 4), dtype=bool),
     }
     values.update(overrides)
     return rewards.RobotBatch(**values)
@@ -84,18 +84,32 @@ class TestRewardTerms:
         jerky = batch(action=np.ones((1, 12)))
         assert rewards.action_rate(jerky)[0] == pytest.approx(12.0)
 
-    def test_air_time_rewards_long_steps_only_when_moving(self) -> None:
-        long_step = np.array([[0.4, 0.0, 0.0, 0.0]])
-        assert rewards.feet_air_time(batch(feet_air_time=long_step))[0] == pytest.approx(0.2)
-        short_steps = np.array([[0.05, 0.05, 0.0, 0.0]])
-        assert rewards.feet_air_time(batch(feet_air_time=short_steps))[0] == 0.0
-        still = batch(command=np.zeros((1, 3)), feet_air_time=long_step)
+    def test_air_time_rewards_real_steps_only_when_moving(self) -> None:
+        step = np.array([[0.3, 0.0, 0.0, 0.0]])
+        assert rewards.feet_air_time(batch(feet_air_time=step))[0] == pytest.approx(0.2)
+        hop = np.array([[2.0, 0.0, 0.0, 0.0]])
+        assert rewards.feet_air_time(batch(feet_air_time=hop))[0] == pytest.approx(0.4)  # capped at 0.5 s
+        shuffles = np.array([[0.05, 0.05, 0.0, 0.0]])
+        assert rewards.feet_air_time(batch(feet_air_time=shuffles))[0] == 0.0
+        still = batch(command=np.zeros((1, 3)), feet_air_time=step)
         assert rewards.feet_air_time(still)[0] == 0.0
 
-    def test_foot_clearance_counts_lifted_feet_up_to_5_cm_when_moving(self) -> None:
-        lifted = batch(feet_height=np.array([[0.02, 0.10, 0.0, 0.0]]))
-        assert rewards.foot_clearance(lifted)[0] == pytest.approx(0.07)
-        assert rewards.foot_clearance(batch(command=np.zeros((1, 3)), feet_height=lifted.feet_height))[0] == 0.0
+    @pytest.mark.parametrize(
+        ("contacts", "expected"),
+        [
+            ((1, 0, 0, 1), 1.0),  # FR + RL on the ground: one diagonal phase
+            ((0, 1, 1, 0), 1.0),  # FL + RR: the other
+            ((1, 1, 1, 1), 0.0),  # standing
+            ((1, 1, 0, 0), 0.0),  # bound (front pair together)
+            ((1, 0, 1, 0), 0.0),  # pace (right pair together)
+            ((0, 1, 1, 1), 0.0),  # three legs
+            ((0, 0, 0, 0), 0.0),  # flight
+        ],
+    )
+    def test_trot_contact_pays_diagonal_support_only(self, contacts: tuple[int, ...], expected: float) -> None:
+        feet = np.array([contacts], dtype=bool)
+        assert rewards.trot_contact(batch(feet_contact=feet))[0] == expected
+        assert rewards.trot_contact(batch(command=np.zeros((1, 3)), feet_contact=feet))[0] == 0.0
 
     def test_total_is_clipped_at_zero_so_falling_early_never_pays(self) -> None:
         terrible = batch(projected_gravity=np.array([[0.9, 0.0, -0.43]]), linear_velocity=np.array([[-2, 0, 1.0]]))
@@ -114,3 +128,22 @@ def test_a_robot_holding_its_default_pose_never_falls() -> None:
     for _ in range(200):
         falls += int(env.step(rng.normal(0.0, 0.2, (16, 12))).terminated.sum())
     assert falls == 0
+
+
+def test_feet_reach_the_rewards_in_canonical_leg_order() -> None:
+    order = canonical_feet_order(["RL_foot", "FR_foot", "RR_foot", "FL_foot"])
+    assert [["RL_foot", "FR_foot", "RR_foot", "FL_foot"][i] for i in order] == [
+        "FR_foot",
+        "FL_foot",
+        "RR_foot",
+        "RL_foot",
+    ]
+    with pytest.raises(ValueError, match="one per leg"):
+        canonical_feet_order(["FR_foot", "FL_foot", "RR_foot"])
+
+
+def test_training_physics_period_must_divide_the_control_period() -> None:
+    with pytest.raises(ValueError, match="must divide the control period"):
+        VecGo2Env(GO2, EnvConfig(num_envs=1, threads=1, physics_period_s=0.003), TaskSampler(()))
+    env = VecGo2Env(GO2, EnvConfig(num_envs=1, threads=1, physics_period_s=0.004), TaskSampler(()))
+    assert env.substeps == 5 and env.models[0].opt.timestep == pytest.approx(0.004)

@@ -38,6 +38,15 @@ class EnvConfig:
     threads: int = 2
     commands: CommandRanges = field(default_factory=CommandRanges)
     initial_joint_noise: float = 0.1  # rad, uniform
+    #: Physics step of the training simulation, s. 4 ms, not the bridge's 2 ms: it halves the
+    #: cost per sample (15k vs 8k env-steps/s on 2 cores) and stays stable with the MJCF's 20
+    #: solver iterations; the policy then meets the 2 ms bridge as a (small) sim-to-sim gap,
+    #: which the stack-level acceptance runs measure.
+    physics_period_s: float = 0.004
+
+    def __post_init__(self) -> None:
+        if self.physics_period_s <= 0:
+            raise ValueError(f"EnvConfig.physics_period_s must be positive, got {self.physics_period_s}")
 
 
 @dataclass
@@ -56,7 +65,10 @@ class VecGo2Env:
         self.sampler = sampler
         self.rng = np.random.default_rng(seed)
         n = config.num_envs
+        self.substeps = _substeps(description.control_period_s, config.physics_period_s)
         self.models = [build_model(description, Actuation.POSITION) for _ in range(n)]
+        for m in self.models:
+            m.opt.timestep = config.physics_period_s
         model = self.models[0]
         self.index = ModelIndex.of(model, description)
         self.injectors = [FaultInjector(m, self.index, description) for m in self.models]
@@ -66,7 +78,6 @@ class VecGo2Env:
         self.layout = ObservationLayout.for_joints(description.num_joints)
         self.actions = ActionMap.for_robot(description, config.action_scale)
         self.dt = description.control_period_s
-        self.substeps = description.substeps
 
         size = mujoco.mj_stateSize(model, STATE_SPEC)
         t = mujoco.mjtState
@@ -79,6 +90,7 @@ class VecGo2Env:
         feet = [model.sensor(f"{foot}_pos") for foot in description.feet]
         self._feet_sensor = np.array([[int(s.adr[0]) + 2] for s in feet]).ravel()  # z of each foot
         self._foot_radius = model.geom_size[self.index.feet_geoms, 0]
+        self._feet_canonical = canonical_feet_order(description.feet)
 
         self.tasks: list[Task] = [sampler.sample(self.rng) for _ in range(n)]
         self.command = np.zeros((n, 3))
@@ -163,7 +175,7 @@ class VecGo2Env:
             contact = feet_z[:, k] < FOOT_CONTACT_M
             first = contact & (self.air_time > 0)
             touchdown_air[first] += self.air_time[first]
-            self.air_time = np.where(contact, 0.0, self.air_time + d.physics_period_s)
+            self.air_time = np.where(contact, 0.0, self.air_time + cfg.physics_period_s)
 
         qpos, qvel = self._split(self.state)
         quat = qpos[:, 3:7]
@@ -180,8 +192,8 @@ class VecGo2Env:
             torque=torque,
             action=action,
             last_action=self.last_action,
-            feet_height=feet_z[:, -1],
             feet_air_time=touchdown_air,
+            feet_contact=(feet_z[:, -1] < FOOT_CONTACT_M)[:, self._feet_canonical],
         )
         reward, terms = total_reward(batch, self.dt)
         terminated = (qpos[:, 2] < FALL_HEIGHT_M) | (np.linalg.norm(gravity[:, :2], axis=1) > FALL_TILT)
@@ -197,3 +209,25 @@ class VecGo2Env:
         if len(done):
             self._reset_envs(done)
         return StepResult(self.observe(), reward, terminated, truncated, info)
+
+
+def _substeps(control_period_s: float, physics_period_s: float) -> int:
+    ratio = control_period_s / physics_period_s
+    if abs(ratio - round(ratio)) > 1e-6 or round(ratio) < 1:
+        raise ValueError(
+            f"EnvConfig.physics_period_s ({physics_period_s}) must divide the control period ({control_period_s})"
+        )
+    return round(ratio)
+
+
+#: Leg order the reward terms see feet in: front-right, front-left, rear-right, rear-left.
+CANONICAL_LEGS = ("FR", "FL", "RR", "RL")
+
+
+def canonical_feet_order(feet: tuple[str, ...] | list[str]) -> np.ndarray:
+    """Indices that put the description's feet (named LEG_..., e.g. FR_foot) in CANONICAL_LEGS order."""
+    prefixes = [name.split("_")[0] for name in feet]
+    missing = [leg for leg in CANONICAL_LEGS if leg not in prefixes]
+    if missing or len(prefixes) != len(CANONICAL_LEGS):
+        raise ValueError(f"feet {list(feet)} must be one per leg {CANONICAL_LEGS}, named LEG_...")
+    return np.array([prefixes.index(leg) for leg in CANONICAL_LEGS])

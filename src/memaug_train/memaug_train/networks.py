@@ -27,7 +27,7 @@ class NetConfig:
     hidden: int = 128
     layers: int = 1
     head: tuple[int, ...] = (256, 128)
-    init_log_std: float = -1.0  # std 0.37: x0.25 action scale = 0.09 rad of exploration noise
+    init_log_std: float = -0.5  # std 0.61: x0.25 action scale = 0.15 rad of exploration noise
 
 
 def mlp(sizes: list[int]) -> nn.Sequential:

@@ -45,7 +45,7 @@ class PpoConfig:
     lam: float = 0.95
     clip: float = 0.2
     value_coef: float = 1.0
-    entropy_coef: float = 0.002
+    entropy_coef: float = 0.005
     learning_rate: float = 1e-3
     desired_kl: float = 0.01
     max_grad_norm: float = 1.0

@@ -19,9 +19,9 @@ from memaug_sim.faults import Fault, LimpFault, LockedFault, WeakenedFault
 class CommandRanges:
     """Uniform ranges of the velocity command: vx, vy (m/s), yaw rate (rad/s)."""
 
-    vx: tuple[float, float] = (-0.3, 1.0)
-    vy: tuple[float, float] = (-0.4, 0.4)
-    yaw_rate: tuple[float, float] = (-1.0, 1.0)
+    vx: tuple[float, float] = (-0.4, 0.8)
+    vy: tuple[float, float] = (-0.3, 0.3)
+    yaw_rate: tuple[float, float] = (-0.8, 0.8)
     standing_probability: float = 0.1
 
     def as_array(self) -> np.ndarray:
@@ -56,7 +56,7 @@ class TaskSampler:
     """Samples tasks: a joint failure (probability ``fault_probability``) among ``joints``."""
 
     joints: tuple[str, ...]
-    fault_probability: float = 0.8
+    fault_probability: float = 0.6
     fault_window_steps: tuple[int, int] = (50, 600)
     payload_kg: tuple[float, float] = (0.0, 2.0)
     weakened_factor: tuple[float, float] = (0.0, 0.4)
