@@ -47,6 +47,13 @@ def test_cli_trains_resumes_and_exports(tmp_path: Path) -> None:
     assert train_cli(["train", "--run-dir", str(run), "--iterations", "1", *common]) == 0
     assert train_cli(["train", "--run-dir", str(run), "--iterations", "1", "--resume", "--threads", "1"]) == 0
     assert torch.load(run / "checkpoint.pt", weights_only=False)["iteration"] == 2
+    # TensorBoard curves of both invocations, read back by TensorBoard's own reader.
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(run / "tensorboard"))
+    events.Reload()
+    returns = events.Scalars("train/steps_per_s")
+    assert [e.step for e in returns] == [8 * 24, 2 * 8 * 24]
     assert train_cli(["train", "--run-dir", str(run), "--iterations", "1"]) == 2  # refuses to overwrite
     out = tmp_path / "policy.onnx"
     assert train_cli(["export", str(run / "checkpoint.pt"), str(out)]) == 0

@@ -39,6 +39,27 @@ def falls(data: RunData) -> int:
     return int(np.sum(down[1:] & ~down[:-1]) + (1 if len(down) and down[0] else 0))
 
 
+#: Window of the averaged tracking error, s: about three trot cycles, so the error measures
+#: how well the gait follows the command rather than the velocity ripple within each step.
+TRACKING_WINDOW_S = 1.0
+
+
+def windowed_tracking_error(t: np.ndarray, command: np.ndarray, velocity: np.ndarray, window_s: float) -> float:
+    """Mean over consecutive ``window_s`` windows of |mean command_xy - mean velocity_xy|, m/s.
+
+    t [samples] s, command and velocity [samples, >=2] (base frame). NaN when no window is full.
+    """
+    if len(t) < 2:
+        return float("nan")
+    bins = np.floor((t - t[0]) / window_s).astype(int)
+    errors = []
+    for b in range(int(bins.max())):  # the last, partial window is left out
+        inside = bins == b
+        if inside.any():
+            errors.append(np.linalg.norm(command[inside, :2].mean(0) - velocity[inside, :2].mean(0)))
+    return float(np.mean(errors)) if errors else float("nan")
+
+
 def summarize(data: RunData) -> dict[str, Any]:
     start = run_start(data)
     running = data.odom_t >= start
@@ -49,9 +70,12 @@ def summarize(data: RunData) -> dict[str, Any]:
         index = np.clip(np.searchsorted(data.obs_t, data.odom_t[running], side="right") - 1, 0, len(command) - 1)
         cmd = command[index]
         tracking = float(np.mean(np.linalg.norm(cmd[:, :2] - velocity[:, :2], axis=1)))
-        mean_cmd = float(np.mean(cmd[:, 0]))
+        tracking_window = windowed_tracking_error(data.odom_t[running], cmd, velocity, TRACKING_WINDOW_S)
+        mean_cmd, mean_cmd_vy, mean_cmd_yaw = (float(v) for v in np.mean(cmd, axis=0))
     else:
-        tracking, mean_cmd = float("nan"), float("nan")
+        tracking = tracking_window = mean_cmd = mean_cmd_vy = mean_cmd_yaw = float("nan")
+    first_fault = min((float(f["t"]) for f in data.faults), default=math.inf)
+    after_fault = running & (data.odom_t >= first_fault)
     path = data.odom_position[running, :2]
     distance = float(np.sum(np.linalg.norm(np.diff(path, axis=0), axis=1))) if len(path) > 1 else 0.0
     policy = data.policy_status
@@ -59,7 +83,15 @@ def summarize(data: RunData) -> dict[str, Any]:
         "distance_m": distance,
         "mean_speed_mps": float(np.mean(velocity[:, 0])) if len(velocity) else float("nan"),
         "mean_commanded_speed_mps": mean_cmd,
+        "mean_lateral_speed_mps": float(np.mean(velocity[:, 1])) if len(velocity) else float("nan"),
+        "mean_commanded_lateral_speed_mps": mean_cmd_vy,
+        "mean_yaw_rate_radps": float(np.mean(data.odom_yaw_rate[running])) if running.any() else float("nan"),
+        "mean_commanded_yaw_rate_radps": mean_cmd_yaw,
         "velocity_tracking_error_mps": tracking,
+        "velocity_tracking_error_1s_mps": tracking_window,
+        "mean_speed_after_first_fault_mps": (
+            float(np.mean(data.odom_velocity[after_fault, 0])) if after_fault.any() else float("nan")
+        ),
         "falls": falls(data),
         "faults": [{"joint": f["joint"], "kind": f["kind"], "sim_time_s": f["sim_time_s"]} for f in data.faults],
         "policy_step_ms_p50": float(policy.get("policy_step_ms_p50", "nan")),
@@ -76,7 +108,12 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"distance walked        {summary['distance_m']:.2f} m",
         f"mean speed             {summary['mean_speed_mps']:.3f} m/s "
         f"(commanded {summary['mean_commanded_speed_mps']:.3f})",
-        f"velocity tracking err  {summary['velocity_tracking_error_mps']:.3f} m/s",
+        f"lateral, yaw rate      {summary['mean_lateral_speed_mps']:.3f} m/s "
+        f"(commanded {summary['mean_commanded_lateral_speed_mps']:.3f}), "
+        f"{summary['mean_yaw_rate_radps']:.3f} rad/s (commanded {summary['mean_commanded_yaw_rate_radps']:.3f})",
+        f"velocity tracking err  {summary['velocity_tracking_error_mps']:.3f} m/s instantaneous, "
+        f"{summary['velocity_tracking_error_1s_mps']:.3f} m/s over {TRACKING_WINDOW_S:.0f} s windows",
+        f"speed after 1st fault  {summary['mean_speed_after_first_fault_mps']:.3f} m/s",
         f"falls                  {summary['falls']}",
         f"faults                 {faults}",
         f"policy step            p50 {summary['policy_step_ms_p50']:.3f} ms, "

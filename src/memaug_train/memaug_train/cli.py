@@ -4,6 +4,7 @@ memaug_train train --method memaug --run-dir runs/memaug --iterations 2000
 memaug_train train --run-dir runs/memaug --resume           # continue from checkpoint.pt
 memaug_train export runs/memaug/checkpoint.pt config/policies/go2_memaug.onnx
 memaug_train eval runs/*/checkpoint.pt --episodes 16
+tensorboard --logdir runs                                   # every run's curves (RUN/tensorboard)
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import argparse
 import dataclasses
 import json
 import sys
-import time
 from pathlib import Path
 
 import torch
@@ -22,6 +22,7 @@ from memaug_policy.observation import ObservationLayout
 from memaug_train.env import EnvConfig, VecGo2Env
 from memaug_train.export import build_metadata, export_onnx
 from memaug_train.methods import METHODS
+from memaug_train.monitor import TrainingMonitor
 from memaug_train.networks import ActorCritic, NetConfig
 from memaug_train.ppo import PpoConfig, RecurrentPpo
 
@@ -67,19 +68,10 @@ def _train(args: argparse.Namespace) -> int:
                 indent=2,
             )
         )
-    start = time.perf_counter()
-
-    def progress(row: dict[str, float]) -> None:
-        elapsed = time.perf_counter() - start
-        print(
-            f"[{args.method}] it {int(row['iteration']):5d}  steps {int(row['env_steps']):>10,d}  "
-            f"return {row['mean_return']:7.2f}  len {row['mean_episode_length']:6.1f}  "
-            f"{row['steps_per_s']:6.0f} steps/s  kl {row['kl']:.4f}  std {row['action_std']:.3f}  "
-            f"{elapsed / 60:6.1f} min",
-            flush=True,
-        )
-
-    ppo.train(args.iterations, run_dir, checkpoint_every=args.checkpoint_every, on_iteration=progress)
+    with TrainingMonitor(
+        run_dir, args.method, ppo.iteration, ppo.env_steps, args.iterations, quiet=args.quiet
+    ) as monitor:
+        ppo.train(args.iterations, run_dir, checkpoint_every=args.checkpoint_every, on_iteration=monitor.update)
     return 0
 
 
@@ -160,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     train.add_argument("--checkpoint-every", type=int, default=20)
     train.add_argument("--resume", action="store_true")
+    train.add_argument("--quiet", action="store_true", help="no progress bar (logs still go to TensorBoard)")
     export = sub.add_parser("export", help="write a checkpoint's actor as the ONNX policy contract")
     export.add_argument("checkpoint")
     export.add_argument("output")
