@@ -12,8 +12,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from pathlib import Path
+
+# Idle OpenMP threads must sleep, not spin-wait: torch's update threads and MuJoCo's rollout
+# threads take turns on the same cores (set before torch starts its thread pool).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch
 
@@ -146,9 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument(
         "--torch-threads",
         type=int,
-        default=1,
-        help="torch threads; more than one competes with the rollout threads and, on a busy 2-core machine, "
-        "OpenMP spin-waits can make an update 50x slower",
+        default=2,
+        help="torch threads for the PPO update (it runs while the rollout threads are idle; 2 instead of 1 "
+        "made it 1.3x faster on 2 cores, with OMP_WAIT_POLICY=PASSIVE so idle threads do not spin)",
     )
     train.add_argument("--checkpoint-every", type=int, default=20)
     train.add_argument("--resume", action="store_true")

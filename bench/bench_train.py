@@ -1,0 +1,110 @@
+"""Training throughput: environment steps per second, simulation alone and with learning.
+
+    .venv/bin/python bench/bench_train.py [--envs 512] [--iterations 5] [--threads 2]
+
+One env step is one 20 ms control period of one Go2 (5 physics steps of 4 ms). Figures:
+  baseline   one robot stepped by plain mujoco.mj_step in Python, one thread: the cost of the
+             physics alone, measured in this run on this machine;
+  sim        VecGo2Env (mujoco.rollout over --threads threads, rewards, observations, resets)
+             driven by random actions;
+  learning   RecurrentPpo iterations (collect with the GRU policy + PPO update with mirror
+             augmentation), the real training loop.
+Prints figures and ratios against the baseline; asserts nothing. The issue's targets (2-core
+machine): 20,000 env-steps/s simulation, 10,000 with learning.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+# Idle OpenMP threads must sleep, not spin, or they steal the rollout threads' cores.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import mujoco
+import numpy as np
+import torch
+
+from memaug_common.description import load_robot_description
+from memaug_sim.model import Actuation, build_model
+from memaug_train.env import EnvConfig, VecGo2Env
+from memaug_train.methods import METHODS
+from memaug_train.ppo import PpoConfig, RecurrentPpo
+
+
+def baseline_env_steps_per_s(seconds: float) -> float:
+    """One robot, mj_step in a Python loop, standing targets: env steps (5 physics steps) per second."""
+    description = load_robot_description("go2")
+    config = EnvConfig()
+    model = build_model(description, Actuation.POSITION)
+    model.opt.timestep = config.physics_period_s
+    data = mujoco.MjData(model)
+    mujoco.mj_resetDataKeyframe(model, data, model.key(description.standing_keyframe).id)
+    data.ctrl[:] = description.default_pose
+    substeps = round(description.control_period_s / config.physics_period_s)
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        for _ in range(substeps):
+            mujoco.mj_step(model, data)
+        count += 1
+    return count / (time.perf_counter() - start)
+
+
+def make_env(envs: int, threads: int) -> VecGo2Env:
+    description = load_robot_description("go2")
+    method = METHODS["memaug"]
+    return VecGo2Env(description, EnvConfig(num_envs=envs, threads=threads), method.sampler(description), seed=0)
+
+
+def sim_env_steps_per_s(envs: int, threads: int, steps: int) -> float:
+    env = make_env(envs, threads)
+    env.reset()
+    rng = np.random.default_rng(0)
+    actions = rng.normal(0.0, 0.5, (steps, envs, env.description.num_joints))
+    env.step(actions[0])  # warm-up
+    start = time.perf_counter()
+    for action in actions:
+        env.step(action)
+    return steps * envs / (time.perf_counter() - start)
+
+
+def learning_env_steps_per_s(envs: int, threads: int, iterations: int, torch_threads: int) -> tuple[float, float]:
+    """(env steps/s over whole iterations, share of the time spent in the update)."""
+    torch.set_num_threads(torch_threads)
+    ppo = RecurrentPpo(make_env(envs, threads), PpoConfig())
+    ppo.update(ppo.collect())  # warm-up
+    collect_s = update_s = 0.0
+    for _ in range(iterations):
+        t0 = time.perf_counter()
+        buf = ppo.collect()
+        t1 = time.perf_counter()
+        ppo.update(buf)
+        collect_s, update_s = collect_s + t1 - t0, update_s + time.perf_counter() - t1
+    samples = iterations * ppo.config.steps_per_iteration * envs
+    return samples / (collect_s + update_s), update_s / (collect_s + update_s)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--envs", type=int, default=512)
+    parser.add_argument("--threads", type=int, default=2, help="MuJoCo rollout threads")
+    parser.add_argument("--torch-threads", type=int, default=2)
+    parser.add_argument("--sim-steps", type=int, default=60, help="control steps of the whole batch")
+    parser.add_argument("--iterations", type=int, default=5, help="PPO iterations")
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} CPUs; {args.envs} envs, {args.threads} rollout threads")
+    baseline = baseline_env_steps_per_s(3.0)
+    print(f"baseline  mj_step, 1 robot, 1 thread   {baseline:9,.0f} env-steps/s")
+    sim = sim_env_steps_per_s(args.envs, args.threads, args.sim_steps)
+    print(f"sim       VecGo2Env                    {sim:9,.0f} env-steps/s  ({sim / baseline:.2f}x baseline)")
+    learning, update_share = learning_env_steps_per_s(args.envs, args.threads, args.iterations, args.torch_threads)
+    print(
+        f"learning  RecurrentPpo (memaug)        {learning:9,.0f} env-steps/s  ({learning / baseline:.2f}x baseline, "
+        f"{update_share:.0%} of the time in the update)"
+    )
+    print(f"targets   sim 20,000 ({sim / 20000:.0%} of it), learning 10,000 ({learning / 10000:.0%} of it)")
+
+
+if __name__ == "__main__":
+    main()
