@@ -2,7 +2,7 @@
 
 Every joint position target is finite, inside the joint range, and close enough to the
 measured position that the bridge's PD torque kp * (q* - q) stays inside the torque limit.
-Arrays are [J] in description order, rad.
+Arrays are [J] (one robot) or [N, J] (a training batch) in description order, rad.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from mujoco import rollout
 from memaug_common.description import RobotDescription
 from memaug_policy.actions import ActionMap
 from memaug_policy.observation import ObservationLayout, projected_gravity, rotate_to_base
+from memaug_policy.safety import CommandLimits
 from memaug_sim.faults import FaultInjector, PayloadFault
 from memaug_sim.model import Actuation, ModelIndex, build_model
 from memaug_train.rewards import RobotBatch, total_reward
@@ -77,6 +78,7 @@ class VecGo2Env:
         self._thread_data = [mujoco.MjData(model) for _ in range(config.threads)]
         self.layout = ObservationLayout.for_joints(description.num_joints)
         self.actions = ActionMap.for_robot(description, config.action_scale)
+        self.limits = CommandLimits.for_robot(description)
         self.dt = description.control_period_s
 
         size = mujoco.mj_stateSize(model, STATE_SPEC)
@@ -160,7 +162,11 @@ class VecGo2Env:
         d, cfg = self.description, self.config
         action = np.asarray(action, dtype=np.float64)
         self._start_due_faults()
-        targets = self.actions.targets(action)
+        # The policy node's last gate, applied here too: targets clipped into the band around
+        # the measured position where kp * (q* - q) stays inside the torque limit. Without it
+        # the deployed policy would meet a clipping it never saw in training.
+        q_now = self._split(self.state)[0][:, self.index.qpos]
+        targets = self.limits.apply(self.actions.targets(action), q_now)
         control = np.repeat(targets[:, None, :], self.substeps, axis=1)
         states, sensors = self._rollout.rollout(
             self.models, self._thread_data, self.state, control, control_spec=mujoco.mjtState.mjSTATE_CTRL
