@@ -31,3 +31,15 @@ STATE_STREAM = QoSProfile(
     durability=DurabilityPolicy.VOLATILE,
     reliability=ReliabilityPolicy.RELIABLE,
 )
+
+#: A controller's inputs (state into the policy, commands into a bridge): only the newest
+#: sample matters. With a deep queue a controller that falls behind (a loaded machine, a
+#: lockstep sim running 4x real time) takes the *oldest* waiting message first and acts on
+#: state hundreds of milliseconds old while its staleness check, which sees the receive
+#: time, passes; with depth 1 the middleware keeps only the latest, so lag cannot build up.
+LATEST = QoSProfile(
+    depth=1,
+    history=HistoryPolicy.KEEP_LAST,
+    durability=DurabilityPolicy.VOLATILE,
+    reliability=ReliabilityPolicy.RELIABLE,
+)

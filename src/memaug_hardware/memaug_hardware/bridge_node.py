@@ -24,7 +24,7 @@ from std_msgs.msg import Bool
 from memaug_common.description import load_robot_description
 from memaug_common.ros_main import create_or_report
 from memaug_common.ros_params import declare_parameters
-from memaug_common.ros_qos import LATCHED, STREAM
+from memaug_common.ros_qos import LATCHED, LATEST, STREAM
 from memaug_hardware.dds import Go2Endpoints, controller_endpoints, participant
 from memaug_hardware.params import BRIDGE_PARAMETERS
 from memaug_hardware.protocol import RobotState, crc_ok, lowcmd_from_command, state_from_lowstate
@@ -64,7 +64,7 @@ class Go2BridgeNode(LifecycleNode):
         self.pub_joints = self.create_publisher(JointState, "joint_states", STREAM)
         self.pub_imu = self.create_publisher(Imu, "imu/data", STREAM)
         self.pub_diag = self.create_publisher(DiagnosticArray, "diagnostics", 10)
-        self.create_subscription(JointState, "joint_commands", self._on_command, STREAM)
+        self.create_subscription(JointState, "joint_commands", self._on_command, LATEST)
         self.create_subscription(Bool, "estop", self._on_estop, LATCHED)
         self.create_timer(p["diagnostics_period_s"], self._publish_status)
 

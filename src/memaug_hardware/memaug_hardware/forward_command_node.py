@@ -18,7 +18,7 @@ from memaug_common.description import load_robot_description
 from memaug_common.params import ParamSpec
 from memaug_common.ros_main import spin_main
 from memaug_common.ros_params import declare_parameters
-from memaug_common.ros_qos import STREAM
+from memaug_common.ros_qos import LATEST, STREAM
 from memaug_hardware.forward_command import ControllerKind, ForwardCommandAdapter
 from memaug_policy.state import JointOrder, StateRejected
 from memaug_sim.commands import CommandRejected, joint_command_from_fields
@@ -47,8 +47,8 @@ class ForwardCommandNode(Node):
         self.order = JointOrder(self.description.joint_names)
         self.rejected = 0
         self.pub = self.create_publisher(Float64MultiArray, p["controller_topic"], STREAM)
-        self.create_subscription(JointState, "joint_commands", self._on_command, STREAM)
-        self.create_subscription(JointState, "joint_states", self._on_state, STREAM)
+        self.create_subscription(JointState, "joint_commands", self._on_command, LATEST)
+        self.create_subscription(JointState, "joint_states", self._on_state, LATEST)
         self.create_timer(1.0 / p["rate_hz"], self._tick)
 
     def _on_command(self, msg: JointState) -> None:

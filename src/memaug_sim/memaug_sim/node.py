@@ -27,7 +27,7 @@ from std_msgs.msg import Bool
 from memaug_common.description import load_robot_description
 from memaug_common.ros_main import create_or_report
 from memaug_common.ros_params import check_parameter_update, declare_parameters
-from memaug_common.ros_qos import LATCHED, STATE_STREAM, STREAM
+from memaug_common.ros_qos import LATCHED, LATEST, STATE_STREAM, STREAM
 from memaug_sim.commands import CommandRejected, joint_command_from_fields
 from memaug_sim.faults import FaultEvent, check_fault, fault_label, parse_fault
 from memaug_sim.pacing import Every, Pacer
@@ -82,7 +82,7 @@ class SimBridgeNode(Node):
         self.pub_odom = self.create_publisher(Odometry, "odom", STATE_STREAM)
         self.pub_diag = self.create_publisher(DiagnosticArray, "diagnostics", 10)
         self.pub_clock = self.create_publisher(Clock, "clock", STREAM) if self.lockstep else None
-        self.create_subscription(JointState, "joint_commands", self._on_command, STREAM)
+        self.create_subscription(JointState, "joint_commands", self._on_command, LATEST)
         self.create_subscription(Bool, "estop", self._on_estop, LATCHED)
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self.create_timer(p["diagnostics_period_s"], self._publish_status)

@@ -86,9 +86,7 @@ class VecGo2Env:
         self._qpos0 = mujoco.mj_stateSize(model, t.mjSTATE_TIME)
         self._qvel0 = mujoco.mj_stateSize(model, t.mjSTATE_TIME | t.mjSTATE_QPOS)
         self.state = np.zeros((n, size))
-        mujoco.mj_resetDataKeyframe(model, self._scratch, self.index.keyframe)
-        self._home_state = np.zeros(size)
-        mujoco.mj_getState(model, self._scratch, self._home_state, STATE_SPEC)
+        self._home_state = settled_stand_state(model, self._scratch, self.index.keyframe, description.default_pose)
         feet = [model.sensor(f"{foot}_pos") for foot in description.feet]
         self._feet_sensor = np.array([[int(s.adr[0]) + 2] for s in feet]).ravel()  # z of each foot
         self._foot_radius = model.geom_size[self.index.feet_geoms, 0]
@@ -118,7 +116,7 @@ class VecGo2Env:
             if task.payload_kg > 0:
                 injector.apply(PayloadFault(kind="payload", mass_kg=task.payload_kg), self._scratch)
             q = self._scratch.qpos
-            q[self.index.qpos] = d.default_pose + self.rng.uniform(-1, 1, d.num_joints) * cfg.initial_joint_noise
+            q[self.index.qpos] += self.rng.uniform(-1, 1, d.num_joints) * cfg.initial_joint_noise
             q[self.index.qpos] = np.clip(q[self.index.qpos], d.lower_limits, d.upper_limits)
             yaw = self.rng.uniform(-np.pi, np.pi)
             q[3:7] = [np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)]
@@ -215,6 +213,29 @@ class VecGo2Env:
         if len(done):
             self._reset_envs(done)
         return StepResult(self.observe(), reward, terminated, truncated, info)
+
+
+#: How long a robot holds its default pose before an episode's start state is taken, s.
+SETTLE_S = 1.0
+
+
+def settled_stand_state(model: mujoco.MjModel, data: mujoco.MjData, keyframe: int, default_pose: np.ndarray) -> np.ndarray:
+    """Full-physics state of a robot that has stood SETTLE_S under PD on its default pose, time 0.
+
+    Episodes start here, not at the keyframe, because that is how the deployed policy finds
+    the robot: the policy node's stand phase holds the default pose, and under its own
+    weight the robot sags (calves ~0.15 rad below default with kp 40) before the policy
+    takes over. A policy trained only from the unloaded keyframe pose lunged from this
+    state and fell. ``model`` must have position actuators (ctrl = joint targets).
+    """
+    mujoco.mj_resetDataKeyframe(model, data, keyframe)
+    data.ctrl[:] = default_pose
+    for _ in range(round(SETTLE_S / model.opt.timestep)):
+        mujoco.mj_step(model, data)
+    data.time = 0.0
+    state = np.zeros(mujoco.mj_stateSize(model, STATE_SPEC))
+    mujoco.mj_getState(model, data, state, STATE_SPEC)
+    return state
 
 
 def _substeps(control_period_s: float, physics_period_s: float) -> int:
