@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +57,18 @@ def call(ros, service: str) -> Trigger.Response:
     return ros.wait_for(lambda: future.result(), 10.0, f"response from {service}")
 
 
+def start_when_ready(ros, timeout_s: float = 20.0) -> Trigger.Response:
+    """Call ~/start until the policy accepts it: the test can see /joint_states before the
+    policy node's own subscription has matched, and then ~/start rightly refuses."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        response = call(ros, "/memaug_policy/start")
+        if response.success or time.monotonic() > deadline:
+            return response
+        assert "no /joint_states received yet" in response.message, response.message
+        ros.spin(0.1)
+
+
 def status(diagnostics: list[DiagnosticArray], name: str) -> dict[str, str]:
     for array in reversed(diagnostics):
         for s in array.status:
@@ -74,7 +87,7 @@ def test_idle_stand_run_and_the_robot_holds_the_default_pose(ros, start_node, gr
     start_stack(start_node, gru_policy, "-p", "auto_run:=false")
     ros.wait_for(lambda: modes and modes[-1].data == "idle" and states, 30.0, "policy idle and sim publishing")
     assert not commands, "no command may be sent before ~/start"
-    assert call(ros, "/memaug_policy/start").success
+    assert start_when_ready(ros).success
     ros.wait_for(lambda: modes[-1].data == "stand", 10.0, "stand mode")
     # Stand-up takes 1 s of sim time; give it 2.
     clock = ros.subscribe(Clock, "clock", STREAM)
