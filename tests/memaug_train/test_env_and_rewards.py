@@ -147,3 +147,14 @@ def test_training_physics_period_must_divide_the_control_period() -> None:
         VecGo2Env(GO2, EnvConfig(num_envs=1, threads=1, physics_period_s=0.003), TaskSampler(()))
     env = VecGo2Env(GO2, EnvConfig(num_envs=1, threads=1, physics_period_s=0.004), TaskSampler(()))
     assert env.substeps == 5 and env.models[0].opt.timestep == pytest.approx(0.004)
+
+
+def test_limp_failures_get_half_of_the_failures_and_only_listed_joints_fail() -> None:
+    sampler = TaskSampler(leg_joints(GO2, LEFT_LEGS))
+    rng = np.random.default_rng(0)
+    faults = [t.fault for t in (sampler.sample(rng) for _ in range(4000)) if t.fault is not None]
+    assert len(faults) == pytest.approx(0.8 * 4000, rel=0.05)
+    kinds = [f.kind for f in faults]
+    assert kinds.count("limp") / len(kinds) == pytest.approx(0.5, abs=0.03)
+    assert kinds.count("locked") / len(kinds) == pytest.approx(0.25, abs=0.03)
+    assert {f.joint for f in faults} == set(leg_joints(GO2, LEFT_LEGS))  # type: ignore[union-attr]

@@ -53,20 +53,27 @@ class Task:
 
 @dataclass(frozen=True)
 class TaskSampler:
-    """Samples tasks: a joint failure (probability ``fault_probability``) among ``joints``."""
+    """Samples tasks: a joint failure (probability ``fault_probability``) among ``joints``.
+
+    ``kind_weights`` are the relative odds of (limp, locked, weakened). A limp joint is the
+    hardest failure (a limp knee folds the leg: the robot must walk on three) and the last
+    one a policy learns, so it gets half of the failures; locked and weakened share the rest.
+    """
 
     joints: tuple[str, ...]
-    fault_probability: float = 0.6
+    fault_probability: float = 0.8
     fault_window_steps: tuple[int, int] = (50, 600)
     payload_kg: tuple[float, float] = (0.0, 2.0)
     weakened_factor: tuple[float, float] = (0.0, 0.4)
+    kind_weights: tuple[float, float, float] = (0.5, 0.25, 0.25)
 
     def sample(self, rng: np.random.Generator) -> Task:
         payload = float(rng.uniform(*self.payload_kg))
         if not self.joints or rng.random() >= self.fault_probability:
             return Task(None, 0, payload)
         joint = str(rng.choice(self.joints))
-        kind = rng.integers(3)
+        weights = np.asarray(self.kind_weights, dtype=float)
+        kind = rng.choice(3, p=weights / weights.sum())
         fault: Fault
         if kind == 0:
             fault = LimpFault(kind="limp", joint=joint)
