@@ -82,11 +82,21 @@ def test_mirror_of_a_simulated_trajectory_is_the_simulation_of_the_mirror() -> N
 
 
 def test_g_applied_twice_is_the_identity_on_observations_and_actions() -> None:
-    mirror = Mirror(LAYOUT, GO2.mirror)
+    mirror = Mirror(LAYOUT, GO2.mirror, torch.device("cpu"))
     obs = torch.randn(8, 3, LAYOUT.dim)
     actions = torch.randn(8, 3, 12)
     assert torch.equal(mirror.obs(mirror.obs(obs)), obs)
     assert torch.equal(mirror.actions(mirror.actions(actions)), actions)
+
+
+def test_the_training_mirror_equals_the_observation_layouts_definition() -> None:
+    """PPO applies g as signed-permutation matrices; they must be the layout's own g_o and the
+    description's joint mirror, term by term, exactly."""
+    mirror = Mirror(LAYOUT, GO2.mirror, torch.device("cpu"))
+    obs = torch.randn(64, LAYOUT.dim)
+    np.testing.assert_array_equal(mirror.obs(obs).numpy(), LAYOUT.mirror(obs.numpy(), GO2.mirror))
+    actions = torch.randn(64, 12)
+    np.testing.assert_array_equal(mirror.actions(actions).numpy(), GO2.mirror.joints(actions.numpy()))
 
 
 @pytest.mark.parametrize("joint", ["FL_hip_joint", "FL_thigh_joint", "RL_calf_joint"])

@@ -53,7 +53,9 @@ def _train(args: argparse.Namespace) -> int:
         description, EnvConfig(num_envs=args.envs, threads=args.threads), method.sampler(description), seed=args.seed
     )
     config = PpoConfig(augment=method.augment, net=NetConfig(cell=method.cell, hidden=args.hidden))
-    ppo = RecurrentPpo(env, config, seed=args.seed)
+    device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+    ppo = RecurrentPpo(env, config, seed=args.seed, device=device)
+    print(f"training on {device}: networks and updates; {args.threads} MuJoCo threads step the environments")
     if args.resume:
         ppo.load(checkpoint)
         print(f"resumed {run_dir} at iteration {ppo.iteration} ({ppo.env_steps} env steps)")
@@ -83,7 +85,7 @@ def _train(args: argparse.Namespace) -> int:
 def load_trained(checkpoint: Path) -> tuple[ActorCritic, dict, dict]:
     """The ActorCritic saved in ``checkpoint`` (its run.json beside it), the run metadata and state."""
     meta = json.loads((checkpoint.parent / "run.json").read_text())
-    state = torch.load(checkpoint, weights_only=False)
+    state = torch.load(checkpoint, weights_only=False, map_location="cpu")
     method = METHODS[meta["method"]]
     description = load_robot_description(meta["robot"])
     model = ActorCritic(
@@ -157,6 +159,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     train.add_argument("--checkpoint-every", type=int, default=20)
     train.add_argument("--resume", action="store_true")
+    train.add_argument(
+        "--device",
+        choices=["auto", "cpu", "cuda"],
+        default="auto",
+        help="where the networks train (auto: cuda when available); the simulation always runs on CPU",
+    )
     train.add_argument("--quiet", action="store_true", help="no progress bar (logs still go to TensorBoard)")
     export = sub.add_parser("export", help="write a checkpoint's actor as the ONNX policy contract")
     export.add_argument("checkpoint")

@@ -219,7 +219,9 @@ class VecGo2Env:
 SETTLE_S = 1.0
 
 
-def settled_stand_state(model: mujoco.MjModel, data: mujoco.MjData, keyframe: int, default_pose: np.ndarray) -> np.ndarray:
+def settled_stand_state(
+    model: mujoco.MjModel, data: mujoco.MjData, keyframe: int, default_pose: np.ndarray
+) -> np.ndarray:
     """Full-physics state of a robot that has stood SETTLE_S under PD on its default pose, time 0.
 
     Episodes start here, not at the keyframe, because that is how the deployed policy finds

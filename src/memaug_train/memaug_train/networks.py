@@ -76,8 +76,8 @@ class Memory(nn.Module):
         reset_inside = starts[1:].any(dim=0)
         if not bool(reset_inside.any()):
             return self.rnn(x, h0)
-        y = torch.empty(x.shape[0], x.shape[1], self.hidden)
-        h_out = _scale(h0, torch.zeros(x.shape[1]))  # same structure, filled below
+        y = torch.empty(x.shape[0], x.shape[1], self.hidden, device=x.device)
+        h_out = _scale(h0, torch.zeros(x.shape[1], device=x.device))  # same structure, filled below
         whole = torch.flatten(torch.nonzero(~reset_inside))
         stepped = torch.flatten(torch.nonzero(reset_inside))
         if len(whole):

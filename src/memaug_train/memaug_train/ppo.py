@@ -33,7 +33,7 @@ import torch
 from memaug_common.symmetry import MirrorSymmetry
 from memaug_policy.observation import ObservationLayout
 from memaug_train.env import VecGo2Env
-from memaug_train.networks import ActorCritic, NetConfig, _index, _scale
+from memaug_train.networks import ActorCritic, Hidden, NetConfig, _index, _scale
 
 
 @dataclass(frozen=True)
@@ -67,31 +67,42 @@ def gaussian_kl(
 
 
 class Mirror:
-    """g_o and g_a as torch functions, from the observation layout and the robot's symmetry."""
+    """g_o and g_a as torch functions, from the observation layout and the robot's symmetry.
 
-    def __init__(self, layout: ObservationLayout, symmetry: MirrorSymmetry) -> None:
-        self.layout, self.symmetry = layout, symmetry
+    Both are signed permutations, so each is one matrix built by mirroring the unit vectors
+    with the numpy definitions (one source of truth) and applied as ``x @ M`` on whatever
+    device ``x`` lives: [..., D] -> [..., D] and [..., A] -> [..., A], exact in float32.
+    """
+
+    def __init__(self, layout: ObservationLayout, symmetry: MirrorSymmetry, device: torch.device) -> None:
+        self.obs_matrix = torch.from_numpy(layout.mirror(np.eye(layout.dim), symmetry)).float().to(device)
+        joints = len(symmetry.joint_signs)
+        self.action_matrix = torch.from_numpy(symmetry.joints(np.eye(joints))).float().to(device)
 
     def obs(self, obs: torch.Tensor) -> torch.Tensor:
-        return torch.from_numpy(self.layout.mirror(obs.numpy(), self.symmetry))
+        return obs @ self.obs_matrix
 
     def actions(self, actions: torch.Tensor) -> torch.Tensor:
-        return torch.from_numpy(self.symmetry.joints(actions.numpy()).astype(np.float32))
+        return actions @ self.action_matrix
 
 
 class RecurrentPpo:
-    def __init__(self, env: VecGo2Env, config: PpoConfig, seed: int = 0) -> None:
+    """PPO on ``env``. The networks, rollout buffers and updates live on ``device`` (a GPU
+    where there is one); the environment always steps on the CPU."""
+
+    def __init__(self, env: VecGo2Env, config: PpoConfig, seed: int = 0, device: str = "cpu") -> None:
         torch.manual_seed(seed)
         self.env, self.config = env, config
+        self.device = torch.device(device)
         n = env.config.num_envs
-        self.model = ActorCritic(env.layout.dim, env.description.num_joints, config.net)
+        self.model = ActorCritic(env.layout.dim, env.description.num_joints, config.net).to(self.device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.learning_rate)
         self.learning_rate = config.learning_rate
-        self.mirror = Mirror(env.layout, env.description.mirror)
-        self.obs = torch.from_numpy(env.reset())
-        self.hidden = self.model.initial(n)
-        self.aug_hidden = self.model.initial(n)
-        self.starts = torch.ones(n)
+        self.mirror = Mirror(env.layout, env.description.mirror, self.device)
+        self.obs = self._tensor(env.reset())
+        self.hidden = _to_device(self.model.initial(n), self.device)
+        self.aug_hidden = _to_device(self.model.initial(n), self.device)
+        self.starts = torch.ones(n, device=self.device)
         self.iteration = 0
         self.env_steps = 0
         self.episode_returns = np.zeros(n)
@@ -104,15 +115,11 @@ class RecurrentPpo:
     def collect(self) -> dict[str, torch.Tensor]:
         cfg, env, model = self.config, self.env, self.model
         steps, n = cfg.steps_per_iteration, env.config.num_envs
+        joints = env.description.num_joints
+        shapes = {"obs": (env.layout.dim,), "actions": (joints,), "mean": (joints,)}
         buf = {
-            "obs": torch.zeros(steps, n, env.layout.dim),
-            "actions": torch.zeros(steps, n, env.description.num_joints),
-            "logp": torch.zeros(steps, n),
-            "mean": torch.zeros(steps, n, env.description.num_joints),
-            "values": torch.zeros(steps, n),
-            "rewards": torch.zeros(steps, n),
-            "dones": torch.zeros(steps, n),
-            "starts": torch.zeros(steps, n),
+            key: torch.zeros(steps, n, *shapes.get(key, ()), device=self.device)
+            for key in ("obs", "actions", "logp", "mean", "values", "rewards", "dones", "starts")
         }
         h_actor, h_critic = self.hidden
         buf_h0 = (h_actor, h_critic)
@@ -124,17 +131,18 @@ class RecurrentPpo:
             value, h_critic = model.value_step(self.obs, h_critic)
             dist = model.distribution(mean)
             action = dist.sample()
-            result = env.step(action.numpy())
-            reward = torch.from_numpy(result.reward).float()
-            truncated = torch.from_numpy(result.truncated)
+            result = env.step(action.cpu().numpy())
+            reward = self._tensor(result.reward)
+            truncated = self._tensor(result.truncated)
             # Time-outs are not failures: bootstrap with the value instead of ending the return.
-            reward = reward + cfg.gamma * value * truncated.float()
-            done = torch.from_numpy(result.terminated | result.truncated).float()
+            reward = reward + cfg.gamma * value * truncated
+            done_np = result.terminated | result.truncated
+            done = self._tensor(done_np)
             buf["actions"][t], buf["logp"][t] = action, dist.log_prob(action).sum(-1)
             buf["mean"][t] = mean
             buf["values"][t], buf["rewards"][t], buf["dones"][t] = value, reward, done
-            self.obs, self.starts = torch.from_numpy(result.obs), done
-            self._track_episodes(result.reward, done.numpy())
+            self.obs, self.starts = self._tensor(result.obs), done
+            self._track_episodes(result.reward, done_np)
         self.hidden = (h_actor, h_critic)
         last_value, _ = model.value_step(self.obs, _scale(h_critic, 1 - self.starts))
         buf["advantages"], buf["returns"] = self._gae(buf, last_value)
@@ -142,14 +150,18 @@ class RecurrentPpo:
         self.env_steps += steps * n
         return buf
 
+    def _tensor(self, array: np.ndarray) -> torch.Tensor:
+        """A float32 copy of an environment array on the training device."""
+        return torch.as_tensor(array, dtype=torch.float32, device=self.device)
+
     def _track_episodes(self, reward: np.ndarray, done: np.ndarray) -> None:
         self.episode_returns += reward
         self.episode_lengths += 1
         for i in np.flatnonzero(done):
             self.finished_returns.append(float(self.episode_returns[i]))
             self.finished_lengths.append(float(self.episode_lengths[i]))
-        self.episode_returns[done > 0] = 0.0
-        self.episode_lengths[done > 0] = 0.0
+        self.episode_returns[done] = 0.0
+        self.episode_lengths[done] = 0.0
 
     def _gae(self, buf: dict[str, torch.Tensor], last_value: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         cfg = self.config
@@ -287,10 +299,19 @@ class RecurrentPpo:
         tmp.replace(path)  # atomic: a killed run never leaves a half-written checkpoint
 
     def load(self, path: Path) -> None:
-        state = torch.load(path, weights_only=False)
+        state = torch.load(path, weights_only=False, map_location=self.device)
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.iteration, self.env_steps = state["iteration"], state["env_steps"]
         self.learning_rate = state["learning_rate"]
-        self.aug_hidden = state["aug_hidden"]
+        self.aug_hidden = _to_device(state["aug_hidden"], self.device)
         self.finished_returns = list(state.get("finished_returns", []))
+
+
+def _to_device(hidden: tuple[Hidden, Hidden], device: torch.device) -> tuple[Hidden, Hidden]:
+    """The (actor, critic) hidden states, each a tensor or an LSTM (h, c) pair, on ``device``."""
+
+    def move(h: Hidden) -> Hidden:
+        return (h[0].to(device), h[1].to(device)) if isinstance(h, tuple) else h.to(device)
+
+    return move(hidden[0]), move(hidden[1])
