@@ -73,3 +73,4 @@ def test_eval_writes_the_table_for_id_and_ood_tasks(tmp_path: Path) -> None:
     table = out.read_text()
     assert "| memaug (run) |" in table
     assert "OOD return (norm.)" in table
+    assert "| method | ID limp | ID locked | ID weakened | OOD limp | OOD locked | OOD weakened |" in table

@@ -117,7 +117,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from memaug_train.evaluate import evaluate, format_table, steps_to_90_percent
+    from memaug_train.evaluate import evaluate, format_kinds_table, format_table, steps_to_90_percent
 
     torch.set_num_threads(1)
     rows: dict[str, dict] = {}
@@ -129,7 +129,11 @@ def _eval(args: argparse.Namespace) -> int:
         row["steps_to_90"] = steps_to_90_percent(checkpoint.parent / "log.jsonl")
         rows[f"{meta['method']} ({checkpoint.parent.name})"] = row
         print(f"evaluated {checkpoint}: {json.dumps(row)}", flush=True)
-    table = format_table(rows)
+    table = (
+        format_table(rows)
+        + "\n\nBy failure kind: normalized return (fall rate) over the six joints (two legs) of each side.\n\n"
+        + format_kinds_table(rows)
+    )
     print(table)
     if args.out:
         Path(args.out).write_text(table + "\n")

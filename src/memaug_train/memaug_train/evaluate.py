@@ -22,6 +22,7 @@ from memaug_train.networks import ActorCritic
 from memaug_train.tasks import LEFT_LEGS, RIGHT_LEGS, CommandRanges, Task, TaskSampler, leg_joints
 
 FAULT_STEP = 100  # 2 s at 50 Hz
+FAULT_KINDS = ("limp", "locked", "weakened")
 EPISODE_STEPS = 500  # 10 s
 EVAL_COMMAND = CommandRanges(vx=(0.5, 0.5), vy=(0.0, 0.0), yaw_rate=(0.0, 0.0), standing_probability=0.0)
 
@@ -55,7 +56,8 @@ def episode_returns(
     episodes_per_task: int,
     seed: int = 0,
 ) -> dict[str, float]:
-    """Mean return and fall rate over ``faults`` x ``episodes_per_task`` fixed-length episodes."""
+    """Mean return and fall rate over ``faults`` x ``episodes_per_task`` fixed-length episodes,
+    overall ("return", "fall_rate") and per failure kind ("limp_return", "limp_fall_rate", ...)."""
     n = len(faults) * episodes_per_task
     config = EnvConfig(
         num_envs=n,
@@ -79,7 +81,14 @@ def episode_returns(
             total += result.reward * alive
             alive &= ~result.terminated
             obs = torch.from_numpy(result.obs)
-    return {"return": float(total.mean()), "fall_rate": float(1.0 - alive.mean())}
+    out = {"return": float(total.mean()), "fall_rate": float(1.0 - alive.mean())}
+    task_faults = [faults[i % len(faults)] for i in range(n)]
+    kinds = np.array([fault.kind if fault is not None else "none" for fault in task_faults])
+    for kind in FAULT_KINDS:
+        if (kinds == kind).any():
+            out[f"{kind}_return"] = float(total[kinds == kind].mean())
+            out[f"{kind}_fall_rate"] = float(1.0 - alive[kinds == kind].mean())
+    return out
 
 
 def evaluate(model: ActorCritic, description: RobotDescription, episodes_per_task: int = 2) -> dict[str, float]:
@@ -87,13 +96,18 @@ def evaluate(model: ActorCritic, description: RobotDescription, episodes_per_tas
     in_dist = episode_returns(model, description, task_set(description, LEFT_LEGS), episodes_per_task)
     out_dist = episode_returns(model, description, task_set(description, RIGHT_LEGS), episodes_per_task)
     scale = max(nominal["return"], 1e-9)
-    return {
+    row = {
         "nominal_return": nominal["return"],
         "id_return_normalized": in_dist["return"] / scale,
         "ood_return_normalized": out_dist["return"] / scale,
         "id_fall_rate": in_dist["fall_rate"],
         "ood_fall_rate": out_dist["fall_rate"],
     }
+    for split, result in (("id", in_dist), ("ood", out_dist)):
+        for kind in FAULT_KINDS:
+            row[f"{split}_{kind}_return_normalized"] = result[f"{kind}_return"] / scale
+            row[f"{split}_{kind}_fall_rate"] = result[f"{kind}_fall_rate"]
+    return row
 
 
 def steps_to_90_percent(log: Path) -> int | None:
@@ -122,4 +136,18 @@ def format_table(rows: dict[str, dict[str, float | int | None]]) -> str:
             f"| {name} | {r['env_steps']:,} | {r['nominal_return']:.2f} | {r['id_return_normalized']:.3f} | "
             f"{r['ood_return_normalized']:.3f} | {r['id_fall_rate']:.0%} | {r['ood_fall_rate']:.0%} | {to_90} |"
         )
+    return "\n".join(lines)
+
+
+def format_kinds_table(rows: dict[str, dict[str, float | int | None]]) -> str:
+    """Normalized return (fall rate) per failure kind, in and out of distribution."""
+    header = " | ".join(f"{split} {kind}" for split in ("ID", "OOD") for kind in FAULT_KINDS)
+    lines = [f"| method | {header} |", "|---|" + "---|" * 2 * len(FAULT_KINDS)]
+    for name, r in rows.items():
+        cells = [
+            f"{r[f'{split}_{kind}_return_normalized']:.3f} ({r[f'{split}_{kind}_fall_rate']:.0%})"
+            for split in ("id", "ood")
+            for kind in FAULT_KINDS
+        ]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
