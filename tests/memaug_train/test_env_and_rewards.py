@@ -74,7 +74,7 @@ class TestRewardTerms:
     def test_perfect_tracking_scores_one_and_error_decays(self) -> None:
         assert rewards.tracking_linear_velocity(batch())[0] == pytest.approx(1.0)
         slow = batch(linear_velocity=np.array([[0.0, 0.0, 0.0]]))
-        assert rewards.tracking_linear_velocity(slow)[0] == pytest.approx(np.exp(-1.0))
+        assert rewards.tracking_linear_velocity(slow)[0] == pytest.approx(np.exp(-0.25 / rewards.TRACKING_WIDTH))
 
     def test_penalties_on_hand_made_states(self) -> None:
         tilted = batch(projected_gravity=np.array([[0.6, 0.0, -0.8]]))

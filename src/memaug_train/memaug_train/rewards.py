@@ -29,14 +29,20 @@ class RobotBatch:
     feet_contact: np.ndarray  # [N, 4] bool, feet in leg order FR, FL, RR, RL (memaug_train.env.CANONICAL_LEGS)
 
 
+#: Width of the tracking kernels, (m/s)^2 or (rad/s)^2. 0.1 rather than legged_gym's 0.25:
+#: with 0.25 an error of 0.08 m/s cost 2.5 % of the term, less than the gait terms paid for
+#: longer strides, and the policy settled 0.08 m/s fast at 0.5 m/s commanded.
+TRACKING_WIDTH = 0.1
+
+
 def tracking_linear_velocity(b: RobotBatch) -> np.ndarray:
-    """exp(-|v_xy* - v_xy|^2 / 0.25): 1 when the planar velocity follows the command."""
-    return np.exp(-np.sum((b.command[:, :2] - b.linear_velocity[:, :2]) ** 2, axis=1) / 0.25)
+    """exp(-|v_xy* - v_xy|^2 / TRACKING_WIDTH): 1 when the planar velocity follows the command."""
+    return np.exp(-np.sum((b.command[:, :2] - b.linear_velocity[:, :2]) ** 2, axis=1) / TRACKING_WIDTH)
 
 
 def tracking_yaw_rate(b: RobotBatch) -> np.ndarray:
-    """exp(-(wz* - wz)^2 / 0.25)."""
-    return np.exp(-((b.command[:, 2] - b.angular_velocity[:, 2]) ** 2) / 0.25)
+    """exp(-(wz* - wz)^2 / TRACKING_WIDTH)."""
+    return np.exp(-((b.command[:, 2] - b.angular_velocity[:, 2]) ** 2) / TRACKING_WIDTH)
 
 
 def vertical_velocity(b: RobotBatch) -> np.ndarray:
