@@ -293,6 +293,7 @@ class RecurrentPpo:
                 "aug_hidden": self.aug_hidden,
                 "config": asdict(self.config),
                 "finished_returns": self.finished_returns[-1000:],
+                "finished_lengths": self.finished_lengths[-1000:],
             },
             tmp,
         )
@@ -306,6 +307,9 @@ class RecurrentPpo:
         self.learning_rate = state["learning_rate"]
         self.aug_hidden = _to_device(state["aug_hidden"], self.device)
         self.finished_returns = list(state.get("finished_returns", []))
+        # Older checkpoints kept no lengths: pad so the logged mean length is never an empty mean.
+        lengths = list(state.get("finished_lengths", []))
+        self.finished_lengths = [float("nan")] * (len(self.finished_returns) - len(lengths)) + lengths
 
 
 def _to_device(hidden: tuple[Hidden, Hidden], device: torch.device) -> tuple[Hidden, Hidden]:
