@@ -4,7 +4,7 @@ memaug_train train --method memaug --run-dir runs/memaug --iterations 2000
 memaug_train train --run-dir runs/memaug --resume           # continue from checkpoint.pt
 memaug_train export runs/memaug/checkpoint.pt config/policies/go2_memaug.onnx
 memaug_train eval runs/*/checkpoint.pt --episodes 16
-tensorboard --logdir runs                                   # every run's curves (RUN/tensorboard)
+.venv/bin/tensorboard --logdir runs                         # every run's curves (RUN/tensorboard)
 """
 
 from __future__ import annotations
