@@ -21,6 +21,14 @@ from memaug_common.symmetry import MirrorSymmetry
 from memaug_common.yaml_io import load_yaml_model
 
 
+def whole_steps(period_s: float, step_s: float) -> int | None:
+    """How many ``step_s`` make ``period_s`` (e.g. physics steps per control period), or None
+    when that is not a whole number of at least one."""
+    ratio = period_s / step_s
+    steps = round(ratio)
+    return steps if steps >= 1 and abs(ratio - steps) <= 1e-6 else None
+
+
 class _Strict(BaseModel):
     """Base for config schemas: unknown keys are errors, values are immutable."""
 
@@ -103,8 +111,7 @@ class RobotDescription(_Strict):
         names = [j.name for j in self.joints]
         if len(set(names)) != len(names):
             raise ValueError(f"joints: duplicate joint names in {names}")
-        ratio = self.control_period_s / self.physics_period_s
-        if abs(ratio - round(ratio)) > 1e-6:
+        if whole_steps(self.control_period_s, self.physics_period_s) is None:
             raise ValueError(
                 f"control_period_s ({self.control_period_s}) must be a whole multiple of "
                 f"physics_period_s ({self.physics_period_s})"
@@ -166,8 +173,10 @@ class RobotDescription(_Strict):
 
     @property
     def substeps(self) -> int:
-        """Physics steps per control period."""
-        return round(self.control_period_s / self.physics_period_s)
+        """Physics steps per control period (validated whole on load)."""
+        steps = whole_steps(self.control_period_s, self.physics_period_s)
+        assert steps is not None
+        return steps
 
     @cached_property
     def mirror(self) -> MirrorSymmetry:

@@ -15,7 +15,7 @@ import mujoco
 import numpy as np
 from mujoco import rollout
 
-from memaug_common.description import RobotDescription
+from memaug_common.description import RobotDescription, whole_steps
 from memaug_policy.actions import ActionMap
 from memaug_policy.observation import ObservationLayout, projected_gravity, rotate_to_base
 from memaug_policy.safety import CommandLimits
@@ -241,12 +241,12 @@ def settled_stand_state(
 
 
 def _substeps(control_period_s: float, physics_period_s: float) -> int:
-    ratio = control_period_s / physics_period_s
-    if abs(ratio - round(ratio)) > 1e-6 or round(ratio) < 1:
+    steps = whole_steps(control_period_s, physics_period_s)
+    if steps is None:
         raise ValueError(
             f"EnvConfig.physics_period_s ({physics_period_s}) must divide the control period ({control_period_s})"
         )
-    return round(ratio)
+    return steps
 
 
 #: Leg order the reward terms see feet in: front-right, front-left, rear-right, rear-left.

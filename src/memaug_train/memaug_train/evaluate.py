@@ -69,8 +69,8 @@ def episode_returns(
     env = VecGo2Env(description, config, FixedTasks(joints=(), faults=tuple(faults)), seed=seed)
     obs = torch.from_numpy(env.reset())
     # One task per environment, in order, so every task gets the same number of episodes.
-    for i in range(n):
-        env.tasks[i] = Task(faults[i % len(faults)], FAULT_STEP, 0.0)
+    task_faults = [faults[i % len(faults)] for i in range(n)]
+    env.tasks = [Task(fault, FAULT_STEP, 0.0) for fault in task_faults]
     h = model.actor_memory.initial(n)
     total = np.zeros(n)
     alive = np.ones(n, dtype=bool)
@@ -82,7 +82,6 @@ def episode_returns(
             alive &= ~result.terminated
             obs = torch.from_numpy(result.obs)
     out = {"return": float(total.mean()), "fall_rate": float(1.0 - alive.mean())}
-    task_faults = [faults[i % len(faults)] for i in range(n)]
     kinds = np.array([fault.kind if fault is not None else "none" for fault in task_faults])
     for kind in FAULT_KINDS:
         if (kinds == kind).any():

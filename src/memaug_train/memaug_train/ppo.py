@@ -116,10 +116,19 @@ class RecurrentPpo:
         cfg, env, model = self.config, self.env, self.model
         steps, n = cfg.steps_per_iteration, env.config.num_envs
         joints = env.description.num_joints
-        shapes = {"obs": (env.layout.dim,), "actions": (joints,), "mean": (joints,)}
+
+        def zeros(*shape: int) -> torch.Tensor:
+            return torch.zeros(steps, n, *shape, device=self.device)
+
         buf = {
-            key: torch.zeros(steps, n, *shapes.get(key, ()), device=self.device)
-            for key in ("obs", "actions", "logp", "mean", "values", "rewards", "dones", "starts")
+            "obs": zeros(env.layout.dim),
+            "actions": zeros(joints),
+            "logp": zeros(),
+            "mean": zeros(joints),
+            "values": zeros(),
+            "rewards": zeros(),
+            "dones": zeros(),
+            "starts": zeros(),
         }
         h_actor, h_critic = self.hidden
         buf_h0 = (h_actor, h_critic)
