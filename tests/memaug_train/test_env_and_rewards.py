@@ -8,7 +8,8 @@ import pytest
 from memaug_common.description import load_robot_description
 from memaug_train import rewards
 from memaug_train.env import EnvConfig, VecGo2Env, canonical_feet_order
-from memaug_train.tasks import LEFT_LEGS, TaskSampler, leg_joints
+from memaug_train.methods import METHODS
+from memaug_train.tasks import FRONT_LEG_FAILURE_WEIGHT, LEFT_LEGS, TaskSampler, failure_weights, leg_joints
 
 GO2 = load_robot_description("go2")
 
@@ -149,12 +150,25 @@ def test_training_physics_period_must_divide_the_control_period() -> None:
     assert env.substeps == 5 and env.models[0].opt.timestep == pytest.approx(0.004)
 
 
-def test_limp_failures_get_half_of_the_failures_and_only_listed_joints_fail() -> None:
+def test_failure_kinds_follow_their_weights_and_only_listed_joints_fail() -> None:
     sampler = TaskSampler(leg_joints(GO2, LEFT_LEGS))
     rng = np.random.default_rng(0)
     faults = [t.fault for t in (sampler.sample(rng) for _ in range(4000)) if t.fault is not None]
     assert len(faults) == pytest.approx(0.8 * 4000, rel=0.05)
     kinds = [f.kind for f in faults]
-    assert kinds.count("limp") / len(kinds) == pytest.approx(0.5, abs=0.03)
-    assert kinds.count("locked") / len(kinds) == pytest.approx(0.25, abs=0.03)
+    limp, locked, _ = np.asarray(sampler.kind_weights) / sum(sampler.kind_weights)
+    assert limp > 0.5 and kinds.count("limp") / len(kinds) == pytest.approx(limp, abs=0.03)
+    assert kinds.count("locked") / len(kinds) == pytest.approx(locked, abs=0.03)
     assert {f.joint for f in faults} == set(leg_joints(GO2, LEFT_LEGS))  # type: ignore[union-attr]
+
+
+def test_front_leg_joints_fail_more_often_in_every_method() -> None:
+    joints = leg_joints(GO2, LEFT_LEGS)
+    weights = failure_weights(joints)
+    assert weights == tuple(FRONT_LEG_FAILURE_WEIGHT if j.startswith("FL") else 1.0 for j in joints)
+    sampler = METHODS["memaug"].sampler(GO2)
+    rng = np.random.default_rng(1)
+    legs = [t.fault.joint[:2] for t in (sampler.sample(rng) for _ in range(4000)) if t.fault is not None]
+    assert legs.count("FL") / legs.count("RL") == pytest.approx(FRONT_LEG_FAILURE_WEIGHT, rel=0.15)
+    with pytest.raises(ValueError, match="joint_weights has 2 entries for 6 joints"):
+        TaskSampler(joints, joint_weights=(1.0, 2.0))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from memaug_common.description import RobotDescription
 from memaug_train.networks import Cell
-from memaug_train.tasks import LEFT_LEGS, RIGHT_LEGS, TaskSampler, leg_joints
+from memaug_train.tasks import LEFT_LEGS, RIGHT_LEGS, TaskSampler, failure_weights, leg_joints
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,8 @@ class Method:
     train_legs: tuple[str, ...]
 
     def sampler(self, description: RobotDescription) -> TaskSampler:
-        return TaskSampler(joints=leg_joints(description, self.train_legs))
+        joints = leg_joints(description, self.train_legs)
+        return TaskSampler(joints=joints, joint_weights=failure_weights(joints))
 
 
 METHODS: dict[str, Method] = {

@@ -42,6 +42,18 @@ def leg_joints(description: RobotDescription, legs: tuple[str, ...]) -> tuple[st
 
 LEFT_LEGS = ("FL", "RL")
 RIGHT_LEGS = ("FR", "RR")
+FRONT_LEGS = ("FL", "FR")
+
+#: How much more often a front-leg joint fails than a rear-leg one. The Go2 carries more of its
+#: weight on the front legs: with a rear joint failed the policy kept walking at 0.3-0.45 m/s
+#: of 0.5 after 26 M env steps with uniform odds, with a front one it stood still (knee) or
+#: fell (hip, thigh). Three-legged walking on one front leg is the skill left to learn.
+FRONT_LEG_FAILURE_WEIGHT = 3.0
+
+
+def failure_weights(joints: tuple[str, ...]) -> tuple[float, ...]:
+    """Relative odds that each of ``joints`` is the one that fails (front legs weighted up)."""
+    return tuple(FRONT_LEG_FAILURE_WEIGHT if n.split("_")[0] in FRONT_LEGS else 1.0 for n in joints)
 
 
 @dataclass(frozen=True)
@@ -53,11 +65,13 @@ class Task:
 
 @dataclass(frozen=True)
 class TaskSampler:
-    """Samples tasks: a joint failure (probability ``fault_probability``) among ``joints``.
+    """Samples tasks: a joint failure (probability ``fault_probability``) among ``joints``, each
+    with the relative odds ``joint_weights`` (empty: uniform).
 
     ``kind_weights`` are the relative odds of (limp, locked, weakened). A limp joint is the
     hardest failure (a limp knee folds the leg: the robot must walk on three) and the last
-    one a policy learns, so it gets half of the failures; locked and weakened share the rest.
+    one a policy learns, so it gets 60 % of the failures; locked and weakened share the rest
+    (after 26 M env steps a locked or weakened joint no longer made the policy fall).
     """
 
     joints: tuple[str, ...]
@@ -65,13 +79,19 @@ class TaskSampler:
     fault_window_steps: tuple[int, int] = (50, 600)
     payload_kg: tuple[float, float] = (0.0, 2.0)
     weakened_factor: tuple[float, float] = (0.0, 0.4)
-    kind_weights: tuple[float, float, float] = (0.5, 0.25, 0.25)
+    kind_weights: tuple[float, float, float] = (0.6, 0.2, 0.2)
+    joint_weights: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.joint_weights and len(self.joint_weights) != len(self.joints):
+            raise ValueError(f"joint_weights has {len(self.joint_weights)} entries for {len(self.joints)} joints")
 
     def sample(self, rng: np.random.Generator) -> Task:
         payload = float(rng.uniform(*self.payload_kg))
         if not self.joints or rng.random() >= self.fault_probability:
             return Task(None, 0, payload)
-        joint = str(rng.choice(self.joints))
+        odds = np.asarray(self.joint_weights or [1.0] * len(self.joints), dtype=float)
+        joint = str(rng.choice(self.joints, p=odds / odds.sum()))
         weights = np.asarray(self.kind_weights, dtype=float)
         kind = rng.choice(3, p=weights / weights.sum())
         fault: Fault
