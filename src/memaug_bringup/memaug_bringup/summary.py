@@ -8,10 +8,8 @@ from typing import Any
 import numpy as np
 
 from memaug_bringup.bag_reader import RunData
+from memaug_common.falls import fallen
 from memaug_policy.observation import DEFAULT_TERMS, ObservationLayout, projected_gravity
-
-FALL_HEIGHT_M = 0.16
-FALL_TILT = 0.7
 
 
 def run_start(data: RunData) -> float:
@@ -29,11 +27,10 @@ def commanded_velocity(data: RunData) -> np.ndarray:
 
 
 def falls(data: RunData) -> int:
-    """Number of times the base dropped below 0.16 m or tilted past ~45 degrees."""
+    """Number of times the robot went down (memaug_common.falls) after the run began."""
     if not len(data.odom_t):
         return 0
-    tilt = np.linalg.norm(projected_gravity(data.odom_quat_wxyz)[:, :2], axis=1)
-    down = (data.odom_position[:, 2] < FALL_HEIGHT_M) | (tilt > FALL_TILT)
+    down = fallen(data.odom_position[:, 2], projected_gravity(data.odom_quat_wxyz))
     after_start = data.odom_t >= run_start(data)
     down &= after_start
     return int(np.sum(down[1:] & ~down[:-1]) + (1 if len(down) and down[0] else 0))

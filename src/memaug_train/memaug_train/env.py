@@ -16,6 +16,7 @@ import numpy as np
 from mujoco import rollout
 
 from memaug_common.description import RobotDescription, whole_steps
+from memaug_common.falls import fallen
 from memaug_policy.actions import ActionMap
 from memaug_policy.observation import ObservationLayout, projected_gravity, rotate_to_base
 from memaug_policy.safety import CommandLimits
@@ -25,8 +26,6 @@ from memaug_train.rewards import RobotBatch, total_reward
 from memaug_train.tasks import CommandRanges, Task, TaskSampler
 
 STATE_SPEC = mujoco.mjtState.mjSTATE_FULLPHYSICS
-FALL_HEIGHT_M = 0.16
-FALL_TILT = 0.7  # |g_xy| above this (about 45 degrees) is a fall
 FOOT_CONTACT_M = 0.005
 
 
@@ -200,7 +199,7 @@ class VecGo2Env:
             feet_contact=(feet_z[:, -1] < FOOT_CONTACT_M)[:, self._feet_canonical],
         )
         reward, terms = total_reward(batch, self.dt)
-        terminated = (qpos[:, 2] < FALL_HEIGHT_M) | (np.linalg.norm(gravity[:, :2], axis=1) > FALL_TILT)
+        terminated = fallen(qpos[:, 2], gravity)
         terminated |= ~np.all(np.isfinite(self.state), axis=1)
         truncated = (self.step_count >= cfg.episode_steps) & ~terminated
         self.last_action = action.copy()
