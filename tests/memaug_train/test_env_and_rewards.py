@@ -9,7 +9,14 @@ from memaug_common.description import load_robot_description
 from memaug_train import rewards
 from memaug_train.env import EnvConfig, VecGo2Env, canonical_feet_order
 from memaug_train.methods import METHODS
-from memaug_train.tasks import FRONT_LEG_FAILURE_WEIGHT, LEFT_LEGS, TaskSampler, failure_weights, leg_joints
+from memaug_train.tasks import (
+    FRONT_KNEE_FAILURE_WEIGHT,
+    FRONT_LEG_FAILURE_WEIGHT,
+    LEFT_LEGS,
+    TaskSampler,
+    failure_weights,
+    leg_joints,
+)
 
 GO2 = load_robot_description("go2")
 
@@ -76,6 +83,18 @@ class TestRewardTerms:
         assert rewards.tracking_linear_velocity(batch())[0] == pytest.approx(1.0)
         slow = batch(linear_velocity=np.array([[0.0, 0.0, 0.0]]))
         assert rewards.tracking_linear_velocity(slow)[0] == pytest.approx(np.exp(-0.25 / rewards.TRACKING_WIDTH))
+
+    def test_progress_pays_the_fraction_of_the_commanded_speed_made_good(self) -> None:
+        def progress(command: list[float], velocity: list[float]) -> float:
+            return float(
+                rewards.velocity_progress(batch(command=np.array([command]), linear_velocity=np.array([velocity])))[0]
+            )
+
+        assert progress([0.5, 0, 0], [0.25, 0, 0]) == pytest.approx(0.5)
+        assert progress([0.5, 0, 0], [0.9, 0, 0]) == 1.0  # saturated: running fast does not pay
+        assert progress([0.5, 0, 0], [-0.2, 0, 0]) == 0.0  # backwards does not cost here either
+        assert progress([0.0, 0.3, 0], [0.3, 0.15, 0]) == pytest.approx(0.5)  # lateral command, sideways part
+        assert progress([0.0, 0.0, 0.6], [0.3, 0, 0]) == 0.0  # turning on the spot: no planar command
 
     def test_penalties_on_hand_made_states(self) -> None:
         tilted = batch(projected_gravity=np.array([[0.6, 0.0, -0.8]]))
@@ -165,10 +184,16 @@ def test_failure_kinds_follow_their_weights_and_only_listed_joints_fail() -> Non
 def test_front_leg_joints_fail_more_often_in_every_method() -> None:
     joints = leg_joints(GO2, LEFT_LEGS)
     weights = failure_weights(joints)
-    assert weights == tuple(FRONT_LEG_FAILURE_WEIGHT if j.startswith("FL") else 1.0 for j in joints)
+    front = {"FL_hip_joint": FRONT_LEG_FAILURE_WEIGHT, "FL_thigh_joint": FRONT_LEG_FAILURE_WEIGHT}
+    front["FL_calf_joint"] = FRONT_KNEE_FAILURE_WEIGHT
+    assert weights == tuple(front.get(j, 1.0) for j in joints)
     sampler = METHODS["memaug"].sampler(GO2)
     rng = np.random.default_rng(1)
-    legs = [t.fault.joint[:2] for t in (sampler.sample(rng) for _ in range(4000)) if t.fault is not None]
-    assert legs.count("FL") / legs.count("RL") == pytest.approx(FRONT_LEG_FAILURE_WEIGHT, rel=0.15)
+    failed = [t.fault.joint for t in (sampler.sample(rng) for _ in range(6000)) if t.fault is not None]
+    front_to_rear = sum(front.values()) / 3.0
+    assert sum(j.startswith("FL") for j in failed) / sum(j.startswith("RL") for j in failed) == pytest.approx(
+        front_to_rear, rel=0.15
+    )
+    assert failed.count("FL_calf_joint") > failed.count("FL_thigh_joint") > failed.count("RL_calf_joint")
     with pytest.raises(ValueError, match="joint_weights has 2 entries for 6 joints"):
         TaskSampler(joints, joint_weights=(1.0, 2.0))

@@ -40,6 +40,21 @@ def tracking_linear_velocity(b: RobotBatch) -> np.ndarray:
     return np.exp(-np.sum((b.command[:, :2] - b.linear_velocity[:, :2]) ** 2, axis=1) / TRACKING_WIDTH)
 
 
+def velocity_progress(b: RobotBatch) -> np.ndarray:
+    """Planar velocity along the commanded direction as a fraction of the commanded speed,
+    clipped to [0, 1]; 0 where no planar motion is commanded (|v_xy*| <= 0.05 m/s).
+
+    The tracking kernel is almost flat far from the command: a robot standing under a
+    0.5 m/s command gains only 0.8 %/(0.1 m/s) of it by starting to move. This term pays each
+    bit of progress equally, so the first steps out of a standstill pay (the way out of
+    standing on three legs after a knee fails); it is saturated at the command, so it never
+    pays for running fast.
+    """
+    speed = np.linalg.norm(b.command[:, :2], axis=1)
+    along = np.sum(b.command[:, :2] * b.linear_velocity[:, :2], axis=1) / np.maximum(speed, 1e-6)
+    return np.where(speed > 0.05, np.clip(along / np.maximum(speed, 1e-6), 0.0, 1.0), 0.0)
+
+
 def tracking_yaw_rate(b: RobotBatch) -> np.ndarray:
     """exp(-(wz* - wz)^2 / TRACKING_WIDTH)."""
     return np.exp(-((b.command[:, 2] - b.angular_velocity[:, 2]) ** 2) / TRACKING_WIDTH)
@@ -109,6 +124,7 @@ RewardTerm = Callable[[RobotBatch], np.ndarray]
 #: (term, scale per second). Positive terms are rewards, negative scales are penalties.
 DEFAULT_REWARDS: tuple[tuple[RewardTerm, float], ...] = (
     (tracking_linear_velocity, 1.5),
+    (velocity_progress, 0.5),
     (tracking_yaw_rate, 0.75),
     (vertical_velocity, -2.0),
     (roll_pitch_rate, -0.05),
