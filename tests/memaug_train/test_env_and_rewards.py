@@ -84,14 +84,16 @@ class TestRewardTerms:
         slow = batch(linear_velocity=np.array([[0.0, 0.0, 0.0]]))
         assert rewards.tracking_linear_velocity(slow)[0] == pytest.approx(np.exp(-0.25 / rewards.TRACKING_WIDTH))
 
-    def test_progress_pays_the_fraction_of_the_commanded_speed_made_good(self) -> None:
+    def test_progress_is_a_tent_on_the_speed_along_the_command(self) -> None:
         def progress(command: list[float], velocity: list[float]) -> float:
             return float(
                 rewards.velocity_progress(batch(command=np.array([command]), linear_velocity=np.array([velocity])))[0]
             )
 
         assert progress([0.5, 0, 0], [0.25, 0, 0]) == pytest.approx(0.5)
-        assert progress([0.5, 0, 0], [0.9, 0, 0]) == 1.0  # saturated: running fast does not pay
+        assert progress([0.5, 0, 0], [0.5, 0, 0]) == pytest.approx(1.0)
+        assert progress([0.5, 0, 0], [0.75, 0, 0]) == pytest.approx(0.5)  # symmetric: running fast costs
+        assert progress([0.5, 0, 0], [1.2, 0, 0]) == 0.0
         assert progress([0.5, 0, 0], [-0.2, 0, 0]) == 0.0  # backwards does not cost here either
         assert progress([0.0, 0.3, 0], [0.3, 0.15, 0]) == pytest.approx(0.5)  # lateral command, sideways part
         assert progress([0.0, 0.0, 0.6], [0.3, 0, 0]) == 0.0  # turning on the spot: no planar command

@@ -41,18 +41,21 @@ def tracking_linear_velocity(b: RobotBatch) -> np.ndarray:
 
 
 def velocity_progress(b: RobotBatch) -> np.ndarray:
-    """Planar velocity along the commanded direction as a fraction of the commanded speed,
-    clipped to [0, 1]; 0 where no planar motion is commanded (|v_xy*| <= 0.05 m/s).
+    """A linear (tent) kernel on the planar velocity along the commanded direction: 1 at the
+    commanded speed, falling to 0 at a standstill and at twice the command; 0 where no planar
+    motion is commanded (|v_xy*| <= 0.05 m/s).
 
     The tracking kernel is almost flat far from the command: a robot standing under a
     0.5 m/s command gains only 0.8 %/(0.1 m/s) of it by starting to move. This term pays each
     bit of progress equally, so the first steps out of a standstill pay (the way out of
-    standing on three legs after a knee fails); it is saturated at the command, so it never
-    pays for running fast.
+    standing on three legs after a knee fails). It is symmetric about the command: a first
+    version saturated at the command, paid nothing for running slow that it took back for
+    running fast, and the policy learned to run 17 % fast.
     """
     speed = np.linalg.norm(b.command[:, :2], axis=1)
     along = np.sum(b.command[:, :2] * b.linear_velocity[:, :2], axis=1) / np.maximum(speed, 1e-6)
-    return np.where(speed > 0.05, np.clip(along / np.maximum(speed, 1e-6), 0.0, 1.0), 0.0)
+    tent = 1.0 - np.abs(along - speed) / np.maximum(speed, 1e-6)
+    return np.where(speed > 0.05, np.clip(tent, 0.0, 1.0), 0.0)
 
 
 def tracking_yaw_rate(b: RobotBatch) -> np.ndarray:
