@@ -23,7 +23,7 @@ from memaug_policy.safety import CommandLimits
 from memaug_sim.faults import FaultInjector, PayloadFault
 from memaug_sim.model import Actuation, ModelIndex, build_model
 from memaug_train.rewards import RobotBatch, total_reward
-from memaug_train.tasks import CommandRanges, Task, TaskSampler
+from memaug_train.tasks import CommandRanges, Task, TaskSampler, leg_of
 
 STATE_SPEC = mujoco.mjtState.mjSTATE_FULLPHYSICS
 FOOT_CONTACT_M = 0.005
@@ -254,7 +254,7 @@ CANONICAL_LEGS = ("FR", "FL", "RR", "RL")
 
 def canonical_feet_order(feet: tuple[str, ...] | list[str]) -> np.ndarray:
     """Indices that put the description's feet (named LEG_..., e.g. FR_foot) in CANONICAL_LEGS order."""
-    prefixes = [name.split("_")[0] for name in feet]
+    prefixes = [leg_of(name) for name in feet]
     missing = [leg for leg in CANONICAL_LEGS if leg not in prefixes]
     if missing or len(prefixes) != len(CANONICAL_LEGS):
         raise ValueError(f"feet {list(feet)} must be one per leg {CANONICAL_LEGS}, named LEG_...")

@@ -53,9 +53,9 @@ def velocity_progress(b: RobotBatch) -> np.ndarray:
     running fast, and the policy learned to run 17 % fast.
     """
     speed = np.linalg.norm(b.command[:, :2], axis=1)
-    along = np.sum(b.command[:, :2] * b.linear_velocity[:, :2], axis=1) / np.maximum(speed, 1e-6)
-    tent = 1.0 - np.abs(along - speed) / np.maximum(speed, 1e-6)
-    return np.where(speed > 0.05, np.clip(tent, 0.0, 1.0), 0.0)
+    # Velocity along the command as a fraction of the commanded speed: (v . c) / |c|^2.
+    fraction = np.sum(b.command[:, :2] * b.linear_velocity[:, :2], axis=1) / np.maximum(speed, 1e-6) ** 2
+    return np.where(speed > 0.05, np.clip(1.0 - np.abs(fraction - 1.0), 0.0, 1.0), 0.0)
 
 
 def tracking_yaw_rate(b: RobotBatch) -> np.ndarray:

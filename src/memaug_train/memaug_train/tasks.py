@@ -35,9 +35,14 @@ class CommandRanges:
         return commands
 
 
+def leg_of(name: str) -> str:
+    """The leg a joint or foot belongs to, from its LEG_... name: "FR_calf_joint" -> "FR"."""
+    return name.split("_")[0]
+
+
 def leg_joints(description: RobotDescription, legs: tuple[str, ...]) -> tuple[str, ...]:
-    """Joint names whose leg prefix (e.g. FL, RL) is in ``legs``."""
-    return tuple(n for n in description.joint_names if n.split("_")[0] in legs)
+    """Joint names whose leg (e.g. FL, RL) is in ``legs``."""
+    return tuple(n for n in description.joint_names if leg_of(n) in legs)
 
 
 LEFT_LEGS = ("FL", "RL")
@@ -58,9 +63,10 @@ def failure_weights(joints: tuple[str, ...]) -> tuple[float, ...]:
     """Relative odds that each of ``joints`` is the one that fails (front legs weighted up)."""
 
     def weight(joint: str) -> float:
-        if joint.split("_")[0] not in FRONT_LEGS:
+        if leg_of(joint) not in FRONT_LEGS:
             return 1.0
-        return FRONT_KNEE_FAILURE_WEIGHT if "_calf" in joint else FRONT_LEG_FAILURE_WEIGHT
+        is_knee = "_calf" in joint  # Unitree names the knee joint "calf"
+        return FRONT_KNEE_FAILURE_WEIGHT if is_knee else FRONT_LEG_FAILURE_WEIGHT
 
     return tuple(weight(joint) for joint in joints)
 
