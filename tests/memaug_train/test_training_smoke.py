@@ -74,3 +74,31 @@ def test_eval_writes_the_table_for_id_and_ood_tasks(tmp_path: Path) -> None:
     assert "| memaug (run) |" in table
     assert "OOD return (norm.)" in table
     assert "| method | ID limp | ID locked | ID weakened | OOD limp | OOD locked | OOD weakened |" in table
+
+
+def test_probe_lists_every_joint_with_its_split(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    common = ["--envs", "8", "--hidden", "16", "--threads", "1", "--checkpoint-every", "1"]
+    assert train_cli(["train", "--run-dir", str(run), "--iterations", "1", *common]) == 0
+    out = tmp_path / "probe.md"
+    probe = ["probe", str(run / "checkpoint.pt"), "--kind", "locked", "--episodes", "1", "--out", str(out)]
+    assert train_cli(probe) == 0
+    rows = [line.split("|")[1:3] for line in out.read_text().splitlines()[2:]]
+    assert [(joint.strip(), split.strip()) for joint, split in rows] == [("none", "-")] + [
+        (joint, "ID" if joint[:2] in LEFT_LEGS else "OOD") for joint in GO2.joint_names
+    ]
+
+
+def test_the_shipped_checkpoint_walks_at_the_command_in_the_training_env() -> None:
+    """The committed checkpoint behind config/policies/go2_memaug.onnx, measured by the probe:
+    healthy it makes 0.5 m/s good within 0.1 m/s, and a limp rear thigh (the mildest failure
+    there) neither topples it nor stops it."""
+    from memaug_train.cli import load_trained
+    from memaug_train.evaluate import probe
+
+    model, _, _ = load_trained(Path(__file__).parents[2] / "training" / "go2_memaug" / "checkpoint.pt")
+    rows = {row.joint: row for row in probe(model, GO2, "limp", episodes_per_task=1)}
+    assert rows["none"].fall_rate == 0.0
+    assert abs(rows["none"].speed_mps - 0.5) < 0.1
+    assert rows["RL_thigh_joint"].fall_rate == 0.0
+    assert rows["RL_thigh_joint"].fraction_of_command > 0.5

@@ -4,6 +4,7 @@ memaug_train train --method memaug --run-dir runs/memaug --iterations 2000
 memaug_train train --run-dir runs/memaug --resume           # continue from checkpoint.pt
 memaug_train export runs/memaug/checkpoint.pt config/policies/go2_memaug.onnx
 memaug_train eval runs/*/checkpoint.pt --episodes 16
+memaug_train probe runs/memaug/checkpoint.pt --kind limp   # speed kept after each joint fails
 .venv/bin/tensorboard --logdir runs                         # every run's curves (RUN/tensorboard)
 """
 
@@ -140,6 +141,19 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _probe(args: argparse.Namespace) -> int:
+    from memaug_train.evaluate import format_probe, probe
+
+    torch.set_num_threads(1)
+    model, meta, state = load_trained(Path(args.checkpoint))
+    rows = probe(model, load_robot_description(meta["robot"]), args.kind, args.episodes)
+    table = format_probe(rows, args.kind)
+    print(f"{args.checkpoint} (iteration {state['iteration']}, {state['env_steps']:,} env steps)\n\n{table}")
+    if args.out:
+        Path(args.out).write_text(table + "\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="memaug_train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -177,8 +191,13 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("checkpoints", nargs="+")
     evaluate.add_argument("--episodes", type=int, default=2, help="episodes per task")
     evaluate.add_argument("--out", default=None, help="also write the Markdown table here")
+    probe = sub.add_parser("probe", help="speed kept and falls after each single joint fails, as a table")
+    probe.add_argument("checkpoint")
+    probe.add_argument("--kind", choices=["limp", "locked", "weakened"], default="limp")
+    probe.add_argument("--episodes", type=int, default=2, help="episodes per joint")
+    probe.add_argument("--out", default=None, help="also write the Markdown table here")
     args = parser.parse_args(argv)
-    commands = {"train": _train, "export": _export, "eval": _eval}
+    commands = {"train": _train, "export": _export, "eval": _eval, "probe": _probe}
     return commands[args.command](args)
 
 

@@ -56,6 +56,8 @@ class StepResult:
     terminated: np.ndarray  # [N] bool: fell
     truncated: np.ndarray  # [N] bool: episode time limit
     info: dict[str, float]
+    #: [N, 3] m/s, base-frame linear velocity at the end of the step (before done envs reset)
+    base_velocity: np.ndarray
 
 
 class VecGo2Env:
@@ -211,7 +213,7 @@ class VecGo2Env:
         info = {**terms, "falls": float(terminated.sum()), "fault_active": float(self.fault_active.mean())}
         if len(done):
             self._reset_envs(done)
-        return StepResult(self.observe(), reward, terminated, truncated, info)
+        return StepResult(self.observe(), reward, terminated, truncated, info, batch.linear_velocity)
 
 
 #: How long a robot holds its default pose before an episode's start state is taken, s.

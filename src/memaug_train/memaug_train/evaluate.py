@@ -19,7 +19,7 @@ from memaug_common.description import RobotDescription
 from memaug_sim.faults import Fault, LimpFault, LockedFault, WeakenedFault
 from memaug_train.env import EnvConfig, VecGo2Env
 from memaug_train.networks import ActorCritic
-from memaug_train.tasks import LEFT_LEGS, RIGHT_LEGS, CommandRanges, Task, TaskSampler, leg_joints
+from memaug_train.tasks import LEFT_LEGS, RIGHT_LEGS, CommandRanges, Task, TaskSampler, leg_joints, leg_of
 
 FAULT_STEP = 100  # 2 s at 50 Hz
 FAULT_KINDS = ("limp", "locked", "weakened")
@@ -28,14 +28,7 @@ EVAL_COMMAND = CommandRanges(vx=(0.5, 0.5), vy=(0.0, 0.0), yaw_rate=(0.0, 0.0), 
 
 
 def task_set(description: RobotDescription, legs: tuple[str, ...]) -> list[Fault]:
-    faults: list[Fault] = []
-    for joint in leg_joints(description, legs):
-        faults += [
-            LimpFault(kind="limp", joint=joint),
-            LockedFault(kind="locked", joint=joint),
-            WeakenedFault(kind="weakened", joint=joint, factor=0.2),
-        ]
-    return faults
+    return [make_fault(kind, joint) for joint in leg_joints(description, legs) for kind in FAULT_KINDS]
 
 
 @dataclass(frozen=True)
@@ -49,15 +42,25 @@ class FixedTasks(TaskSampler):
         return Task(self.faults[index], FAULT_STEP, 0.0)
 
 
-def episode_returns(
+@dataclass(frozen=True)
+class Episodes:
+    """Per-episode outcomes of fixed-task evaluation rollouts, each [E] for E episodes."""
+
+    faults: tuple[Fault | None, ...]  # the task of each episode
+    returns: np.ndarray  # summed reward until the episode's first fall
+    fell: np.ndarray  # bool
+    speed_after_fault: np.ndarray  # m/s, mean base-frame vx from the fault to the end (or the fall)
+
+
+def run_episodes(
     model: ActorCritic,
     description: RobotDescription,
     faults: Sequence[Fault | None],
     episodes_per_task: int,
     seed: int = 0,
-) -> dict[str, float]:
-    """Mean return and fall rate over ``faults`` x ``episodes_per_task`` fixed-length episodes,
-    overall ("return", "fall_rate") and per failure kind ("limp_return", "limp_fall_rate", ...)."""
+) -> Episodes:
+    """Roll out ``episodes_per_task`` episodes of each of ``faults`` in one batch: commanded
+    forward at 0.5 m/s, the fault at FAULT_STEP, deterministic actions, EPISODE_STEPS long."""
     n = len(faults) * episodes_per_task
     config = EnvConfig(
         num_envs=n,
@@ -69,24 +72,42 @@ def episode_returns(
     env = VecGo2Env(description, config, FixedTasks(joints=(), faults=tuple(faults)), seed=seed)
     obs = torch.from_numpy(env.reset())
     # One task per environment, in order, so every task gets the same number of episodes.
-    task_faults = [faults[i % len(faults)] for i in range(n)]
+    task_faults = tuple(faults[i % len(faults)] for i in range(n))
     env.tasks = [Task(fault, FAULT_STEP, 0.0) for fault in task_faults]
     h = model.actor_memory.initial(n)
     total = np.zeros(n)
     alive = np.ones(n, dtype=bool)
+    distance = np.zeros(n)  # m, base-frame vx integrated after the fault, while alive
+    time_after = np.zeros(n)
     with torch.no_grad():
-        for _ in range(EPISODE_STEPS):
+        for step in range(EPISODE_STEPS):
             mean, h = model.act_step(obs, h)
             result = env.step(mean.numpy())
             total += result.reward * alive
             alive &= ~result.terminated
+            if step >= FAULT_STEP:
+                distance += result.base_velocity[:, 0] * alive * env.dt
+                time_after += alive * env.dt
             obs = torch.from_numpy(result.obs)
-    out = {"return": float(total.mean()), "fall_rate": float(1.0 - alive.mean())}
-    kinds = np.array([fault.kind if fault is not None else "none" for fault in task_faults])
+    return Episodes(task_faults, total, ~alive, distance / np.maximum(time_after, env.dt))
+
+
+def episode_returns(
+    model: ActorCritic,
+    description: RobotDescription,
+    faults: Sequence[Fault | None],
+    episodes_per_task: int,
+    seed: int = 0,
+) -> dict[str, float]:
+    """Mean return and fall rate over ``faults`` x ``episodes_per_task`` fixed-length episodes,
+    overall ("return", "fall_rate") and per failure kind ("limp_return", "limp_fall_rate", ...)."""
+    episodes = run_episodes(model, description, faults, episodes_per_task, seed)
+    out = {"return": float(episodes.returns.mean()), "fall_rate": float(episodes.fell.mean())}
+    kinds = np.array([fault.kind if fault is not None else "none" for fault in episodes.faults])
     for kind in FAULT_KINDS:
         if (kinds == kind).any():
-            out[f"{kind}_return"] = float(total[kinds == kind].mean())
-            out[f"{kind}_fall_rate"] = float(1.0 - alive[kinds == kind].mean())
+            out[f"{kind}_return"] = float(episodes.returns[kinds == kind].mean())
+            out[f"{kind}_fall_rate"] = float(episodes.fell[kinds == kind].mean())
     return out
 
 
@@ -107,6 +128,55 @@ def evaluate(model: ActorCritic, description: RobotDescription, episodes_per_tas
             row[f"{split}_{kind}_return_normalized"] = result[f"{kind}_return"] / scale
             row[f"{split}_{kind}_fall_rate"] = result[f"{kind}_fall_rate"]
     return row
+
+
+def make_fault(kind: str, joint: str) -> Fault:
+    """The evaluation's fault of ``kind`` (one of FAULT_KINDS) on ``joint``; weakened means to 20 %."""
+    if kind == "limp":
+        return LimpFault(kind="limp", joint=joint)
+    if kind == "locked":
+        return LockedFault(kind="locked", joint=joint)
+    if kind == "weakened":
+        return WeakenedFault(kind="weakened", joint=joint, factor=0.2)
+    raise ValueError(f"unknown fault kind {kind!r}: expected one of {FAULT_KINDS}")
+
+
+@dataclass(frozen=True)
+class ProbeRow:
+    joint: str  # "none" for the healthy reference
+    split: str  # "ID" (a left leg, trained), "OOD" (a right leg, never simulated), "-" healthy
+    speed_mps: float  # mean base-frame vx after the fault, over the episodes
+    fraction_of_command: float
+    fall_rate: float
+
+
+def probe(model: ActorCritic, description: RobotDescription, kind: str, episodes_per_task: int = 2) -> list[ProbeRow]:
+    """Which single-joint failures the policy walks through: for every joint, the speed it keeps
+    after that joint fails (``kind``) at 2 s under a 0.5 m/s forward command, and how often it
+    falls; first row the healthy reference. The stack's demo criterion is >= 50 % of the command."""
+    joints = description.joint_names
+    faults: list[Fault | None] = [None, *(make_fault(kind, joint) for joint in joints)]
+    episodes = run_episodes(model, description, faults, episodes_per_task)
+    command = EVAL_COMMAND.vx[0]
+    rows = []
+    for index, fault in enumerate(faults):
+        mine = np.arange(index, len(episodes.faults), len(faults))
+        speed = float(episodes.speed_after_fault[mine].mean())
+        joint = "none" if fault is None else fault.joint
+        split = "-" if fault is None else ("ID" if leg_of(joint) in LEFT_LEGS else "OOD")
+        rows.append(ProbeRow(joint, split, speed, speed / command, float(episodes.fell[mine].mean())))
+    return rows
+
+
+def format_probe(rows: list[ProbeRow], kind: str) -> str:
+    lines = [
+        f"| {kind} joint | split | speed after fault (m/s) | of command | falls |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r.joint} | {r.split} | {r.speed_mps:.3f} | {r.fraction_of_command:.0%} | {r.fall_rate:.0%} |" for r in rows
+    ]
+    return "\n".join(lines)
 
 
 def steps_to_90_percent(log: Path) -> int | None:
