@@ -73,6 +73,7 @@ def batch(**overrides) -> rewards.RobotBatch:
         "last_action": np.zeros((1, 12)),
         "feet_air_time": np.zeros((1, 4)),
         "feet_contact": np.ones((1, 4), dtype=bool),
+        "knee_height": np.full((1, 4), 0.2),
     }
     values.update(overrides)
     return rewards.RobotBatch(**values)
@@ -138,6 +139,29 @@ class TestRewardTerms:
         total, terms = rewards.total_reward(terrible, 0.02)
         assert total[0] == 0.0
         assert terms["tilt"] < 0
+
+
+def test_knees_on_the_floor_are_counted() -> None:
+    assert rewards.knee_contact(batch())[0] == 0.0
+    assert rewards.knee_contact(batch(knee_height=np.array([[0.018, 0.2, 0.029, 0.031]])))[0] == 2.0
+
+
+def knee_cost_after(pose: np.ndarray, steps: int = 100) -> float:
+    """The knee_contact reward (per second) of one robot driven to ``pose`` for ``steps`` control steps."""
+    env = VecGo2Env(GO2, EnvConfig(num_envs=1, threads=1), TaskSampler((), fault_probability=0.0), seed=2)
+    env.reset()
+    action = ((pose - GO2.default_pose) / env.config.action_scale)[None]
+    for _ in range(steps):
+        result = env.step(action)
+        assert not result.terminated.any()
+    return result.info["knee_contact"] / env.dt
+
+
+def test_a_kneeling_robot_pays_for_its_knees_and_a_standing_one_does_not() -> None:
+    """The pose the policy once took after a limp front knee: front hips turned in, knees folded flat."""
+    kneel = np.array([1.05, 0.7, -2.7, -1.05, 0.74, -2.6, 0.11, 0.45, -2.5, -0.13, 0.36, -2.45])
+    assert knee_cost_after(GO2.default_pose) == 0.0
+    assert knee_cost_after(kneel) <= -2.0  # at least both front knees on the floor, -1 each
 
 
 def test_a_robot_holding_its_default_pose_never_falls() -> None:

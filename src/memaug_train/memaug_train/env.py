@@ -92,6 +92,7 @@ class VecGo2Env:
         self._feet_sensor = np.array([[int(s.adr[0]) + 2] for s in feet]).ravel()  # z of each foot
         self._foot_radius = model.geom_size[self.index.feet_geoms, 0]
         self._feet_canonical = canonical_feet_order(description.feet)
+        self._knee_sensor = _knee_height_sensors(model, description.feet)[self._feet_canonical]
 
         self.tasks: list[Task] = [sampler.sample(self.rng) for _ in range(n)]
         self.command = np.zeros((n, 3))
@@ -199,6 +200,7 @@ class VecGo2Env:
             last_action=self.last_action,
             feet_air_time=touchdown_air,
             feet_contact=(feet_z[:, -1] < FOOT_CONTACT_M)[:, self._feet_canonical],
+            knee_height=sensors[:, -1, self._knee_sensor],
         )
         reward, terms = total_reward(batch, self.dt)
         terminated = fallen(qpos[:, 2], gravity)
@@ -248,6 +250,19 @@ def _substeps(control_period_s: float, physics_period_s: float) -> int:
             f"EnvConfig.physics_period_s ({physics_period_s}) must divide the control period ({control_period_s})"
         )
     return steps
+
+
+def _knee_height_sensors(model: mujoco.MjModel, feet: tuple[str, ...]) -> np.ndarray:
+    """sensordata index of the knee height (z of the framepos sensor LEG_knee_pos) of each foot's leg."""
+    indices = []
+    for foot in feet:
+        name = f"{leg_of(foot)}_knee_pos"
+        try:
+            sensor = model.sensor(name)
+        except KeyError:
+            raise ValueError(f"the MJCF has no framepos sensor {name!r} (the knee of {foot}'s leg)") from None
+        indices.append(int(sensor.adr[0]) + 2)
+    return np.array(indices)
 
 
 #: Leg order the reward terms see feet in: front-right, front-left, rear-right, rear-left.

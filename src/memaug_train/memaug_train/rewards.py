@@ -27,6 +27,7 @@ class RobotBatch:
     last_action: np.ndarray  # [N, J]
     feet_air_time: np.ndarray  # [N, F] s the foot had been in the air when it touched down (0 otherwise)
     feet_contact: np.ndarray  # [N, 4] bool, feet in leg order FR, FL, RR, RL (memaug_train.env.CANONICAL_LEGS)
+    knee_height: np.ndarray  # [N, 4] m, world z of the knee joints, same leg order
 
 
 #: Width of the tracking kernels, (m/s)^2 or (rad/s)^2. 0.1 rather than legged_gym's 0.25:
@@ -118,6 +119,22 @@ def trot_contact(b: RobotBatch) -> np.ndarray:
     return ((fr == rl) & (fl == rr) & (fr != fl)).astype(float) * _moving(b)
 
 
+#: A knee lower than this (world z, m) is on the floor: the thigh capsule's radius is 0.018 m.
+KNEE_CONTACT_M = 0.03
+
+
+def knee_contact(b: RobotBatch) -> np.ndarray:
+    """Number of knees on the floor.
+
+    Walking, a Go2's knees stay above ~0.18 m. Without this term, the answer the policy found to
+    a limp front knee was to kneel: all four knees folded onto the floor, base at 0.19 m, just
+    above a fall, paid for standing still (tracking yaw, level base) and safe from any fall. On
+    a robot, kneeling grinds the knee joints on the ground; and only a dead leg held up off the
+    floor, or dragged at a cost, leaves three legs to walk on.
+    """
+    return np.sum(b.knee_height < KNEE_CONTACT_M, axis=1).astype(float)
+
+
 def base_height_error(b: RobotBatch) -> np.ndarray:
     return (b.base_height - 0.30) ** 2
 
@@ -137,6 +154,7 @@ DEFAULT_REWARDS: tuple[tuple[RewardTerm, float], ...] = (
     (action_rate, -0.01),
     (feet_air_time, 1.0),
     (trot_contact, 0.5),
+    (knee_contact, -1.0),
     (base_height_error, -10.0),
 )
 
