@@ -201,9 +201,13 @@ def test_failure_kinds_follow_their_weights_and_only_listed_joints_fail() -> Non
     faults = [t.fault for t in (sampler.sample(rng) for _ in range(4000)) if t.fault is not None]
     assert len(faults) == pytest.approx(0.8 * 4000, rel=0.05)
     kinds = [f.kind for f in faults]
-    limp, locked, _ = np.asarray(sampler.kind_weights) / sum(sampler.kind_weights)
-    assert limp > 0.5 and kinds.count("limp") / len(kinds) == pytest.approx(limp, abs=0.03)
+    limp, locked, weakened = np.asarray(sampler.kind_weights) / sum(sampler.kind_weights)
+    assert kinds.count("limp") / len(kinds) == pytest.approx(limp, abs=0.03)
     assert kinds.count("locked") / len(kinds) == pytest.approx(locked, abs=0.03)
+    # Limp, and weakened to (nearly) nothing, the failures that must still be walked through.
+    assert limp + weakened > 0.8
+    factors = [f.factor for f in faults if f.kind == "weakened"]  # type: ignore[union-attr]
+    assert min(factors) < 0.05 and max(factors) > 0.75
     assert {f.joint for f in faults} == set(leg_joints(GO2, LEFT_LEGS))  # type: ignore[union-attr]
 
 
