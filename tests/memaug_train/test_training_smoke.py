@@ -89,6 +89,19 @@ def test_probe_lists_every_joint_with_its_split(tmp_path: Path) -> None:
     ]
 
 
+def test_a_checkpoint_without_its_run_json_is_a_named_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    run = tmp_path / "run"
+    common = ["--envs", "8", "--hidden", "16", "--threads", "1", "--checkpoint-every", "1"]
+    assert train_cli(["train", "--run-dir", str(run), "--iterations", "1", *common]) == 0
+    lone = tmp_path / "elsewhere" / "checkpoint.pt"
+    lone.parent.mkdir()
+    (run / "checkpoint.pt").rename(lone)
+    assert train_cli(["probe", str(lone)]) == 2
+    assert f"{lone.parent / 'run.json'} not found" in capsys.readouterr().err
+    assert train_cli(["export", str(run / "checkpoint.pt"), str(tmp_path / "x.onnx")]) == 2
+    assert "checkpoint.pt not found" in capsys.readouterr().err
+
+
 def test_the_shipped_checkpoint_walks_at_the_command_in_the_training_env() -> None:
     """The committed checkpoint behind config/policies/go2_memaug.onnx, measured by the probe:
     healthy it makes 0.5 m/s good within 0.1 m/s, and a limp rear thigh (the mildest failure

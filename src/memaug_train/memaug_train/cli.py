@@ -84,8 +84,16 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def load_trained(checkpoint: Path) -> tuple[ActorCritic, dict, dict]:
-    """The ActorCritic saved in ``checkpoint`` (its run.json beside it), the run metadata and state."""
-    meta = json.loads((checkpoint.parent / "run.json").read_text())
+    """The ActorCritic saved in ``checkpoint`` (its run.json beside it), the run metadata and state.
+
+    Raises FileNotFoundError naming the missing file: a checkpoint copied without its run.json
+    cannot be rebuilt (the method, robot and network size are recorded there).
+    """
+    meta_path = checkpoint.parent / "run.json"
+    for needed in (checkpoint, meta_path):
+        if not needed.is_file():
+            raise FileNotFoundError(f"{needed} not found (a checkpoint needs the run.json of its run beside it)")
+    meta = json.loads(meta_path.read_text())
     state = torch.load(checkpoint, weights_only=False, map_location="cpu")
     method = METHODS[meta["method"]]
     description = load_robot_description(meta["robot"])
@@ -198,7 +206,11 @@ def main(argv: list[str] | None = None) -> int:
     probe.add_argument("--out", default=None, help="also write the Markdown table here")
     args = parser.parse_args(argv)
     commands = {"train": _train, "export": _export, "eval": _eval, "probe": _probe}
-    return commands[args.command](args)
+    try:
+        return commands[args.command](args)
+    except FileNotFoundError as exc:
+        print(f"memaug_train: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
