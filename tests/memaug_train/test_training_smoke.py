@@ -104,8 +104,8 @@ def test_a_checkpoint_without_its_run_json_is_a_named_error(tmp_path: Path, caps
 
 def test_the_shipped_checkpoint_walks_at_the_command_in_the_training_env() -> None:
     """The committed checkpoint behind config/policies/go2_memaug.onnx, measured by the probe:
-    healthy it makes 0.5 m/s good within 0.1 m/s, and a limp rear thigh (the mildest failure
-    there) neither topples it nor stops it."""
+    healthy it makes 0.5 m/s good within 0.1 m/s, and with the out-of-distribution front-right
+    knee limp (never simulated in training) it keeps at least half the command, no fall."""
     from memaug_train.cli import load_trained
     from memaug_train.evaluate import probe
 
@@ -113,5 +113,6 @@ def test_the_shipped_checkpoint_walks_at_the_command_in_the_training_env() -> No
     rows = {row.joint: row for row in probe(model, GO2, "limp", episodes_per_task=1)}
     assert rows["none"].fall_rate == 0.0
     assert abs(rows["none"].speed_mps - 0.5) < 0.1
-    assert rows["RL_thigh_joint"].fall_rate == 0.0
-    assert rows["RL_thigh_joint"].fraction_of_command > 0.5
+    for joint in ("FR_calf_joint", "FL_calf_joint"):
+        assert rows[joint].fall_rate == 0.0
+        assert rows[joint].fraction_of_command >= 0.5
