@@ -74,7 +74,11 @@ def test_sim_run_records_every_message_and_reports(start_node, tmp_path: Path, g
     assert published == 3000  # 6 s at 500 Hz
     assert data.counts["/joint_states"] == published
     assert data.counts["/imu/data"] == published
-    assert data.counts["/joint_commands"] == accepted > 0
+    # Every command the sim accepted is in the bag; the policy's answer to the sim's last state
+    # may be recorded too, though the run ended before the sim could take it (a race at shutdown
+    # that a CI run hit once: 300 recorded, 299 accepted).
+    assert accepted > 0
+    assert accepted <= data.counts["/joint_commands"] <= accepted + 1
     assert summary["messages"]["/joint_states"] == published
     assert [m for _, m in data.modes][:3] == ["idle", "stand", "run"]
     assert (bag / "metadata.yaml").is_file()
