@@ -41,10 +41,15 @@ def test_a_few_iterations_move_losses_and_returns(tmp_path: Path, cell: str) -> 
     assert (tmp_path / "checkpoint.pt").is_file()
 
 
+def train_tiny_run(run: Path, iterations: int) -> None:
+    """A run small enough for CI (8 envs, GRU-16), through the CLI, checkpointed every iteration."""
+    tiny = ["--envs", "8", "--hidden", "16", "--threads", "1", "--checkpoint-every", "1"]
+    assert train_cli(["train", "--run-dir", str(run), "--iterations", str(iterations), *tiny]) == 0
+
+
 def test_cli_trains_resumes_and_exports(tmp_path: Path) -> None:
     run = tmp_path / "run"
-    common = ["--envs", "8", "--hidden", "16", "--threads", "1", "--checkpoint-every", "1"]
-    assert train_cli(["train", "--run-dir", str(run), "--iterations", "1", *common]) == 0
+    train_tiny_run(run, iterations=1)
     assert train_cli(["train", "--run-dir", str(run), "--iterations", "1", "--resume", "--threads", "1"]) == 0
     assert torch.load(run / "checkpoint.pt", weights_only=False)["iteration"] == 2
     # TensorBoard curves of both invocations, read back by TensorBoard's own reader.
@@ -66,8 +71,7 @@ def test_cli_trains_resumes_and_exports(tmp_path: Path) -> None:
 
 def test_eval_writes_the_table_for_id_and_ood_tasks(tmp_path: Path) -> None:
     run = tmp_path / "run"
-    common = ["--envs", "8", "--hidden", "16", "--threads", "1", "--checkpoint-every", "1"]
-    assert train_cli(["train", "--run-dir", str(run), "--iterations", "2", *common]) == 0
+    train_tiny_run(run, iterations=2)
     out = tmp_path / "table.md"
     assert train_cli(["eval", str(run / "checkpoint.pt"), "--episodes", "1", "--out", str(out)]) == 0
     table = out.read_text()
@@ -78,8 +82,7 @@ def test_eval_writes_the_table_for_id_and_ood_tasks(tmp_path: Path) -> None:
 
 def test_probe_lists_every_joint_with_its_split(tmp_path: Path) -> None:
     run = tmp_path / "run"
-    common = ["--envs", "8", "--hidden", "16", "--threads", "1", "--checkpoint-every", "1"]
-    assert train_cli(["train", "--run-dir", str(run), "--iterations", "1", *common]) == 0
+    train_tiny_run(run, iterations=1)
     out = tmp_path / "probe.md"
     probe = ["probe", str(run / "checkpoint.pt"), "--kind", "locked", "--episodes", "1", "--out", str(out)]
     assert train_cli(probe) == 0
@@ -91,8 +94,7 @@ def test_probe_lists_every_joint_with_its_split(tmp_path: Path) -> None:
 
 def test_a_checkpoint_without_its_run_json_is_a_named_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     run = tmp_path / "run"
-    common = ["--envs", "8", "--hidden", "16", "--threads", "1", "--checkpoint-every", "1"]
-    assert train_cli(["train", "--run-dir", str(run), "--iterations", "1", *common]) == 0
+    train_tiny_run(run, iterations=1)
     lone = tmp_path / "elsewhere" / "checkpoint.pt"
     lone.parent.mkdir()
     (run / "checkpoint.pt").rename(lone)

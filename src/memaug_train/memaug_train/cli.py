@@ -143,9 +143,7 @@ def _eval(args: argparse.Namespace) -> int:
         + "\n\nBy failure kind: normalized return (fall rate) over the six joints (two legs) of each side.\n\n"
         + format_kinds_table(rows)
     )
-    print(table)
-    if args.out:
-        Path(args.out).write_text(table + "\n")
+    _emit(table, args.out)
     return 0
 
 
@@ -156,10 +154,16 @@ def _probe(args: argparse.Namespace) -> int:
     model, meta, state = load_trained(Path(args.checkpoint))
     rows = probe(model, load_robot_description(meta["robot"]), args.kind, args.episodes)
     table = format_probe(rows, args.kind)
-    print(f"{args.checkpoint} (iteration {state['iteration']}, {state['env_steps']:,} env steps)\n\n{table}")
-    if args.out:
-        Path(args.out).write_text(table + "\n")
+    print(f"{args.checkpoint} (iteration {state['iteration']}, {state['env_steps']:,} env steps)\n")
+    _emit(table, args.out)
     return 0
+
+
+def _emit(table: str, out: str | None) -> None:
+    """Print a Markdown table, and write it to ``out`` too when given."""
+    print(table)
+    if out:
+        Path(out).write_text(table + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -88,11 +88,11 @@ class VecGo2Env:
         self._qvel0 = mujoco.mj_stateSize(model, t.mjSTATE_TIME | t.mjSTATE_QPOS)
         self.state = np.zeros((n, size))
         self._home_state = settled_stand_state(model, self._scratch, self.index.keyframe, description.default_pose)
-        feet = [model.sensor(f"{foot}_pos") for foot in description.feet]
-        self._feet_sensor = np.array([[int(s.adr[0]) + 2] for s in feet]).ravel()  # z of each foot
+        self._feet_sensor = np.array([_height_index(model, f"{foot}_pos") for foot in description.feet])
         self._foot_radius = model.geom_size[self.index.feet_geoms, 0]
         self._feet_canonical = canonical_feet_order(description.feet)
-        self._knee_sensor = _knee_height_sensors(model, description.feet)[self._feet_canonical]
+        knees = [_height_index(model, f"{leg_of(foot)}_knee_pos") for foot in description.feet]
+        self._knee_sensor = np.array(knees)[self._feet_canonical]
 
         self.tasks: list[Task] = [sampler.sample(self.rng) for _ in range(n)]
         self.command = np.zeros((n, 3))
@@ -252,17 +252,12 @@ def _substeps(control_period_s: float, physics_period_s: float) -> int:
     return steps
 
 
-def _knee_height_sensors(model: mujoco.MjModel, feet: tuple[str, ...]) -> np.ndarray:
-    """sensordata index of the knee height (z of the framepos sensor LEG_knee_pos) of each foot's leg."""
-    indices = []
-    for foot in feet:
-        name = f"{leg_of(foot)}_knee_pos"
-        try:
-            sensor = model.sensor(name)
-        except KeyError:
-            raise ValueError(f"the MJCF has no framepos sensor {name!r} (the knee of {foot}'s leg)") from None
-        indices.append(int(sensor.adr[0]) + 2)
-    return np.array(indices)
+def _height_index(model: mujoco.MjModel, sensor: str) -> int:
+    """sensordata index of the world z of the framepos sensor ``sensor`` (a foot's or a knee's)."""
+    try:
+        return int(model.sensor(sensor).adr[0]) + 2
+    except KeyError:
+        raise ValueError(f"the MJCF has no framepos sensor {sensor!r}") from None
 
 
 #: Leg order the reward terms see feet in: front-right, front-left, rear-right, rear-left.
