@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/bench_train.py [--envs 512] [--iterations 5] [--threads 2]
 
-One env step is one 20 ms control period of one Go2 (5 physics steps of 4 ms). Figures:
+One env step is one 20 ms control period of one Go2 (4 physics steps of EnvConfig.physics_period_s,
+5 ms). Figures:
   baseline   one robot stepped by plain mujoco.mj_step in Python, one thread: the cost of the
              physics alone, measured in this run on this machine;
   sim        VecGo2Env (mujoco.rollout over --threads threads, rewards, observations, resets)
@@ -19,9 +20,6 @@ import argparse
 import os
 import time
 
-# Idle OpenMP threads must sleep, not spin, or they steal the rollout threads' cores.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 import mujoco
 import numpy as np
 import torch
@@ -34,7 +32,7 @@ from memaug_train.ppo import PpoConfig, RecurrentPpo
 
 
 def baseline_env_steps_per_s(seconds: float) -> float:
-    """One robot, mj_step in a Python loop, standing targets: env steps (5 physics steps) per second."""
+    """One robot, mj_step in a Python loop, standing targets: env steps (one control period each) per second."""
     description = load_robot_description("go2")
     config = EnvConfig()
     model = build_model(description, Actuation.POSITION)

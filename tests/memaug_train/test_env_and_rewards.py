@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import mujoco
 import numpy as np
 import pytest
 
 from memaug_common.description import load_robot_description
+from memaug_sim.faults import LimpFault
 from memaug_train import rewards
-from memaug_train.env import EnvConfig, VecGo2Env, canonical_feet_order
+from memaug_train.env import STATE_SPEC, EnvConfig, VecGo2Env, canonical_feet_order
 from memaug_train.methods import METHODS
 from memaug_train.tasks import (
     FRONT_KNEE_FAILURE_WEIGHT,
     FRONT_LEG_FAILURE_WEIGHT,
     LEFT_LEGS,
+    Task,
     TaskSampler,
     failure_weights,
     leg_joints,
@@ -193,6 +196,31 @@ def test_training_physics_period_must_divide_the_control_period() -> None:
         VecGo2Env(GO2, EnvConfig(num_envs=1, threads=1, physics_period_s=0.003), TaskSampler(()))
     env = VecGo2Env(GO2, EnvConfig(num_envs=1, threads=1, physics_period_s=0.004), TaskSampler(()))
     assert env.substeps == 5 and env.models[0].opt.timestep == pytest.approx(0.004)
+
+
+def test_one_env_step_is_each_robots_own_model_stepped_by_mj_step() -> None:
+    """The batched C rollout (its checks skipped, two threads, chunks of one robot) computes
+    exactly what mj_step computes on each environment's own model: a limp knee in one
+    environment stays in that environment."""
+    env = VecGo2Env(GO2, EnvConfig(num_envs=3, threads=2), TaskSampler(()), seed=5)
+    env.reset()
+    env.tasks[1] = Task(LimpFault(kind="limp", joint="FR_calf_joint"), fault_step=0, payload_kg=0.0)
+    start = env.state.copy()
+    action = np.random.default_rng(5).normal(0.0, 0.5, (3, 12))
+    q_start = env._split(start)[0][:, env.index.qpos]
+    targets = env.limits.apply(env.actions.targets(action), q_start)
+    env.step(action)
+    assert env.fault_active[1] and not env.fault_active[[0, 2]].any()
+    data = mujoco.MjData(env.models[0])
+    for i in range(3):
+        mujoco.mj_setState(env.models[i], data, start[i], STATE_SPEC)
+        data.ctrl[:] = targets[i]
+        for _ in range(env.substeps):
+            mujoco.mj_step(env.models[i], data)
+        expected = np.zeros_like(start[i])
+        mujoco.mj_getState(env.models[i], data, expected, STATE_SPEC)
+        np.testing.assert_allclose(env.state[i], expected, rtol=0, atol=1e-9, err_msg=f"environment {i}")
+    assert not np.allclose(env.state[0], env.state[1])
 
 
 def test_failure_kinds_follow_their_weights_and_only_listed_joints_fail() -> None:

@@ -47,10 +47,16 @@ def train_tiny_run(run: Path, iterations: int) -> None:
     assert train_cli(["train", "--run-dir", str(run), "--iterations", str(iterations), *tiny]) == 0
 
 
-def test_cli_trains_resumes_and_exports(tmp_path: Path) -> None:
+def test_cli_trains_resumes_and_exports(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     run = tmp_path / "run"
     train_tiny_run(run, iterations=1)
+    meta = json.loads((run / "run.json").read_text())
+    assert meta["physics_period_s"] == EnvConfig.physics_period_s
+    # A run resumes on the physics step it recorded, not on a changed default.
+    (run / "run.json").write_text(json.dumps({**meta, "physics_period_s": 0.004}))
+    capsys.readouterr()
     assert train_cli(["train", "--run-dir", str(run), "--iterations", "1", "--resume", "--threads", "1"]) == 0
+    assert "(physics step 4 ms)" in capsys.readouterr().out
     assert torch.load(run / "checkpoint.pt", weights_only=False)["iteration"] == 2
     # TensorBoard curves of both invocations, read back by TensorBoard's own reader.
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator

@@ -13,13 +13,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import sys
 from pathlib import Path
-
-# Idle OpenMP threads must sleep, not spin-wait: torch's update threads and MuJoCo's rollout
-# threads take turns on the same cores (set before torch starts its thread pool).
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch
 
@@ -34,6 +29,10 @@ from memaug_train.ppo import PpoConfig, RecurrentPpo
 
 
 def _train(args: argparse.Namespace) -> int:
+    # OpenMP keeps its default wait policy on purpose (spin briefly, then sleep):
+    # OMP_WAIT_POLICY=PASSIVE put torch's threads to sleep between the update's thousands of
+    # small kernels and made the update 1.4x slower on 2 cores (bench/bench_train.py:
+    # learning 4.9k vs 6.0k env-steps/s).
     torch.set_num_threads(args.torch_threads)
     run_dir = Path(args.run_dir)
     checkpoint = run_dir / "checkpoint.pt"
@@ -45,18 +44,24 @@ def _train(args: argparse.Namespace) -> int:
         meta = json.loads(meta_path.read_text())
         for key in ("method", "robot", "envs", "hidden", "seed"):
             setattr(args, key, meta[key])
+        # A run resumes on the physics it began with (runs from before this key: the default).
+        physics_period_s = meta.get("physics_period_s", EnvConfig.physics_period_s)
     elif checkpoint.exists():
         print(f"memaug_train: {checkpoint} exists; use --resume or another --run-dir", file=sys.stderr)
         return 2
+    else:
+        physics_period_s = EnvConfig.physics_period_s
     method = METHODS[args.method]
     description = load_robot_description(args.robot)
-    env = VecGo2Env(
-        description, EnvConfig(num_envs=args.envs, threads=args.threads), method.sampler(description), seed=args.seed
-    )
+    env_config = EnvConfig(num_envs=args.envs, threads=args.threads, physics_period_s=physics_period_s)
+    env = VecGo2Env(description, env_config, method.sampler(description), seed=args.seed)
     config = PpoConfig(augment=method.augment, net=NetConfig(cell=method.cell, hidden=args.hidden))
     device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
     ppo = RecurrentPpo(env, config, seed=args.seed, device=device)
-    print(f"training on {device}: networks and updates; {args.threads} MuJoCo threads step the environments")
+    print(
+        f"training on {device}: networks and updates; {args.threads} MuJoCo threads step the environments "
+        f"(physics step {physics_period_s * 1e3:g} ms)"
+    )
     if args.resume:
         ppo.load(checkpoint)
         print(f"resumed {run_dir} at iteration {ppo.iteration} ({ppo.env_steps} env steps)")
@@ -70,6 +75,7 @@ def _train(args: argparse.Namespace) -> int:
                     "envs": args.envs,
                     "hidden": args.hidden,
                     "seed": args.seed,
+                    "physics_period_s": physics_period_s,
                     "ppo": dataclasses.asdict(config),
                     "command": " ".join(sys.argv),
                 },
@@ -185,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=2,
         help="torch threads for the PPO update (it runs while the rollout threads are idle; 2 instead of 1 "
-        "made it 1.3x faster on 2 cores, with OMP_WAIT_POLICY=PASSIVE so idle threads do not spin)",
+        "made it 1.2x faster on 2 cores: 5.4k vs 4.4k env-steps/s in bench/bench_train.py)",
     )
     train.add_argument("--checkpoint-every", type=int, default=20)
     train.add_argument("--resume", action="store_true")
