@@ -7,7 +7,8 @@ One env step is one 20 ms control period of one Go2 (4 physics steps of EnvConfi
   baseline   one robot stepped by plain mujoco.mj_step in Python, one thread: the cost of the
              physics alone, measured in this run on this machine;
   sim        VecGo2Env (mujoco.rollout over --threads threads, rewards, observations, resets)
-             driven by random actions;
+             driven by random actions, median of 3 runs;
+  memory     peak RSS the environment adds (one textureless MjModel per robot, data, buffers);
   learning   RecurrentPpo iterations (collect with the GRU policy + PPO update with mirror
              augmentation), the real training loop.
 Prints figures and ratios against the baseline; asserts nothing. The issue's targets (2-core
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import time
 
 import mujoco
@@ -55,16 +57,20 @@ def make_env(envs: int, threads: int) -> VecGo2Env:
     return VecGo2Env(description, EnvConfig(num_envs=envs, threads=threads), method.sampler(description), seed=0)
 
 
-def sim_env_steps_per_s(envs: int, threads: int, steps: int) -> float:
-    env = make_env(envs, threads)
-    env.reset()
+def sim_env_steps_per_s(env: VecGo2Env, steps: int, repeats: int = 3) -> float:
+    """Median over ``repeats`` runs of ``steps`` batch steps from a fresh reset (the machine is shared)."""
+    envs = env.config.num_envs
     rng = np.random.default_rng(0)
     actions = rng.normal(0.0, 0.5, (steps, envs, env.description.num_joints))
-    env.step(actions[0])  # warm-up
-    start = time.perf_counter()
-    for action in actions:
-        env.step(action)
-    return steps * envs / (time.perf_counter() - start)
+    rates = []
+    for _ in range(repeats):
+        env.reset()
+        env.step(actions[0])  # warm-up
+        start = time.perf_counter()
+        for action in actions:
+            env.step(action)
+        rates.append(steps * envs / (time.perf_counter() - start))
+    return float(np.median(rates))
 
 
 def learning_env_steps_per_s(envs: int, threads: int, iterations: int, torch_threads: int) -> tuple[float, float]:
@@ -94,7 +100,14 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} CPUs; {args.envs} envs, {args.threads} rollout threads")
     baseline = baseline_env_steps_per_s(3.0)
     print(f"baseline  mj_step, 1 robot, 1 thread   {baseline:9,.0f} env-steps/s")
-    sim = sim_env_steps_per_s(args.envs, args.threads, args.sim_steps)
+    # Peak RSS grows by what the environment allocates (models, data, buffers): its memory.
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    env = make_env(args.envs, args.threads)
+    env_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
+    per_robot_kb = env_mb * 1024 / args.envs
+    print(f"memory    VecGo2Env({args.envs})               {env_mb:9,.0f} MB  ({per_robot_kb:.0f} kB per robot)")
+    sim = sim_env_steps_per_s(env, args.sim_steps)
+    del env
     print(f"sim       VecGo2Env                    {sim:9,.0f} env-steps/s  ({sim / baseline:.2f}x baseline)")
     learning, update_share = learning_env_steps_per_s(args.envs, args.threads, args.iterations, args.torch_threads)
     print(

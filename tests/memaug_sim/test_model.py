@@ -37,6 +37,22 @@ def test_standing_keyframe_is_the_default_pose_with_feet_on_the_floor() -> None:
     assert np.all(np.abs(foot_heights) < 0.006)
 
 
+def test_a_textureless_model_is_smaller_and_steps_identically() -> None:
+    d = load_robot_description("go2")
+    full, bare = build_model(d, Actuation.POSITION), build_model(d, Actuation.POSITION, textures=False)
+    assert full.ntex > 0 and bare.ntex == 0
+    assert bare.nbuffer < full.nbuffer / 10
+    states = []
+    for model in (full, bare):
+        data = mujoco.MjData(model)
+        mujoco.mj_resetDataKeyframe(model, data, ModelIndex.of(model, d).keyframe)
+        data.ctrl[:] = d.default_pose + 0.2
+        for _ in range(200):
+            mujoco.mj_step(model, data)
+        states.append(np.concatenate([data.qpos, data.qvel]))
+    np.testing.assert_array_equal(states[0], states[1])
+
+
 def test_mjcf_joint_renamed_is_a_named_error(tmp_path: Path) -> None:
     d = load_robot_description("go2")
     xml = (config_dir() / "robots" / "go2.xml").read_text().replace('"FR_calf_joint"', '"FR_knee_joint"')

@@ -9,6 +9,7 @@ Shapes: N = number of environments, J = joints, D = observation size.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 import mujoco
@@ -76,9 +77,11 @@ class VecGo2Env:
         self.rng = np.random.default_rng(seed)
         n = config.num_envs
         self.substeps = _substeps(description.control_period_s, config.physics_period_s)
-        self.models = [build_model(description, Actuation.POSITION) for _ in range(n)]
-        for m in self.models:
-            m.opt.timestep = config.physics_period_s
+        # One model per robot (a fault edits its robot's model only): copies of one compiled,
+        # textureless model, ~45 kB each.
+        model = build_model(description, Actuation.POSITION, textures=False)
+        model.opt.timestep = config.physics_period_s
+        self.models = [copy.copy(model) for _ in range(n)]
         model = self.models[0]
         self.index = ModelIndex.of(model, description)
         self.injectors = [FaultInjector(m, self.index, description) for m in self.models]
