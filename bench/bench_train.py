@@ -10,7 +10,9 @@ One env step is one 20 ms control period of one Go2 (4 physics steps of EnvConfi
              driven by random actions, median of 3 runs;
   memory     peak RSS the environment adds (one textureless MjModel per robot, data, buffers);
   learning   RecurrentPpo iterations (collect with the GRU policy + PPO update with mirror
-             augmentation), the real training loop.
+             augmentation), the real training loop;
+  update     FLOPs of one PPO update per sample (torch's FlopCounterMode) and the FLOP/s it
+             reaches: how far the update is from what the learning target leaves it.
 Prints figures and ratios against the baseline; asserts nothing. The issue's targets (2-core
 machine): 20,000 env-steps/s simulation, 10,000 with learning.
 """
@@ -21,16 +23,22 @@ import argparse
 import os
 import resource
 import time
+from dataclasses import dataclass
 
 import mujoco
 import numpy as np
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 from memaug_common.description import load_robot_description
 from memaug_sim.model import Actuation, build_model
 from memaug_train.env import EnvConfig, VecGo2Env
 from memaug_train.methods import METHODS
 from memaug_train.ppo import PpoConfig, RecurrentPpo
+
+#: The issue's targets on a 2-core machine, env steps per second.
+SIM_TARGET = 20_000
+LEARNING_TARGET = 10_000
 
 
 def baseline_env_steps_per_s(seconds: float) -> float:
@@ -73,11 +81,20 @@ def sim_env_steps_per_s(env: VecGo2Env, steps: int, repeats: int = 3) -> float:
     return float(np.median(rates))
 
 
-def learning_env_steps_per_s(envs: int, threads: int, iterations: int, torch_threads: int) -> tuple[float, float]:
-    """(env steps/s over whole iterations, share of the time spent in the update)."""
+@dataclass(frozen=True)
+class Learning:
+    env_steps_per_s: float  # over whole iterations (collect + update)
+    update_share: float  # of the iteration time
+    update_flops_per_sample: float  # FLOPs of one update / samples it learns from
+    update_flops_per_s: float  # FLOP/s the update reaches on this machine
+
+
+def learning_throughput(envs: int, threads: int, iterations: int, torch_threads: int) -> Learning:
     torch.set_num_threads(torch_threads)
     ppo = RecurrentPpo(make_env(envs, threads), PpoConfig())
-    ppo.update(ppo.collect())  # warm-up
+    buf = ppo.collect()
+    with FlopCounterMode(display=False) as flops:  # also the warm-up
+        ppo.update(buf)
     collect_s = update_s = 0.0
     for _ in range(iterations):
         t0 = time.perf_counter()
@@ -85,8 +102,13 @@ def learning_env_steps_per_s(envs: int, threads: int, iterations: int, torch_thr
         t1 = time.perf_counter()
         ppo.update(buf)
         collect_s, update_s = collect_s + t1 - t0, update_s + time.perf_counter() - t1
-    samples = iterations * ppo.config.steps_per_iteration * envs
-    return samples / (collect_s + update_s), update_s / (collect_s + update_s)
+    samples_per_update = ppo.config.steps_per_iteration * envs
+    return Learning(
+        env_steps_per_s=iterations * samples_per_update / (collect_s + update_s),
+        update_share=update_s / (collect_s + update_s),
+        update_flops_per_sample=flops.get_total_flops() / samples_per_update,
+        update_flops_per_s=flops.get_total_flops() * iterations / update_s,
+    )
 
 
 def main() -> None:
@@ -109,12 +131,24 @@ def main() -> None:
     sim = sim_env_steps_per_s(env, args.sim_steps)
     del env
     print(f"sim       VecGo2Env                    {sim:9,.0f} env-steps/s  ({sim / baseline:.2f}x baseline)")
-    learning, update_share = learning_env_steps_per_s(args.envs, args.threads, args.iterations, args.torch_threads)
+    result = learning_throughput(args.envs, args.threads, args.iterations, args.torch_threads)
+    learning = result.env_steps_per_s
     print(
         f"learning  RecurrentPpo (memaug)        {learning:9,.0f} env-steps/s  ({learning / baseline:.2f}x baseline, "
-        f"{update_share:.0%} of the time in the update)"
+        f"{result.update_share:.0%} of the time in the update)"
     )
-    print(f"targets   sim 20,000 ({sim / 20000:.0%} of it), learning 10,000 ({learning / 10000:.0%} of it)")
+    # The update is compute-bound: what it would have to cost for the learning target at this sim rate.
+    budget_s = 1 / LEARNING_TARGET - 1 / sim  # per sample, s, left for the update and inference
+    print(
+        f"update    {result.update_flops_per_sample / 1e6:.2f} MFLOP per sample at "
+        f"{result.update_flops_per_s / 1e9:.0f} GFLOP/s; {LEARNING_TARGET:,} with learning at this sim rate "
+        f"leaves {max(budget_s, 0) * 1e6:.0f} us per sample = "
+        f"{max(budget_s, 0) * result.update_flops_per_s / 1e6:.2f} MFLOP at that rate"
+    )
+    print(
+        f"targets   sim {SIM_TARGET:,} ({sim / SIM_TARGET:.0%} of it), "
+        f"learning {LEARNING_TARGET:,} ({learning / LEARNING_TARGET:.0%} of it)"
+    )
 
 
 if __name__ == "__main__":
