@@ -46,9 +46,9 @@ class EnvConfig:
     #: as a sim-to-sim gap, which the stack-level acceptance runs measure; the shipped policy
     #: (trained at 4 ms) keeps the same speeds and returns at 2, 4 and 5 ms.
     physics_period_s: float = 0.005
-    #: Environments one rollout thread takes at a time. Small chunks balance the two threads
-    #: when some robots are in costly contact states; 16 measured best on 2 cores (8-256 are
-    #: within the machine's noise of each other, 4 is 5 % slower).
+    #: Environments one rollout thread takes at a time: small enough that the threads stay
+    #: balanced when some robots are in costly contact states. On 2 cores 8-256 measured within
+    #: the machine's noise of each other, 4 about 5 % slower.
     rollout_chunk: int = 16
 
     def __post_init__(self) -> None:
@@ -100,7 +100,7 @@ class VecGo2Env:
         self.state = np.zeros((n, size))
         # rollout() outputs and controls, allocated once: step() calls it with skip_checks,
         # because these shapes and the models' size signature (copies of one model) never
-        # change, and the per-call checks cost ~5 % of a step.
+        # change, and the per-call checks cost ~4 % of a step.
         self._control = np.zeros((n, self.substeps, model.nu))
         self._states_out = np.zeros((n, self.substeps, size))
         self._sensors_out = np.zeros((n, self.substeps, model.nsensordata))
