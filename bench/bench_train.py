@@ -138,12 +138,12 @@ def main() -> None:
         f"{result.update_share:.0%} of the time in the update)"
     )
     # The update is compute-bound: what it would have to cost for the learning target at this sim rate.
-    budget_s = 1 / LEARNING_TARGET - 1 / sim  # per sample, s, left for the update and inference
+    budget_s = max(1 / LEARNING_TARGET - 1 / sim, 0.0)  # per sample, s, left for the update and inference
     print(
         f"update    {result.update_flops_per_sample / 1e6:.2f} MFLOP per sample at "
         f"{result.update_flops_per_s / 1e9:.0f} GFLOP/s; {LEARNING_TARGET:,} with learning at this sim rate "
-        f"leaves {max(budget_s, 0) * 1e6:.0f} us per sample = "
-        f"{max(budget_s, 0) * result.update_flops_per_s / 1e6:.2f} MFLOP at that rate"
+        f"leaves {budget_s * 1e6:.0f} us per sample = "
+        f"{budget_s * result.update_flops_per_s / 1e6:.2f} MFLOP at that rate"
     )
     print(
         f"targets   sim {SIM_TARGET:,} ({sim / SIM_TARGET:.0%} of it), "

@@ -37,6 +37,7 @@ def _train(args: argparse.Namespace) -> int:
     run_dir = Path(args.run_dir)
     checkpoint = run_dir / "checkpoint.pt"
     meta_path = run_dir / "run.json"
+    physics_period_s = EnvConfig.physics_period_s
     if args.resume:
         if not meta_path.is_file() or not checkpoint.is_file():
             print(f"memaug_train: --resume needs {meta_path} and {checkpoint}", file=sys.stderr)
@@ -45,12 +46,10 @@ def _train(args: argparse.Namespace) -> int:
         for key in ("method", "robot", "envs", "hidden", "seed"):
             setattr(args, key, meta[key])
         # A run resumes on the physics it began with (runs from before this key: the default).
-        physics_period_s = meta.get("physics_period_s", EnvConfig.physics_period_s)
+        physics_period_s = meta.get("physics_period_s", physics_period_s)
     elif checkpoint.exists():
         print(f"memaug_train: {checkpoint} exists; use --resume or another --run-dir", file=sys.stderr)
         return 2
-    else:
-        physics_period_s = EnvConfig.physics_period_s
     method = METHODS[args.method]
     description = load_robot_description(args.robot)
     env_config = EnvConfig(num_envs=args.envs, threads=args.threads, physics_period_s=physics_period_s)

@@ -79,9 +79,9 @@ class VecGo2Env:
         self.substeps = _substeps(description.control_period_s, config.physics_period_s)
         # One model per robot (a fault edits its robot's model only): copies of one compiled,
         # textureless model, ~45 kB each.
-        model = build_model(description, Actuation.POSITION, textures=False)
-        model.opt.timestep = config.physics_period_s
-        self.models = [copy.copy(model) for _ in range(n)]
+        template = build_model(description, Actuation.POSITION, textures=False)
+        template.opt.timestep = config.physics_period_s
+        self.models = [copy.copy(template) for _ in range(n)]
         model = self.models[0]
         self.index = ModelIndex.of(model, description)
         self.injectors = [FaultInjector(m, self.index, description) for m in self.models]
@@ -97,6 +97,7 @@ class VecGo2Env:
         t = mujoco.mjtState
         self._qpos0 = mujoco.mj_stateSize(model, t.mjSTATE_TIME)
         self._qvel0 = mujoco.mj_stateSize(model, t.mjSTATE_TIME | t.mjSTATE_QPOS)
+        # [N, state size], C-contiguous, allocated once and only ever written in place.
         self.state = np.zeros((n, size))
         # rollout() outputs and controls, allocated once: step() calls it with skip_checks,
         # because these shapes and the models' size signature (copies of one model) never
@@ -190,7 +191,7 @@ class VecGo2Env:
         states, sensors = self._rollout.rollout(
             self.models,
             self._thread_data,
-            np.ascontiguousarray(self.state),
+            self.state,
             self._control,
             control_spec=mujoco.mjtState.mjSTATE_CTRL.value,
             skip_checks=True,
@@ -199,7 +200,7 @@ class VecGo2Env:
             sensordata=self._sensors_out,
             chunk_size=self._chunk,
         )
-        self.state = states[:, -1, :].copy()
+        self.state[:] = states[:, -1, :]
         self.step_count += 1
 
         # Foot contacts at every physics step, for air time.
