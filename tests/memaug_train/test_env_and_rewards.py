@@ -77,6 +77,7 @@ def batch(**overrides) -> rewards.RobotBatch:
         "feet_air_time": np.zeros((1, 4)),
         "feet_contact": np.ones((1, 4), dtype=bool),
         "knee_height": np.full((1, 4), 0.2),
+        "joint_speed_fraction": np.full((1, 12), 0.5),
     }
     values.update(overrides)
     return rewards.RobotBatch(**values)

@@ -59,6 +59,55 @@ class JointSpec(_Strict):
         return self
 
 
+Range = tuple[float, float]
+
+
+class _Ranges(_Strict):
+    @model_validator(mode="after")
+    def _ordered(self) -> _Ranges:
+        for name, value in self:
+            if isinstance(value, tuple) and len(value) == 2 and not value[0] <= value[1]:
+                raise ValueError(f"{name}: low {value[0]} above high {value[1]}")
+        return self
+
+
+class ObservationNoise(_Strict):
+    """Uniform noise half-widths on what the actor sees, in the sensors' own units."""
+
+    gyro: float = Field(ge=0.0, description="rad/s")
+    gravity: float = Field(ge=0.0, description="projected gravity, unit vector components")
+    joint_position: float = Field(ge=0.0, description="rad")
+    joint_velocity: float = Field(ge=0.0, description="rad/s")
+
+
+class RandomizationRanges(_Ranges):
+    """Nuisance randomization for training: what is not known about a real robot, sampled
+    uniformly per robot and per episode. Kept apart from the method's task family (which
+    joint fails, payload), which memaug_train.tasks owns.
+
+    Every field is a [low, high] range (or a half-width); the training run records them and
+    the exported policy carries them in its provenance.
+    """
+
+    joint_damping: Range = Field(description="viscous joint damping, N m s/rad (absolute)")
+    joint_friction_loss: Range = Field(description="dry joint friction, N m (absolute)")
+    armature_scale: Range = Field(description="x the MJCF's rotor inertia")
+    kp_scale: Range = Field(description="x the description's kp")
+    kd_scale: Range = Field(description="x the description's kd")
+    motor_strength: Range = Field(description="x every torque limit")
+    ground_friction: Range = Field(description="sliding friction coefficient of every contact")
+    added_base_mass_kg: Range = Field(description="kg added to the base body")
+    base_com_offset_m: Range = Field(description="m, added to the base's centre of mass, per axis")
+    link_mass_scale: Range = Field(description="x the mass and inertia of every leg link")
+    contact_time_constant_s: Range = Field(description="contact softness: MuJoCo solref time constant, s")
+    observation_noise: ObservationNoise
+    action_latency_s: Range = Field(description="delay before a new joint target reaches the motors, s")
+    sensor_latency_s: Range = Field(description="age of the joint and IMU readings the policy sees, s")
+    push_velocity_m_s: float = Field(ge=0.0, description="largest horizontal kick to the base, m/s per axis")
+    push_interval_s: Range = Field(description="time between kicks, s")
+    rough_ground_m: Range = Field(description="height of the rough-ground bumps, m (a curriculum moves up it)")
+
+
 class ImuSpec(_Strict):
     site: str
     orientation_sensor: str
@@ -96,7 +145,14 @@ class RobotDescription(_Strict):
     passive_kd: float = Field(ge=0.0)
     joint_defaults: JointGains
     joints: list[JointSpec] = Field(min_length=1)
+    torque_speed_corner: float = Field(
+        ge=0.0,
+        lt=1.0,
+        description="fraction of a joint's velocity limit up to which its motor gives full torque; above it "
+        "the torque it can drive with falls linearly to zero at the velocity limit (a DC motor's line)",
+    )
     symmetry: SymmetrySpec
+    randomization: RandomizationRanges
     source: Path | None = Field(default=None, description="file this was loaded from")
 
     @model_validator(mode="before")
@@ -171,6 +227,12 @@ class RobotDescription(_Strict):
     def kd(self) -> np.ndarray:
         return self._array([self.joint_defaults.kd if j.kd is None else j.kd for j in self.joints])
 
+    @cached_property
+    def saturation_torques(self) -> np.ndarray:
+        """Torque of each motor's torque-speed line at zero speed, N m, [num_joints]: the line
+        reaches the torque limit at torque_speed_corner x the velocity limit."""
+        return self._array([j.torque_limit / (1.0 - self.torque_speed_corner) for j in self.joints])
+
     @property
     def substeps(self) -> int:
         """Physics steps per control period (validated whole on load)."""
@@ -187,7 +249,23 @@ class RobotDescription(_Strict):
             joint_signs=np.asarray(self.symmetry.joint_signs, dtype=np.float64),
             vector_signs=np.asarray(self.symmetry.vector_signs, dtype=np.float64),
             pseudovector_signs=np.asarray(self.symmetry.pseudovector_signs, dtype=np.float64),
+            leg_permutation=self._leg_permutation(index),
         )
+
+    def _leg_permutation(self, index: dict[str, int]) -> np.ndarray:
+        """Feet order -> the mirrored foot of each, from the joint mirror: a foot's leg is the
+        LEG_ prefix of its name, and a leg's mirror is the leg its joints mirror onto."""
+        legs = [foot.split("_")[0] for foot in self.feet]
+        mirrored = []
+        for leg in legs:
+            joint = next((n for n in index if n.split("_")[0] == leg), None)
+            if joint is None:
+                raise ValueError(f"feet: no joint named {leg}_... for foot of leg {leg}")
+            other = self.symmetry.joint_mirror[index[joint]].split("_")[0]
+            if other not in legs:
+                raise ValueError(f"symmetry: leg {leg} mirrors onto {other}, which has no foot in feet {self.feet}")
+            mirrored.append(legs.index(other))
+        return np.array(mirrored)
 
     def joint_index(self, name: str) -> int:
         """Index of joint ``name``; ValueError naming the known joints if absent."""

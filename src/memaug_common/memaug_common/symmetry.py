@@ -7,7 +7,7 @@ Every function maps arrays of shape [..., n] to the same shape and never modifie
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -18,6 +18,8 @@ class MirrorSymmetry:
     joint_signs: np.ndarray  # [num_joints] +-1
     vector_signs: np.ndarray  # [3] +-1 for polar vectors in the base frame
     pseudovector_signs: np.ndarray  # [3] +-1 for axial vectors in the base frame
+    #: [num_legs] int: the mirrored value of leg i is v[leg_permutation[i]] (feet order)
+    leg_permutation: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
 
     def joints(self, values: np.ndarray) -> np.ndarray:
         """Mirror joint-space values, shape [..., num_joints]."""

@@ -22,11 +22,10 @@ from memaug_common.description import load_robot_description
 from memaug_common.ros_main import spin_main
 from memaug_common.ros_params import declare_parameters
 from memaug_common.ros_qos import LATCHED, LATEST, STREAM
-from memaug_policy.actions import ActionMap
+from memaug_policy.controller import PolicyController
 from memaug_policy.fsm import ControlFsm, Mode
 from memaug_policy.model import check_compatible, load_policy, resolve_model_path
 from memaug_policy.params import POLICY_PARAMETERS
-from memaug_policy.runtime import NonFiniteError, PolicyRuntime
 from memaug_policy.safety import CommandLimits
 from memaug_policy.state import ImuReading, JointOrder, JointReading, StateRejected, clamp_command
 from memaug_policy.timing import TickStats
@@ -41,10 +40,10 @@ class PolicyNode(Node):
         self.description = load_robot_description(p["robot"])
         self.model = load_policy(resolve_model_path(p["model"]))
         check_compatible(self.model, self.description)
-        self.runtime = PolicyRuntime(self.model)
+        self.controller = PolicyController(self.model, self.description)
+        self.runtime = self.controller.runtime
         meta = self.model.metadata
         self.period_s = meta.control_period_s
-        self.actions = ActionMap.for_robot(self.description, meta.action_scale)
         self.limits = CommandLimits.for_robot(self.description)
         self.fsm = ControlFsm(self.description.default_pose, p["stand_duration_s"], p["stand_hold_s"], p["auto_run"])
         self.order = JointOrder(self.description.joint_names)
@@ -53,7 +52,6 @@ class PolicyNode(Node):
         self.imu: ImuReading | None = None
         self.default_command = np.array([p["command_vx"], p["command_vy"], p["command_yaw_rate"]])
         self.cmd_vel: tuple[np.ndarray, float] | None = None
-        self.last_action = np.zeros(self.description.num_joints)
         self.counters = {"states_rejected": 0, "commands_clamped": 0, "commands_sent": 0}
         self.last_problem = ""
 
@@ -177,27 +175,23 @@ class PolicyNode(Node):
     def _run_policy(self, now: float) -> None:
         assert self.joints is not None and self.imu is not None
         if self.fsm.entered_run:
-            self.runtime.reset_memory()
-            self.last_action[:] = 0.0
+            self.controller.reset()
             self.fsm.entered_run = False
-        raw = {
-            "base_angular_velocity": self.imu.angular_velocity,
-            "projected_gravity": self.imu.projected_gravity,
-            "velocity_command": self._command(now),
-            "joint_position": self.joints.position - self.description.default_pose,
-            "joint_velocity": self.joints.velocity,
-            "last_action": self.last_action,
-        }
-        obs = self.model.layout.build(raw)
         t0 = time.perf_counter()
         try:
-            action = self.runtime.step(obs)
-        except NonFiniteError as exc:
+            out = self.controller.step(
+                self.joints.position,
+                self.joints.velocity,
+                self.imu.angular_velocity,
+                self.imu.orientation_wxyz,
+                self._command(now),
+            )
+        except ArithmeticError as exc:  # a non-finite observation, output or target
             self._fault(str(exc))
             return
         self.stats.inference(time.perf_counter() - t0)
-        self.last_action = action.astype(np.float64)
-        if self._send(self.actions.targets(self.last_action)) and self.params["publish_debug"]:
+        obs, action = out.obs, out.action
+        if self._send(out.targets) and self.params["publish_debug"]:
             self.pub_obs.publish(Float32MultiArray(data=obs.tolist()))
             self.pub_action.publish(Float32MultiArray(data=action.tolist()))
             self.pub_memory.publish(Float32MultiArray(data=self.runtime.memory.tolist()))

@@ -18,7 +18,10 @@ import numpy as np
 
 from memaug_common.symmetry import MirrorSymmetry
 
-MirrorKind = Literal["pseudovector", "vector", "command", "joints"]
+#: How a term changes under the mirror: polar or axial base-frame 3-vectors, the velocity
+#: command, joint-space vectors (permuted, hips negated), joint-space magnitudes (permuted
+#: only, e.g. how much torque a motor has left), one value per leg (permuted), or scalars.
+MirrorKind = Literal["pseudovector", "vector", "command", "joints", "joint_magnitudes", "legs", "scalar"]
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,12 @@ def mirror_term(values: np.ndarray, kind: MirrorKind, symmetry: MirrorSymmetry) 
     if kind == "command":  # (vx, vy): polar vector in the base plane; yaw rate: axial z
         signs = np.array([symmetry.vector_signs[0], symmetry.vector_signs[1], symmetry.pseudovector_signs[2]])
         return values * signs
+    if kind == "joint_magnitudes":
+        return values[..., symmetry.joint_permutation]
+    if kind == "legs":
+        return values[..., symmetry.leg_permutation]
+    if kind == "scalar":
+        return values.copy()
     return symmetry.joints(values)
 
 

@@ -118,18 +118,27 @@ class FaultInjector:
         self._nominal_forcerange = model.actuator_forcerange.copy()
         self._nominal_mass = model.body_mass.copy()
         self._nominal_friction = model.geom_friction.copy()
+        #: [J] fraction of each motor's torque the faults leave (limp 0, weakened its factor).
+        self.torque_factor = np.ones(description.num_joints)
         self.events: list[FaultEvent] = []
 
     def apply(self, fault: Fault, data: mujoco.MjData) -> FaultEvent:
-        """Start ``fault`` now (at data.time); faults accumulate until ``clear``."""
+        """Start ``fault`` now (at data.time); faults accumulate until ``clear``.
+
+        Each fault scales or adds to the model's *current* values, so it composes with
+        dynamics randomization applied before it (a weakened joint keeps its randomized gain's
+        fraction; a payload adds to a randomized base mass).
+        """
         check_fault(fault, self._description)
         model, index = self._model, self._index
         if isinstance(fault, LimpFault | WeakenedFault):
             factor = 0.0 if isinstance(fault, LimpFault) else fault.factor
-            actuator = index.actuators[self._description.joint_index(fault.joint)]
-            model.actuator_gainprm[actuator] = self._nominal_gain[actuator] * factor
-            model.actuator_biasprm[actuator] = self._nominal_bias[actuator] * factor
-            model.actuator_forcerange[actuator] = self._nominal_forcerange[actuator] * factor
+            joint = self._description.joint_index(fault.joint)
+            actuator = index.actuators[joint]
+            model.actuator_gainprm[actuator] *= factor
+            model.actuator_biasprm[actuator] *= factor
+            model.actuator_forcerange[actuator] *= factor
+            self.torque_factor[joint] *= factor
         elif isinstance(fault, LockedFault):
             joint = self._description.joint_index(fault.joint)
             equality = index.lock_equalities[joint]
@@ -138,13 +147,24 @@ class FaultInjector:
             data.eq_active[equality] = True
             # Also in the model, so the lock survives mj_resetData (mujoco.rollout resets its data).
             model.eq_active0[equality] = True
-        elif isinstance(fault, PayloadFault):
-            model.body_mass[index.base_body] = self._nominal_mass[index.base_body] + fault.mass_kg
-        elif isinstance(fault, FrictionFault):
-            model.geom_friction[:, 0] = self._nominal_friction[:, 0] * fault.scale
+        else:
+            self._apply_to_bodies(fault)
         event = FaultEvent(fault=fault, sim_time_s=float(data.time))
         self.events.append(event)
         return event
+
+    def _apply_to_bodies(self, fault: PayloadFault | FrictionFault) -> None:
+        if isinstance(fault, PayloadFault):
+            self._model.body_mass[self._index.base_body] += fault.mass_kg
+        else:
+            self._model.geom_friction[:, 0] *= fault.scale
+
+    def reapply_body_faults(self) -> None:
+        """Add the active payload and friction faults again, after something rewrote the
+        model's masses and friction (new dynamics)."""
+        for event in self.events:
+            if isinstance(event.fault, PayloadFault | FrictionFault):
+                self._apply_to_bodies(event.fault)
 
     def clear(self, data: mujoco.MjData) -> None:
         """Remove every fault: nominal actuators, masses and friction; no joint locked."""
@@ -156,6 +176,7 @@ class FaultInjector:
         model.geom_friction[:] = self._nominal_friction
         data.eq_active[self._index.lock_equalities] = False
         model.eq_active0[self._index.lock_equalities] = False
+        self.torque_factor[:] = 1.0
         self.events.clear()
 
     @property

@@ -14,6 +14,7 @@ import numpy as np
 
 from memaug_common.description import RobotDescription
 from memaug_common.errors import ConfigError
+from memaug_sim.terrain import FLAT, Terrain, add_terrain
 
 
 class Actuation(enum.Enum):
@@ -35,7 +36,11 @@ def lock_equality_name(joint: str) -> str:
 
 
 def build_model(
-    description: RobotDescription, actuation: Actuation = Actuation.TORQUE, *, textures: bool = True
+    description: RobotDescription,
+    actuation: Actuation = Actuation.TORQUE,
+    *,
+    textures: bool = True,
+    terrain: Terrain = FLAT,
 ) -> mujoco.MjModel:
     """Compile the description's MJCF with actuators and lock constraints added.
 
@@ -59,6 +64,7 @@ def build_model(
         for material in spec.materials:
             material.textures = [""] * len(material.textures)
     spec.option.timestep = description.physics_period_s
+    add_terrain(spec, terrain)
     for i, joint in enumerate(description.joints):
         actuator = spec.add_actuator(name=joint.name, target=joint.name, trntype=mujoco.mjtTrn.mjTRN_JOINT)
         if actuation is Actuation.TORQUE:

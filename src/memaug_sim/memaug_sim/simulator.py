@@ -12,11 +12,14 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
+from memaug_common.actuators import TorqueSpeedEnvelope
 from memaug_common.description import RobotDescription
 from memaug_sim.commands import JointCommand
+from memaug_sim.dynamics import NOMINAL, Dynamics, NominalPhysics, apply_physics
 from memaug_sim.faults import Fault, FaultEvent, FaultInjector
 from memaug_sim.model import Actuation, ModelIndex, build_model
 from memaug_sim.pd import damping_torque, pd_torque
+from memaug_sim.terrain import FLAT, Terrain
 
 
 class BridgeMode(enum.Enum):
@@ -62,7 +65,9 @@ class Simulator:
     """One robot in MuJoCo, driven like the real one: torques from PD at physics rate.
 
     The watchdog runs on sim time: a command older than ``command_timeout_s`` puts the
-    bridge in PASSIVE (damping) until a fresh one arrives.
+    bridge in PASSIVE (damping) until a fresh one arrives. Every torque, PD or damping, is
+    limited by the motors' torque-speed envelope (memaug_common.actuators); ``dynamics``
+    moves the robot away from its nominal model (gains, strength, masses, friction, ...).
     """
 
     def __init__(
@@ -71,12 +76,17 @@ class Simulator:
         command_timeout_s: float = 0.1,
         imu_noise: ImuNoise = ImuNoise(),
         seed: int = 0,
+        dynamics: Dynamics = NOMINAL,
+        terrain: Terrain = FLAT,
     ) -> None:
         self.description = description
-        self.model = build_model(description, Actuation.TORQUE)
+        self.model = build_model(description, Actuation.TORQUE, terrain=terrain)
         self.data = mujoco.MjData(self.model)
         self.index = ModelIndex.of(self.model, description)
         self.faults = FaultInjector(self.model, self.index, description)
+        self.envelope = TorqueSpeedEnvelope.for_robot(description)
+        self._nominal = NominalPhysics.of(self.model)
+        self.dynamics = dynamics
         self.command_timeout_s = command_timeout_s
         self._imu_noise = imu_noise
         self._rng = np.random.default_rng(seed)
@@ -87,9 +97,10 @@ class Simulator:
 
     # --- lifecycle ----------------------------------------------------------------------
     def reset(self) -> None:
-        """Standing keyframe, no command, no fault, sim time 0."""
+        """Standing keyframe, no command, no fault, sim time 0; the dynamics stay."""
         mujoco.mj_resetDataKeyframe(self.model, self.data, self.index.keyframe)
         self.faults.clear(self.data)
+        self.set_dynamics(self.dynamics)
         self._command = None
         self._command_time_s = -np.inf
         mujoco.mj_forward(self.model, self.data)
@@ -111,6 +122,14 @@ class Simulator:
     def set_estop(self, engaged: bool) -> None:
         """Engage (latch damping) or release the e-stop."""
         self._estop = engaged
+
+    def set_dynamics(self, dynamics: Dynamics) -> None:
+        """Move the robot to ``dynamics`` (from its nominal model); active faults are kept."""
+        self.dynamics = dynamics
+        apply_physics(self.model, self.index, self._nominal, dynamics)
+        self.faults.reapply_body_faults()  # a payload or friction fault acts on top of the new values
+        self.kp = self.description.kp * dynamics.kp_scale
+        self.kd = self.description.kd * dynamics.kd_scale
 
     def inject(self, fault: Fault) -> FaultEvent:
         return self.faults.apply(fault, self.data)
@@ -134,20 +153,20 @@ class Simulator:
         if self.mode is BridgeMode.ACTIVE:
             assert self._command is not None
             cmd = self._command
-            tau = pd_torque(q, dq, cmd.position, cmd.velocity, cmd.effort, desc.kp, desc.kd, desc.torque_limits)
+            tau = pd_torque(q, dq, cmd.position, cmd.velocity, cmd.effort, self.kp, self.kd, desc.torque_limits)
         else:
             tau = damping_torque(dq, desc.passive_kd, desc.torque_limits)
-        d.ctrl[idx.actuators] = tau
+        d.ctrl[idx.actuators] = self.envelope.clip(tau, dq, self.dynamics.motor_strength)
         mujoco.mj_step(self.model, d)
 
     def step_torque(self, tau: np.ndarray) -> None:
         """Advance one physics period applying joint torques ``tau`` [J] N m (clipped to limits).
 
         For callers that run their own motor model (the Go2 emulator's per-motor PD); the
-        bridge mode, watchdog and e-stop do not apply.
+        bridge mode, watchdog and e-stop do not apply, the torque-speed envelope does.
         """
-        limits = self.description.torque_limits
-        self.data.ctrl[self.index.actuators] = np.clip(tau, -limits, limits)
+        dq = self.data.qvel[self.index.qvel]
+        self.data.ctrl[self.index.actuators] = self.envelope.clip(tau, dq, self.dynamics.motor_strength)
         mujoco.mj_step(self.model, self.data)
 
     # --- outputs ------------------------------------------------------------------------

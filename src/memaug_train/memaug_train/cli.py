@@ -26,6 +26,7 @@ from memaug_train.methods import METHODS
 from memaug_train.monitor import TrainingMonitor
 from memaug_train.networks import ActorCritic, NetConfig
 from memaug_train.ppo import PpoConfig, RecurrentPpo
+from memaug_train.randomization import describe as describe_randomization
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -45,16 +46,37 @@ def _train(args: argparse.Namespace) -> int:
         meta = json.loads(meta_path.read_text())
         for key in ("method", "robot", "envs", "hidden", "seed"):
             setattr(args, key, meta[key])
-        # A run resumes on the physics it began with (runs from before this key: the default).
+        # A run resumes on the physics, critic and randomization it began with (runs from
+        # before these keys: what they trained with then).
         physics_period_s = meta.get("physics_period_s", physics_period_s)
+        args.critic = meta["ppo"]["net"].get("critic", "memory")
+        args.randomize = "randomization" in meta
     elif checkpoint.exists():
         print(f"memaug_train: {checkpoint} exists; use --resume or another --run-dir", file=sys.stderr)
         return 2
     method = METHODS[args.method]
     description = load_robot_description(args.robot)
-    env_config = EnvConfig(num_envs=args.envs, threads=args.threads, physics_period_s=physics_period_s)
+    env_config = EnvConfig(
+        num_envs=args.envs,
+        threads=args.threads,
+        physics_period_s=physics_period_s,
+        randomization=description.randomization if args.randomize else None,
+    )
     env = VecGo2Env(description, env_config, method.sampler(description), seed=args.seed)
-    config = PpoConfig(augment=method.augment, net=NetConfig(cell=method.cell, hidden=args.hidden))
+    privileged_dim = env.privileged_layout.dim if args.critic == "mlp" else 0
+    net = NetConfig(cell=method.cell, hidden=args.hidden, critic=args.critic, privileged_dim=privileged_dim)
+    config = PpoConfig(
+        augment=method.augment,
+        net=net,
+        critic_warmup_iterations=args.critic_warmup,
+        learning_rate=args.learning_rate,
+    )
+    if args.resume:
+        config = dataclasses.replace(
+            config,
+            critic_warmup_iterations=meta["ppo"].get("critic_warmup_iterations", 0),
+            learning_rate=meta["ppo"]["learning_rate"],
+        )
     device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
     ppo = RecurrentPpo(env, config, seed=args.seed, device=device)
     print(
@@ -65,22 +87,24 @@ def _train(args: argparse.Namespace) -> int:
         ppo.load(checkpoint)
         print(f"resumed {run_dir} at iteration {ppo.iteration} ({ppo.env_steps} env steps)")
     else:
+        if args.init_actor:
+            ppo.init_actor(Path(args.init_actor))
+            print(f"actor from {args.init_actor}; the critic alone learns for {args.critic_warmup} iterations")
         run_dir.mkdir(parents=True, exist_ok=True)
-        meta_path.write_text(
-            json.dumps(
-                {
-                    "method": args.method,
-                    "robot": args.robot,
-                    "envs": args.envs,
-                    "hidden": args.hidden,
-                    "seed": args.seed,
-                    "physics_period_s": physics_period_s,
-                    "ppo": dataclasses.asdict(config),
-                    "command": " ".join(sys.argv),
-                },
-                indent=2,
-            )
-        )
+        meta = {
+            "method": args.method,
+            "robot": args.robot,
+            "envs": args.envs,
+            "hidden": args.hidden,
+            "seed": args.seed,
+            "physics_period_s": physics_period_s,
+            "ppo": dataclasses.asdict(config),
+            "command": " ".join(sys.argv),
+            "init_actor": args.init_actor,
+        }
+        if env_config.randomization is not None:
+            meta["randomization"] = describe_randomization(env_config.randomization)
+        meta_path.write_text(json.dumps(meta, indent=2))
     with TrainingMonitor(
         run_dir, args.method, ppo.iteration, ppo.env_steps, args.iterations, quiet=args.quiet
     ) as monitor:
@@ -102,11 +126,10 @@ def load_trained(checkpoint: Path) -> tuple[ActorCritic, dict, dict]:
     state = torch.load(checkpoint, weights_only=False, map_location="cpu")
     method = METHODS[meta["method"]]
     description = load_robot_description(meta["robot"])
-    model = ActorCritic(
-        ObservationLayout.for_joints(description.num_joints).dim,
-        description.num_joints,
-        NetConfig(cell=method.cell, hidden=meta["hidden"]),
+    net = (
+        NetConfig.from_json(meta["ppo"]["net"]) if "ppo" in meta else NetConfig(cell=method.cell, hidden=meta["hidden"])
     )
+    model = ActorCritic(ObservationLayout.for_joints(description.num_joints).dim, description.num_joints, net)
     model.load_state_dict(state["model"])
     return model.eval(), meta, state
 
@@ -123,6 +146,8 @@ def _export(args: argparse.Namespace) -> int:
         "env_steps": state["env_steps"],
         "checkpoint": str(checkpoint),
         "training_command": meta.get("command", ""),
+        "critic": model.config.critic,
+        "randomization": meta.get("randomization"),
     }
     metadata = build_metadata(description, layout, model, env_config.action_scale, env_config.commands, provenance)
     export_onnx(model, Path(args.output), metadata)
@@ -164,6 +189,25 @@ def _probe(args: argparse.Namespace) -> int:
     return 0
 
 
+def _robustness(args: argparse.Namespace) -> int:
+    from memaug_train.robustness import Row, format_table, only_commands, run_suite, select, suite_points
+
+    description = load_robot_description(args.robot)
+    points = only_commands(select(suite_points(description.randomization), args.points), args.commands)
+    print(
+        f"robustness suite: {args.model}, {sum(len(p.commands) for p in points)} rows x {args.seeds} seeds, "
+        f"{args.duration:g} s each",
+        flush=True,
+    )
+
+    def progress(row: Row) -> None:
+        print(f"  {format_table([row]).splitlines()[2]}", flush=True)
+
+    rows = run_suite(Path(args.model), description, points, args.seeds, args.duration, on_row=progress)
+    _emit("\n" + format_table(rows), args.out)
+    return 0
+
+
 def _emit(table: str, out: str | None) -> None:
     """Print a Markdown table, and write it to ``out`` too when given."""
     print(table)
@@ -193,6 +237,29 @@ def main(argv: list[str] | None = None) -> int:
         "made it 1.2x faster on 2 cores: 5.4k vs 4.4k env-steps/s in bench/bench_train.py)",
     )
     train.add_argument("--checkpoint-every", type=int, default=20)
+    train.add_argument(
+        "--critic",
+        choices=["mlp", "memory"],
+        default="mlp",
+        help="mlp: a memoryless critic that also reads privileged ground truth (asymmetric actor-critic); "
+        "memory: the critic has the actor's memory and inputs",
+    )
+    train.add_argument(
+        "--no-randomize",
+        dest="randomize",
+        action="store_false",
+        help="train on the nominal robot (no dynamics randomization, latency, noise or pushes)",
+    )
+    train.add_argument(
+        "--learning-rate",
+        type=float,
+        default=PpoConfig.learning_rate,
+        help="initial learning rate (adapted to the KL target from there); lower for a warm-started actor",
+    )
+    train.add_argument("--init-actor", default=None, help="start the actor from this checkpoint (a new run only)")
+    train.add_argument(
+        "--critic-warmup", type=int, default=0, help="iterations in which only the critic learns (with --init-actor)"
+    )
     train.add_argument("--resume", action="store_true")
     train.add_argument(
         "--device",
@@ -213,8 +280,18 @@ def main(argv: list[str] | None = None) -> int:
     probe.add_argument("--kind", choices=["limp", "locked", "weakened"], default="limp")
     probe.add_argument("--episodes", type=int, default=2, help="episodes per joint")
     probe.add_argument("--out", default=None, help="also write the Markdown table here")
+    robustness = sub.add_parser(
+        "robustness", help="an exported policy over dynamics points inside and beyond its training ranges"
+    )
+    robustness.add_argument("model", help="exported policy (.onnx)")
+    robustness.add_argument("--robot", default="go2")
+    robustness.add_argument("--seeds", type=int, default=3, help="runs per point and command")
+    robustness.add_argument("--duration", type=float, default=10.0, help="seconds of policy per run")
+    robustness.add_argument("--points", nargs="*", default=None, help="only points whose names contain these")
+    robustness.add_argument("--commands", nargs="*", default=["forward", "lateral", "yaw"], help="only these commands")
+    robustness.add_argument("--out", default=None, help="also write the Markdown table here")
     args = parser.parse_args(argv)
-    commands = {"train": _train, "export": _export, "eval": _eval, "probe": _probe}
+    commands = {"train": _train, "export": _export, "eval": _eval, "probe": _probe, "robustness": _robustness}
     try:
         return commands[args.command](args)
     except FileNotFoundError as exc:

@@ -16,14 +16,18 @@ import mujoco
 import numpy as np
 from mujoco import rollout
 
-from memaug_common.description import RobotDescription, whole_steps
+from memaug_common.actuators import TorqueSpeedEnvelope
+from memaug_common.description import RandomizationRanges, RobotDescription, whole_steps
 from memaug_common.falls import fallen
 from memaug_policy.actions import ActionMap
 from memaug_policy.observation import ObservationLayout, projected_gravity, rotate_to_base
 from memaug_policy.safety import CommandLimits
+from memaug_sim.dynamics import NOMINAL, Dynamics, NominalPhysics, apply_physics, position_gains
 from memaug_sim.faults import FaultInjector, PayloadFault
 from memaug_sim.model import Actuation, ModelIndex, build_model
-from memaug_train.rewards import RobotBatch, total_reward
+from memaug_train import randomization as rnd
+from memaug_train.privileged import privileged_layout
+from memaug_train.rewards import KNEE_CONTACT_M, RobotBatch, total_reward
 from memaug_train.tasks import CommandRanges, Task, TaskSampler, leg_of
 
 STATE_SPEC = mujoco.mjtState.mjSTATE_FULLPHYSICS
@@ -50,6 +54,9 @@ class EnvConfig:
     #: balanced when some robots are in costly contact states. On 2 cores 8-256 measured within
     #: the machine's noise of each other, 4 about 5 % slower.
     rollout_chunk: int = 16
+    #: Nuisance randomization (dynamics, latency, noise, pushes), normally the robot
+    #: description's ranges; None trains and evaluates on the nominal robot.
+    randomization: RandomizationRanges | None = None
 
     def __post_init__(self) -> None:
         if self.physics_period_s <= 0:
@@ -67,6 +74,10 @@ class StepResult:
     info: dict[str, float]
     #: [N, 3] m/s, base-frame linear velocity at the end of the step (before done envs reset)
     base_velocity: np.ndarray
+    #: [N, P] float32, what the critic may know besides obs (memaug_train.privileged), after resets
+    privileged: np.ndarray
+    #: [N] largest |dq| / velocity limit over the joints and the step's physics steps
+    peak_speed_fraction: np.ndarray
 
 
 class VecGo2Env:
@@ -89,6 +100,7 @@ class VecGo2Env:
         self._rollout = rollout.Rollout(nthread=config.threads)
         self._thread_data = [mujoco.MjData(model) for _ in range(config.threads)]
         self.layout = ObservationLayout.for_joints(description.num_joints)
+        self.privileged_layout = privileged_layout(description.num_joints)
         self.actions = ActionMap.for_robot(description, config.action_scale)
         self.limits = CommandLimits.for_robot(description)
         self.dt = description.control_period_s
@@ -114,6 +126,19 @@ class VecGo2Env:
         knees = [_height_index(model, f"{leg_of(foot)}_knee_pos") for foot in description.feet]
         self._knee_sensor = np.array(knees)[self._feet_canonical]
 
+        self.envelope = TorqueSpeedEnvelope.for_robot(description)
+        self._nominal = NominalPhysics.of(model)
+        self.dynamics: list[Dynamics] = [NOMINAL] * n
+        self.kp = np.tile(description.kp, (n, 1))  # [N, J] each robot's gains, as randomized
+        self.kd = np.tile(description.kd, (n, 1))
+        self.strength = np.ones(n)
+        self.action_delay = np.zeros(n, dtype=np.int64)  # physics steps
+        self.sensor_delay = np.zeros(n, dtype=np.int64)  # physics steps
+        self.next_push = np.full(n, np.iinfo(np.int64).max)  # control step of each robot's next kick
+        self._previous_targets = np.tile(description.default_pose, (n, 1))
+        # The state the policy's sensors report: self.state, sensor_delay physics steps ago.
+        self._sensed = np.zeros((n, size))
+
         self.tasks: list[Task] = [sampler.sample(self.rng) for _ in range(n)]
         self.command = np.zeros((n, 3))
         self.last_action = np.zeros((n, description.num_joints))
@@ -128,11 +153,13 @@ class VecGo2Env:
         return self.observe()
 
     def _reset_envs(self, envs: np.ndarray) -> None:
-        cfg, d = self.config, self.description
+        cfg, d, ranges = self.config, self.description, self.config.randomization
         for i in envs:
             model, injector = self.models[i], self.injectors[i]
             mujoco.mj_setState(model, self._scratch, self._home_state, STATE_SPEC)
             injector.clear(self._scratch)
+            dynamics = NOMINAL if ranges is None else rnd.sample_dynamics(ranges, self.rng)
+            self._set_dynamics(i, dynamics)
             task = self.sampler.sample(self.rng)
             self.tasks[i] = task
             if task.payload_kg > 0:
@@ -143,11 +170,53 @@ class VecGo2Env:
             yaw = self.rng.uniform(-np.pi, np.pi)
             q[3:7] = [np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)]
             mujoco.mj_getState(model, self._scratch, self.state[i], STATE_SPEC)
+            self._previous_targets[i] = q[self.index.qpos]
+        self._sensed[envs] = self.state[envs]
+        if ranges is not None:
+            self.action_delay[envs] = rnd.latency_steps(
+                ranges.action_latency_s, cfg.physics_period_s, len(envs), self.rng
+            )
+            self.sensor_delay[envs] = rnd.latency_steps(
+                ranges.sensor_latency_s, cfg.physics_period_s, len(envs), self.rng
+            )
+            if ranges.push_velocity_m_s > 0:
+                self.next_push[envs] = rnd.push_intervals(ranges.push_interval_s, self.dt, len(envs), self.rng)
         self.command[envs] = cfg.commands.sample(self.rng, len(envs))
         self.last_action[envs] = 0.0
         self.step_count[envs] = 0
         self.air_time[envs] = 0.0
         self.fault_active[envs] = False
+
+    def _set_dynamics(self, i: int, dynamics: Dynamics) -> None:
+        """Robot ``i`` gets ``dynamics`` (from the nominal model; faults are applied after)."""
+        model, d = self.models[i], self.description
+        apply_physics(model, self.index, self._nominal, dynamics)
+        position_gains(model, self.index, d.kp, d.kd, dynamics)
+        self.dynamics[i] = dynamics
+        self.kp[i] = d.kp * dynamics.kp_scale
+        self.kd[i] = d.kd * dynamics.kd_scale
+        self.strength[i] = dynamics.motor_strength
+
+    def _limit_torques(self, dq: np.ndarray) -> None:
+        """Each robot's motors get the torque range the envelope allows at its joint speeds
+        ``dq`` [N, J], scaled by its strength and its faults. Held for the control period:
+        mujoco.rollout steps position actuators in C, whose force range is per model."""
+        factor = self.strength[:, None] * np.array([inj.torque_factor for inj in self.injectors])
+        lower, upper = self.envelope.bounds(dq, factor)
+        actuators = self.index.actuators
+        for model, low, high in zip(self.models, lower, upper, strict=True):
+            model.actuator_forcerange[actuators, 0] = low
+            model.actuator_forcerange[actuators, 1] = high
+
+    def _push(self) -> None:
+        """Kick the robots whose push is due: a horizontal velocity change of the base."""
+        ranges = self.config.randomization
+        due = np.flatnonzero(self.step_count >= self.next_push)
+        if ranges is None or not len(due):
+            return
+        kicks = rnd.push_velocities(ranges.push_velocity_m_s, len(due), self.rng)
+        self.state[due, self._qvel0 : self._qvel0 + 2] += kicks
+        self.next_push[due] += rnd.push_intervals(ranges.push_interval_s, self.dt, len(due), self.rng)
 
     def _start_due_faults(self) -> None:
         for i in np.flatnonzero(~self.fault_active):
@@ -165,7 +234,9 @@ class VecGo2Env:
         return state[:, self._qpos0 : self._qpos0 + nq], state[:, self._qvel0 : self._qvel0 + nv]
 
     def observe(self) -> np.ndarray:
-        qpos, qvel = self._split(self.state)
+        """[N, D] float32: what each robot's sensors report (sensor_delay old, with noise when
+        randomized), in the policy node's observation layout."""
+        qpos, qvel = self._split(self._sensed)
         quat = qpos[:, 3:7]
         raw = {
             "base_angular_velocity": qvel[:, 3:6],  # free joint: angular velocity in the body frame
@@ -175,19 +246,72 @@ class VecGo2Env:
             "joint_velocity": qvel[:, self.index.qvel],
             "last_action": self.last_action,
         }
+        if self.config.randomization is not None:
+            raw = rnd.observation_noise(self.config.randomization, raw, self.rng)
         return self.layout.build(raw)
+
+    def initial_privileged(self) -> np.ndarray:
+        """Privileged terms right after reset(): feet on the ground, knees up."""
+        n = self.config.num_envs
+        return self.privileged(np.ones((n, 4), dtype=bool), np.zeros((n, 4), dtype=bool))
+
+    def privileged(self, feet_contact: np.ndarray, knee_contact: np.ndarray) -> np.ndarray:
+        """[N, P] float32: ground truth for the critic (memaug_train.privileged), from the
+        current state; contacts [N, 4] in feet order."""
+        qpos, qvel = self._split(self.state)
+        quat = qpos[:, 3:7]
+        dyn = self.dynamics
+        base = self.index.base_body
+        added_mass = np.array([m.body_mass[base] for m in self.models]) - self._nominal.body_mass[base]
+        scalars = np.array(
+            [
+                [
+                    x.joint_damping or 0.0,
+                    x.joint_friction_loss or 0.0,
+                    x.armature_scale,
+                    x.kp_scale,
+                    x.kd_scale,
+                    x.motor_strength,
+                    x.ground_friction or 0.0,
+                    0.0,
+                    x.link_mass_scale,
+                    x.contact_time_constant_s or 0.0,
+                    0.0,
+                ]
+                for x in dyn
+            ]
+        )
+        scalars[:, 7] = added_mass  # randomized and payload together
+        scalars[:, 10] = self.action_delay * self.config.physics_period_s
+        locked = np.array([m.eq_active0[self.index.lock_equalities] for m in self.models], dtype=float)
+        raw = {
+            "base_linear_velocity": rotate_to_base(quat, qvel[:, 0:3]),
+            "base_height": qpos[:, 2:3] - self.description.nominal_base_height_m,
+            "feet_contact": feet_contact.astype(float),
+            "knee_contact": knee_contact.astype(float),
+            "motor_torque_left": np.array([inj.torque_factor for inj in self.injectors]),
+            "joint_locked": locked,
+            "dynamics": scalars,
+            "base_com_offset": np.array([x.base_com_offset_m for x in dyn]),
+        }
+        return self.privileged_layout.build(raw)
 
     # --- stepping -----------------------------------------------------------------------
     def step(self, action: np.ndarray) -> StepResult:
         d, cfg = self.description, self.config
         action = np.asarray(action, dtype=np.float64)
         self._start_due_faults()
+        self._push()
         # The policy node's last gate, applied here too: targets clipped into the band around
         # the measured position where kp * (q* - q) stays inside the torque limit. Without it
-        # the deployed policy would meet a clipping it never saw in training.
-        q_now = self._split(self.state)[0][:, self.index.qpos]
-        targets = self.limits.apply(self.actions.targets(action), q_now)
-        self._control[:] = targets[:, None, :]
+        # the deployed policy would meet a clipping it never saw in training. The node sees
+        # the measured (sensed) position, so that is what the band is around.
+        qvel_now = self._split(self.state)[1]
+        q_sensed = self._split(self._sensed)[0][:, self.index.qpos]
+        targets = self.limits.apply(self.actions.targets(action), q_sensed)
+        self._control[:] = rnd.delayed_controls(targets, self._previous_targets, self.action_delay, self.substeps)
+        self._previous_targets = targets
+        self._limit_torques(qvel_now[:, self.index.qvel])
         states, sensors = self._rollout.rollout(
             self.models,
             self._thread_data,
@@ -201,7 +325,12 @@ class VecGo2Env:
             chunk_size=self._chunk,
         )
         self.state[:] = states[:, -1, :]
+        self._sensed[:] = states[
+            np.arange(len(states)), self.substeps - 1 - np.minimum(self.sensor_delay, self.substeps - 1)
+        ]
         self.step_count += 1
+        dq_all = states[:, :, self._qvel0 : self._qvel0 + self.models[0].nv][:, :, self.index.qvel]
+        peak_speed = np.max(np.abs(dq_all) / d.velocity_limits, axis=(1, 2))
 
         # Foot contacts at every physics step, for air time.
         feet_z = sensors[:, :, self._feet_sensor] - self._foot_radius  # [N, substeps, F]
@@ -216,7 +345,8 @@ class VecGo2Env:
         quat = qpos[:, 3:7]
         gravity = projected_gravity(quat)
         q, dq = qpos[:, self.index.qpos], qvel[:, self.index.qvel]
-        torque = np.clip(d.kp * (targets - q) - d.kd * dq, -d.torque_limits, d.torque_limits)
+        factor = self.strength[:, None] * np.array([inj.torque_factor for inj in self.injectors])
+        torque = self.envelope.clip(self.kp * (targets - q) - self.kd * dq, dq, factor)
         batch = RobotBatch(
             command=self.command,
             linear_velocity=rotate_to_base(quat, qvel[:, 0:3]),
@@ -230,6 +360,7 @@ class VecGo2Env:
             feet_air_time=touchdown_air,
             feet_contact=(feet_z[:, -1] < FOOT_CONTACT_M)[:, self._feet_canonical],
             knee_height=sensors[:, -1, self._knee_sensor],
+            joint_speed_fraction=np.abs(dq) / d.velocity_limits,
         )
         reward, terms = total_reward(batch, self.dt)
         terminated = fallen(qpos[:, 2], gravity)
@@ -242,9 +373,22 @@ class VecGo2Env:
             self.command[resample] = cfg.commands.sample(self.rng, int(resample.sum()))
         done = np.flatnonzero(terminated | truncated)
         info = {**terms, "falls": float(terminated.sum()), "fault_active": float(self.fault_active.mean())}
+        feet_contact = feet_z[:, -1] < FOOT_CONTACT_M
+        knee_contact = sensors[:, -1, self._knee_sensor][:, np.argsort(self._feet_canonical)] < KNEE_CONTACT_M
         if len(done):
             self._reset_envs(done)
-        return StepResult(self.observe(), reward, terminated, truncated, info, batch.linear_velocity)
+            feet_contact[done] = True
+            knee_contact[done] = False
+        return StepResult(
+            self.observe(),
+            reward,
+            terminated,
+            truncated,
+            info,
+            batch.linear_velocity,
+            self.privileged(feet_contact, knee_contact),
+            peak_speed,
+        )
 
 
 #: How long a robot holds its default pose before an episode's start state is taken, s.

@@ -18,6 +18,7 @@ from torch import nn
 torch.backends.mkldnn.enabled = False  # type: ignore[assignment]
 
 Cell = Literal["gru", "lstm", "mlp"]
+Critic = Literal["memory", "mlp"]
 Hidden = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
 
 
@@ -28,6 +29,17 @@ class NetConfig:
     layers: int = 1
     head: tuple[int, ...] = (256, 128)
     init_log_std: float = -0.5  # std 0.61: x0.25 action scale = 0.15 rad of exploration noise
+    #: "memory": the critic has the actor's kind of memory and sees what the actor sees;
+    #: "mlp": a memoryless critic that also reads ``privileged_dim`` privileged observations
+    #: (memaug_train.privileged): with the true velocity, dynamics and fault in its input it
+    #: has nothing left to infer, and the update skips half of its recurrent work.
+    critic: Critic = "memory"
+    privileged_dim: int = 0
+
+    @classmethod
+    def from_json(cls, values: dict) -> NetConfig:
+        """A NetConfig from run.json's ppo.net (JSON turns tuples into lists)."""
+        return cls(**{**values, "head": tuple(values["head"])})
 
 
 def mlp(sizes: list[int]) -> nn.Sequential:
@@ -118,7 +130,8 @@ class ActorCritic(nn.Module):
         self.config = config
         self.obs_dim, self.act_dim = obs_dim, act_dim
         self.actor_memory = Memory(config.cell, obs_dim, config.hidden, config.layers)
-        self.critic_memory = Memory(config.cell, obs_dim, config.hidden, config.layers)
+        critic_cell: Cell = "mlp" if config.critic == "mlp" else config.cell
+        self.critic_memory = Memory(critic_cell, obs_dim + config.privileged_dim, config.hidden, config.layers)
         self.actor_head = mlp([self.actor_memory.out_size, *config.head, act_dim])
         self.critic_head = mlp([self.critic_memory.out_size, *config.head, 1])
         self.log_std = nn.Parameter(torch.full((act_dim,), config.init_log_std))
@@ -132,6 +145,7 @@ class ActorCritic(nn.Module):
         return self.actor_head(y[0]), h
 
     def value_step(self, obs: torch.Tensor, h: Hidden) -> tuple[torch.Tensor, Hidden]:
+        """One step: critic input [B, D + P] (obs, then privileged terms) -> value [B], next hidden."""
         y, h = self.critic_memory(obs.unsqueeze(0), h)
         return self.critic_head(y[0]).squeeze(-1), h
 

@@ -51,6 +51,17 @@ class PpoConfig:
     max_grad_norm: float = 1.0
     augment: bool = True
     net: NetConfig = field(default_factory=NetConfig)
+    #: Iterations at the start of the run (counted from the first) in which only the critic
+    #: learns: a new critic under an actor taken from another run (--init-actor) first learns
+    #: its values, so that its first advantages do not wreck the actor.
+    critic_warmup_iterations: int = 0
+
+
+def _block_diagonal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    out = np.zeros((a.shape[0] + b.shape[0], a.shape[1] + b.shape[1]))
+    out[: a.shape[0], : a.shape[1]] = a
+    out[a.shape[0] :, a.shape[1] :] = b
+    return out
 
 
 def gaussian_kl(
@@ -74,13 +85,28 @@ class Mirror:
     device ``x`` lives: [..., D] -> [..., D] and [..., A] -> [..., A], exact in float32.
     """
 
-    def __init__(self, layout: ObservationLayout, symmetry: MirrorSymmetry, device: torch.device) -> None:
-        self.obs_matrix = torch.from_numpy(layout.mirror(np.eye(layout.dim), symmetry)).float().to(device)
+    def __init__(
+        self,
+        layout: ObservationLayout,
+        symmetry: MirrorSymmetry,
+        device: torch.device,
+        privileged: ObservationLayout | None = None,
+    ) -> None:
+        obs = layout.mirror(np.eye(layout.dim), symmetry)
+        self.obs_matrix = torch.from_numpy(obs).float().to(device)
+        critic = (
+            obs if privileged is None else _block_diagonal(obs, privileged.mirror(np.eye(privileged.dim), symmetry))
+        )
+        self.critic_matrix = torch.from_numpy(critic).float().to(device)
         joints = len(symmetry.joint_signs)
         self.action_matrix = torch.from_numpy(symmetry.joints(np.eye(joints))).float().to(device)
 
     def obs(self, obs: torch.Tensor) -> torch.Tensor:
         return obs @ self.obs_matrix
+
+    def critic_obs(self, critic_obs: torch.Tensor) -> torch.Tensor:
+        """g_o on the critic's input: the observation and the privileged terms after it."""
+        return critic_obs @ self.critic_matrix
 
     def actions(self, actions: torch.Tensor) -> torch.Tensor:
         return actions @ self.action_matrix
@@ -98,8 +124,16 @@ class RecurrentPpo:
         self.model = ActorCritic(env.layout.dim, env.description.num_joints, config.net).to(self.device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.learning_rate)
         self.learning_rate = config.learning_rate
-        self.mirror = Mirror(env.layout, env.description.mirror, self.device)
+        self.privileged = config.net.privileged_dim > 0
+        if self.privileged and config.net.privileged_dim != env.privileged_layout.dim:
+            raise ValueError(
+                f"NetConfig.privileged_dim {config.net.privileged_dim} != env's {env.privileged_layout.dim}"
+            )
+        self.mirror = Mirror(
+            env.layout, env.description.mirror, self.device, env.privileged_layout if self.privileged else None
+        )
         self.obs = self._tensor(env.reset())
+        self.critic_obs = self._critic_input(self.obs, env.initial_privileged())
         self.hidden = _to_device(self.model.initial(n), self.device)
         self.aug_hidden = _to_device(self.model.initial(n), self.device)
         self.starts = torch.ones(n, device=self.device)
@@ -122,6 +156,7 @@ class RecurrentPpo:
 
         buf = {
             "obs": zeros(env.layout.dim),
+            "critic_obs": zeros(self.critic_obs.shape[1]),
             "actions": zeros(joints),
             "logp": zeros(),
             "mean": zeros(joints),
@@ -134,10 +169,10 @@ class RecurrentPpo:
         buf_h0 = (h_actor, h_critic)
         buf["log_std"] = model.log_std.detach().clone()
         for t in range(steps):
-            buf["obs"][t], buf["starts"][t] = self.obs, self.starts
+            buf["obs"][t], buf["critic_obs"][t], buf["starts"][t] = self.obs, self.critic_obs, self.starts
             h_actor, h_critic = _scale(h_actor, 1 - self.starts), _scale(h_critic, 1 - self.starts)
             mean, h_actor = model.act_step(self.obs, h_actor)
-            value, h_critic = model.value_step(self.obs, h_critic)
+            value, h_critic = model.value_step(self.critic_obs, h_critic)
             dist = model.distribution(mean)
             action = dist.sample()
             result = env.step(action.cpu().numpy())
@@ -151,13 +186,19 @@ class RecurrentPpo:
             buf["mean"][t] = mean
             buf["values"][t], buf["rewards"][t], buf["dones"][t] = value, reward, done
             self.obs, self.starts = self._tensor(result.obs), done
+            self.critic_obs = self._critic_input(self.obs, result.privileged)
             self._track_episodes(result.reward, done_np)
         self.hidden = (h_actor, h_critic)
-        last_value, _ = model.value_step(self.obs, _scale(h_critic, 1 - self.starts))
+        last_value, _ = model.value_step(self.critic_obs, _scale(h_critic, 1 - self.starts))
         buf["advantages"], buf["returns"] = self._gae(buf, last_value)
         buf["h0"] = buf_h0  # type: ignore[assignment]
         self.env_steps += steps * n
         return buf
+
+    def _critic_input(self, obs: torch.Tensor, privileged: np.ndarray) -> torch.Tensor:
+        """[N, D (+ P)]: what the critic reads, the observation and, for an asymmetric critic,
+        the privileged terms after it."""
+        return torch.cat([obs, self._tensor(privileged)], dim=1) if self.privileged else obs
 
     def _tensor(self, array: np.ndarray) -> torch.Tensor:
         """A float32 copy of an environment array on the training device."""
@@ -191,22 +232,38 @@ class RecurrentPpo:
         cfg, model = self.config, self.model
         n = self.env.config.num_envs
         h0_actor, h0_critic = buf["h0"]
+        actor_learns = self.iteration >= cfg.critic_warmup_iterations
         if cfg.augment:
             aug_obs = self.mirror.obs(buf["obs"])
+            aug_critic_obs = self.mirror.critic_obs(buf["critic_obs"])
             aug_actions = self.mirror.actions(buf["actions"])
         stats: dict[str, list[float]] = {"surrogate": [], "value": [], "entropy": [], "kl": []}
         for _ in range(cfg.epochs):
             for mb in torch.randperm(n).chunk(cfg.minibatches):
                 starts = buf["starts"][:, mb]
-                sequences = [(buf["obs"][:, mb], buf["actions"][:, mb], _index(h0_actor, mb), _index(h0_critic, mb))]
+                sequences = [
+                    (
+                        buf["obs"][:, mb],
+                        buf["critic_obs"][:, mb],
+                        buf["actions"][:, mb],
+                        _index(h0_actor, mb),
+                        _index(h0_critic, mb),
+                    )
+                ]
                 if cfg.augment:
                     h_aug_actor, h_aug_critic = self.aug_hidden
                     sequences.append(
-                        (aug_obs[:, mb], aug_actions[:, mb], _index(h_aug_actor, mb), _index(h_aug_critic, mb))
+                        (
+                            aug_obs[:, mb],
+                            aug_critic_obs[:, mb],
+                            aug_actions[:, mb],
+                            _index(h_aug_actor, mb),
+                            _index(h_aug_critic, mb),
+                        )
                     )
                 surrogate_terms, value_terms, entropy_terms = [], [], []
                 kl = torch.tensor(0.0)
-                for k, (obs, actions, ha, hc) in enumerate(sequences):
+                for k, (obs, critic_obs, actions, ha, hc) in enumerate(sequences):
                     y, _ = model.actor_memory.sequence(obs, ha, starts)
                     dist = model.distribution(model.actor_head(y))
                     logp = dist.log_prob(actions).sum(-1)
@@ -215,7 +272,7 @@ class RecurrentPpo:
                     surrogate_terms.append(
                         -torch.min(ratio * adv, torch.clamp(ratio, 1 - cfg.clip, 1 + cfg.clip) * adv).mean()
                     )
-                    yc, _ = model.critic_memory.sequence(obs, hc, starts)
+                    yc, _ = model.critic_memory.sequence(critic_obs, hc, starts)
                     value = model.critic_head(yc).squeeze(-1)
                     value_terms.append((value - buf["returns"][:, mb]).pow(2).mean())
                     entropy_terms.append(dist.entropy().sum(-1).mean())
@@ -224,24 +281,29 @@ class RecurrentPpo:
                 surrogate = torch.stack(surrogate_terms).mean()
                 value_loss = torch.stack(value_terms).mean()
                 entropy = torch.stack(entropy_terms).mean()
-                loss = surrogate + cfg.value_coef * value_loss - cfg.entropy_coef * entropy
+                loss = cfg.value_coef * value_loss
+                if actor_learns:
+                    loss = loss + surrogate - cfg.entropy_coef * entropy
                 self.optimizer.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
                 self.optimizer.step()
-                self._adapt_learning_rate(float(kl))
+                if actor_learns:  # the KL of an actor that does not learn says nothing
+                    self._adapt_learning_rate(float(kl))
                 for key, value_ in (("surrogate", surrogate), ("value", value_loss), ("entropy", entropy), ("kl", kl)):
                     stats[key].append(float(value_.detach()))
         if cfg.augment:
-            self._carry_augmented_hidden(aug_obs, buf["starts"])
+            self._carry_augmented_hidden(aug_obs, aug_critic_obs, buf["starts"])
         return {key: float(np.mean(values)) for key, values in stats.items()}
 
     @torch.no_grad()
-    def _carry_augmented_hidden(self, aug_obs: torch.Tensor, starts: torch.Tensor) -> None:
+    def _carry_augmented_hidden(
+        self, aug_obs: torch.Tensor, aug_critic_obs: torch.Tensor, starts: torch.Tensor
+    ) -> None:
         """The final augmented hidden state of this update starts the next one."""
         h_actor, h_critic = self.aug_hidden
         _, h_actor = self.model.actor_memory.sequence(aug_obs, h_actor, starts)
-        _, h_critic = self.model.critic_memory.sequence(aug_obs, h_critic, starts)
+        _, h_critic = self.model.critic_memory.sequence(aug_critic_obs, h_critic, starts)
         self.aug_hidden = (h_actor, h_critic)
 
     def _adapt_learning_rate(self, kl: float) -> None:
@@ -307,6 +369,16 @@ class RecurrentPpo:
             tmp,
         )
         tmp.replace(path)  # atomic: a killed run never leaves a half-written checkpoint
+
+    def init_actor(self, path: Path) -> None:
+        """Start from the actor (memory, head, action noise) of another run's checkpoint; the
+        critic stays new. The networks' actor parts must have the same shapes."""
+        state = torch.load(path, weights_only=False, map_location=self.device)["model"]
+        actor = {k: v for k, v in state.items() if k.startswith(("actor_memory.", "actor_head.")) or k == "log_std"}
+        missing, _ = self.model.load_state_dict(actor, strict=False)
+        left_out = [k for k in missing if k.startswith(("actor_", "log_std"))]
+        if left_out:
+            raise ValueError(f"{path}: its actor lacks {left_out}")
 
     def load(self, path: Path) -> None:
         state = torch.load(path, weights_only=False, map_location=self.device)

@@ -28,6 +28,7 @@ class RobotBatch:
     feet_air_time: np.ndarray  # [N, F] s the foot had been in the air when it touched down (0 otherwise)
     feet_contact: np.ndarray  # [N, 4] bool, feet in leg order FR, FL, RR, RL (memaug_train.env.CANONICAL_LEGS)
     knee_height: np.ndarray  # [N, 4] m, world z of the knee joints, same leg order
+    joint_speed_fraction: np.ndarray  # [N, J] |dq| / the joint's velocity limit
 
 
 #: Width of the tracking kernels, (m/s)^2 or (rad/s)^2. 0.1 rather than legged_gym's 0.25:
@@ -135,6 +136,17 @@ def knee_contact(b: RobotBatch) -> np.ndarray:
     return np.sum(b.knee_height < KNEE_CONTACT_M, axis=1).astype(float)
 
 
+#: Fraction of a joint's velocity limit above which joint speed costs: the bridges' protection
+#: trips at the limit, and the torque-speed envelope already takes torque away above half of it.
+SOFT_SPEED_FRACTION = 0.8
+
+
+def joint_speed_near_limit(b: RobotBatch) -> np.ndarray:
+    """sum over joints of (|dq| / limit - SOFT_SPEED_FRACTION), floored at 0: keeps the gait
+    inside the velocity limits of the robot description with a margin."""
+    return np.sum(np.maximum(b.joint_speed_fraction - SOFT_SPEED_FRACTION, 0.0), axis=1)
+
+
 def base_height_error(b: RobotBatch) -> np.ndarray:
     return (b.base_height - 0.30) ** 2
 
@@ -155,6 +167,7 @@ DEFAULT_REWARDS: tuple[tuple[RewardTerm, float], ...] = (
     (feet_air_time, 1.0),
     (trot_contact, 0.5),
     (knee_contact, -1.0),
+    (joint_speed_near_limit, -2.0),
     (base_height_error, -10.0),
 )
 

@@ -1,0 +1,68 @@
+"""One policy tick without ROS: measured state in, safe joint targets out.
+
+The policy node runs exactly this in its run mode, and so does the robustness suite
+(memaug_train.robustness), so a policy is judged offline by the code that will drive the
+robot: observation layout and scales from the model's metadata, ONNX Runtime with the
+hidden state carried, action map, and the last gate (finite, in range, torque-limited band).
+Arrays are in description order: rad, rad/s; gyro rad/s in the base frame; quaternion wxyz
+base -> world; command (vx m/s, vy m/s, yaw rate rad/s).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from memaug_common.description import RobotDescription
+from memaug_policy.actions import ActionMap
+from memaug_policy.model import PolicyModel
+from memaug_policy.observation import projected_gravity
+from memaug_policy.runtime import PolicyRuntime
+from memaug_policy.safety import CommandLimits
+
+
+@dataclass(frozen=True)
+class PolicyOutput:
+    obs: np.ndarray  # [obs_dim] float32, what the policy saw
+    action: np.ndarray  # [J] float32, raw output
+    targets: np.ndarray  # [J] rad, after the action map and the safety gate
+
+
+class PolicyController:
+    def __init__(self, model: PolicyModel, description: RobotDescription) -> None:
+        self.model = model
+        self.description = description
+        self.runtime = PolicyRuntime(model)
+        self.actions = ActionMap.for_robot(description, model.metadata.action_scale)
+        self.limits = CommandLimits.for_robot(description)
+        self.last_action = np.zeros(description.num_joints)
+
+    def reset(self) -> None:
+        """Forget the task: zero memory and last action (on entering run mode)."""
+        self.runtime.reset_memory()
+        self.last_action[:] = 0.0
+
+    def step(
+        self,
+        joint_position: np.ndarray,
+        joint_velocity: np.ndarray,
+        gyro: np.ndarray,
+        orientation_wxyz: np.ndarray,
+        command: np.ndarray,
+    ) -> PolicyOutput:
+        """One tick. Raises NonFiniteError (an ArithmeticError) on a non-finite observation or
+        output, and ArithmeticError from the gate: no target is produced then."""
+        raw = {
+            "base_angular_velocity": gyro,
+            "projected_gravity": projected_gravity(orientation_wxyz),
+            "velocity_command": command,
+            "joint_position": joint_position - self.description.default_pose,
+            "joint_velocity": joint_velocity,
+            "last_action": self.last_action,
+        }
+        obs = self.model.layout.build(raw)
+        action = self.runtime.step(obs)
+        targets = self.limits.apply(self.actions.targets(action.astype(np.float64)), joint_position)
+        self.last_action = action.astype(np.float64)
+        return PolicyOutput(obs, action, targets)

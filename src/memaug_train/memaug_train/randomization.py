@@ -1,0 +1,99 @@
+"""Nuisance randomization: what is not known about a real robot, around the method's tasks.
+
+The ranges live in the robot description (``randomization:`` in config/robots/NAME.yaml,
+memaug_common.description.RandomizationRanges); this module draws from them. Each term is a
+small named function. The task family (which joint fails, payload) stays in
+memaug_train.tasks: randomization never fails a joint, so a right-leg failure is still met
+only through the mirror.
+
+Per robot and episode: the physical terms (a memaug_sim.dynamics.Dynamics), action and
+sensor latency in physics steps, and the push schedule. Per step: observation noise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from memaug_common.description import RandomizationRanges
+from memaug_sim.dynamics import Dynamics
+
+
+def _uniform(rng: np.random.Generator, bounds: tuple[float, float]) -> float:
+    return float(rng.uniform(bounds[0], bounds[1]))
+
+
+def sample_dynamics(ranges: RandomizationRanges, rng: np.random.Generator) -> Dynamics:
+    """One robot's physical parameters, each drawn uniformly from its range."""
+    return Dynamics(
+        joint_damping=_uniform(rng, ranges.joint_damping),
+        joint_friction_loss=_uniform(rng, ranges.joint_friction_loss),
+        armature_scale=_uniform(rng, ranges.armature_scale),
+        kp_scale=_uniform(rng, ranges.kp_scale),
+        kd_scale=_uniform(rng, ranges.kd_scale),
+        motor_strength=_uniform(rng, ranges.motor_strength),
+        ground_friction=_uniform(rng, ranges.ground_friction),
+        added_base_mass_kg=_uniform(rng, ranges.added_base_mass_kg),
+        base_com_offset_m=(
+            _uniform(rng, ranges.base_com_offset_m),
+            _uniform(rng, ranges.base_com_offset_m),
+            _uniform(rng, ranges.base_com_offset_m),
+        ),
+        link_mass_scale=_uniform(rng, ranges.link_mass_scale),
+        contact_time_constant_s=_uniform(rng, ranges.contact_time_constant_s),
+    )
+
+
+def latency_steps(
+    bounds_s: tuple[float, float], physics_period_s: float, count: int, rng: np.random.Generator
+) -> np.ndarray:
+    """[count] ints: a latency drawn uniformly in ``bounds_s``, in whole physics steps (rounded).
+
+    The training simulation can delay by whole physics steps only: with 5 ms steps, 0-20 ms
+    action latency is 0-4 steps, each equally likely.
+    """
+    low, high = (round(b / physics_period_s) for b in bounds_s)
+    return rng.integers(low, high + 1, size=count)
+
+
+def delayed_controls(targets: np.ndarray, previous: np.ndarray, delay_steps: np.ndarray, substeps: int) -> np.ndarray:
+    """Per-physics-step joint targets [N, substeps, J] when new targets ``targets`` [N, J]
+    reach the motors ``delay_steps`` [N] physics steps into the control period; until then
+    the motors still follow ``previous`` [N, J]. A delay of a whole period or more applies
+    ``previous`` throughout."""
+    waiting = np.arange(substeps)[None, :] < delay_steps[:, None]  # [N, substeps]
+    return np.where(waiting[:, :, None], previous[:, None, :], targets[:, None, :])
+
+
+def push_velocities(max_velocity: float, count: int, rng: np.random.Generator) -> np.ndarray:
+    """[count, 2] m/s: horizontal kicks (world x, y), each axis uniform in +-max_velocity."""
+    return rng.uniform(-max_velocity, max_velocity, size=(count, 2))
+
+
+def push_intervals(bounds_s: tuple[float, float], control_period_s: float, count: int, rng: np.random.Generator):
+    """[count] ints: control steps until each robot's next kick."""
+    return np.round(rng.uniform(bounds_s[0], bounds_s[1], size=count) / control_period_s).astype(np.int64)
+
+
+def observation_noise(
+    ranges: RandomizationRanges, raw: Mapping[str, np.ndarray], rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """``raw`` observation terms (unscaled, [N, size] each) with uniform sensor noise added to
+    what a robot measures: gyro, gravity direction, joint positions and velocities."""
+    widths = ranges.observation_noise
+    noisy = dict(raw)
+    for term, width in (
+        ("base_angular_velocity", widths.gyro),
+        ("projected_gravity", widths.gravity),
+        ("joint_position", widths.joint_position),
+        ("joint_velocity", widths.joint_velocity),
+    ):
+        if width > 0:
+            noisy[term] = raw[term] + rng.uniform(-width, width, size=raw[term].shape)
+    return noisy
+
+
+def describe(ranges: RandomizationRanges) -> dict:
+    """The ranges as plain JSON values, for run.json and the exported model's provenance."""
+    return ranges.model_dump(mode="json")
