@@ -61,13 +61,16 @@ class SimBridgeNode(Node):
         self.params = declare_parameters(self, SIM_PARAMETERS)
         p = self.params
         self.description = load_robot_description(p["robot"])
+        scenario = load_scenario(p["scenario"], self.description)
         self.sim = Simulator(
             self.description,
             command_timeout_s=p["command_timeout_s"],
             imu_noise=ImuNoise(p["gyro_noise_std"], p["accelerometer_noise_std"]),
             seed=p["seed"],
+            dynamics=scenario.dynamics,
+            terrain=scenario.terrain,
         )
-        self.scenario = ScenarioClock(load_scenario(p["scenario"], self.description))
+        self.scenario = ScenarioClock(scenario)
         initial_fault = parse_fault(p["fault"])
         self.lockstep = p["mode"] == "lockstep"
         self.stats = BridgeStats()

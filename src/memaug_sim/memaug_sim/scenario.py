@@ -10,7 +10,9 @@ from memaug_common.description import RobotDescription
 from memaug_common.errors import ConfigError
 from memaug_common.paths import resolve_config_file
 from memaug_common.yaml_io import load_yaml_model
+from memaug_sim.dynamics import NOMINAL, Dynamics
 from memaug_sim.faults import Fault, check_fault
+from memaug_sim.terrain import FLAT, Terrain
 
 
 class ScheduledFault(BaseModel):
@@ -21,12 +23,16 @@ class ScheduledFault(BaseModel):
 
 
 class Scenario(BaseModel):
-    """A named list of faults, each starting at a sim time."""
+    """A named list of faults, each starting at a sim time, on a robot with ``dynamics`` away
+    from its nominal model and on ``terrain`` (so a robustness-suite point replays through the
+    real stack)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
     description: str = ""
+    dynamics: Dynamics = NOMINAL
+    terrain: Terrain = FLAT
     events: list[ScheduledFault] = Field(default_factory=list)
 
     @model_validator(mode="after")

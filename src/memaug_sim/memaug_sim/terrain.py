@@ -7,6 +7,7 @@ Both sit on the MJCF's floor plane and are added to the model when it is built
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import mujoco
@@ -52,10 +53,8 @@ def add_terrain(spec: mujoco.MjSpec, terrain: Terrain) -> None:
             rgba=[0.45, 0.45, 0.5, 1.0],
         )
         return
-    cells = round(2 * ROUGH_HALF_WIDTH_M / ROUGH_CELL_M)
-    heights = np.random.default_rng(terrain.seed).uniform(0.0, 1.0, size=(cells, cells))
-    middle = slice(cells // 2 - 3, cells // 2 + 3)  # a flat 0.6 m patch to stand up on
-    heights[middle, middle] = 0.0
+    heights = rough_heights(terrain.seed)
+    cells = heights.shape[0]
     spec.add_hfield(
         name="terrain_rough",
         size=[ROUGH_HALF_WIDTH_M, ROUGH_HALF_WIDTH_M, terrain.height_m, 0.01],
@@ -71,3 +70,43 @@ def add_terrain(spec: mujoco.MjSpec, terrain: Terrain) -> None:
         conaffinity=1,
         rgba=[0.45, 0.45, 0.5, 1.0],
     )
+
+
+def rough_heights(seed: int) -> np.ndarray:
+    """[cells, cells] bump heights in 0..1 (x the terrain's height), rows along world y and
+    columns along world x, as MuJoCo lays out a height field; flat in a 0.6 m patch about
+    the origin, where the robot stands up."""
+    cells = round(2 * ROUGH_HALF_WIDTH_M / ROUGH_CELL_M)
+    heights = np.random.default_rng(seed).uniform(0.0, 1.0, size=(cells, cells))
+    middle = slice(cells // 2 - 3, cells // 2 + 3)
+    heights[middle, middle] = 0.0
+    return heights
+
+
+@dataclass(frozen=True)
+class GroundLookup:
+    """Ground height under points, for contact tests without MuJoCo's contact list: the
+    bilinear interpolation of rough_heights(seed) (MuJoCo triangulates each cell, so within
+    a few mm of its surface), 0 off the field."""
+
+    heights: np.ndarray  # [cells, cells] in 0..1
+
+    @classmethod
+    def rough(cls, seed: int = 0) -> GroundLookup:
+        return cls(rough_heights(seed))
+
+    def height(self, x: np.ndarray, y: np.ndarray, scale: np.ndarray) -> np.ndarray:
+        """Ground z, m, under world points (x, y) [N, ...] for robots whose bumps are
+        ``scale`` [N] m high."""
+        cells = self.heights.shape[0]
+        u = (x + ROUGH_HALF_WIDTH_M) / (2 * ROUGH_HALF_WIDTH_M) * (cells - 1)  # column coordinate
+        v = (y + ROUGH_HALF_WIDTH_M) / (2 * ROUGH_HALF_WIDTH_M) * (cells - 1)  # row coordinate
+        inside = (u >= 0) & (u <= cells - 1) & (v >= 0) & (v <= cells - 1)
+        c0 = np.clip(np.floor(u).astype(np.int64), 0, cells - 2)
+        r0 = np.clip(np.floor(v).astype(np.int64), 0, cells - 2)
+        fu, fv = np.clip(u - c0, 0, 1), np.clip(v - r0, 0, 1)
+        h = self.heights
+        z = (h[r0, c0] * (1 - fu) + h[r0, c0 + 1] * fu) * (1 - fv) + (
+            h[r0 + 1, c0] * (1 - fu) + h[r0 + 1, c0 + 1] * fu
+        ) * fv
+        return z * inside * scale.reshape((-1,) + (1,) * (z.ndim - 1))

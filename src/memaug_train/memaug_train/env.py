@@ -25,12 +25,16 @@ from memaug_policy.safety import CommandLimits
 from memaug_sim.dynamics import NOMINAL, Dynamics, NominalPhysics, apply_physics, position_gains
 from memaug_sim.faults import FaultInjector, PayloadFault
 from memaug_sim.model import Actuation, ModelIndex, build_model
+from memaug_sim.terrain import FLAT, GroundLookup, Terrain
 from memaug_train import randomization as rnd
 from memaug_train.privileged import privileged_layout
 from memaug_train.rewards import KNEE_CONTACT_M, RobotBatch, total_reward
 from memaug_train.tasks import CommandRanges, Task, TaskSampler, leg_of
 
 STATE_SPEC = mujoco.mjtState.mjSTATE_FULLPHYSICS
+#: Fraction of randomized episodes on rough ground; the rest are flat, where the policy meets
+#: the command tracking it is judged on. The height field's collisions cost ~40 % of a step.
+ROUGH_GROUND_SHARE = 0.4
 FOOT_CONTACT_M = 0.005
 
 
@@ -90,7 +94,12 @@ class VecGo2Env:
         self.substeps = _substeps(description.control_period_s, config.physics_period_s)
         # One model per robot (a fault edits its robot's model only): copies of one compiled,
         # textureless model, ~45 kB each.
-        template = build_model(description, Actuation.POSITION, textures=False)
+        ranges = config.randomization
+        rough = ranges is not None and ranges.rough_ground_m[1] > 0
+        # Rough ground is one height field compiled at its full height; each robot's copy
+        # scales it (hfield_size z) to the height its episode draws.
+        terrain = Terrain(kind="rough", height_m=ranges.rough_ground_m[1]) if rough and ranges else FLAT
+        template = build_model(description, Actuation.POSITION, textures=False, terrain=terrain)
         template.opt.timestep = config.physics_period_s
         self.models = [copy.copy(template) for _ in range(n)]
         model = self.models[0]
@@ -128,6 +137,11 @@ class VecGo2Env:
 
         self.envelope = TorqueSpeedEnvelope.for_robot(description)
         self._nominal = NominalPhysics.of(model)
+        self._ground = GroundLookup.rough(terrain.seed) if rough else None
+        self._ground_geom = model.geom("terrain_rough").id if rough else -1
+        self.rough_height = np.zeros(n)  # m, each robot's bump height this episode
+        #: Rough-ground curriculum, 0..1: episodes draw bumps up to this fraction of the range.
+        self.terrain_level = 0.0
         self.dynamics: list[Dynamics] = [NOMINAL] * n
         self.kp = np.tile(description.kp, (n, 1))  # [N, J] each robot's gains, as randomized
         self.kd = np.tile(description.kd, (n, 1))
@@ -160,6 +174,11 @@ class VecGo2Env:
             injector.clear(self._scratch)
             dynamics = NOMINAL if ranges is None else rnd.sample_dynamics(ranges, self.rng)
             self._set_dynamics(i, dynamics)
+            if self._ground is not None and ranges is not None:
+                self.rough_height[i] = self._draw_rough_height(ranges.rough_ground_m)
+                model.hfield_size[0, 2] = max(self.rough_height[i], 1e-4)
+                # Flat episodes switch the height field off: colliding with it costs even at zero height.
+                model.geom_conaffinity[self._ground_geom] = int(self.rough_height[i] > 0)
             task = self.sampler.sample(self.rng)
             self.tasks[i] = task
             if task.payload_kg > 0:
@@ -207,6 +226,25 @@ class VecGo2Env:
         for model, low, high in zip(self.models, lower, upper, strict=True):
             model.actuator_forcerange[actuators, 0] = low
             model.actuator_forcerange[actuators, 1] = high
+
+    def _draw_rough_height(self, bounds: tuple[float, float]) -> float:
+        """An episode's bump height, m: flat ground with probability 1 - ROUGH_GROUND_SHARE,
+        otherwise uniform up to the curriculum's level of the range."""
+        if self.rng.random() >= ROUGH_GROUND_SHARE:
+            return 0.0
+        low, high = bounds
+        return float(self.rng.uniform(low, low + self.terrain_level * (high - low)))
+
+    def _ground_under(self, sensors: np.ndarray, z_index: np.ndarray) -> np.ndarray:
+        """Ground height, m, under framepos sensors whose z is at ``z_index`` [K] in
+        ``sensors`` [N, ..., nsensordata]: [N, ..., K] (zeros on flat ground)."""
+        if self._ground is None:
+            return np.zeros((*sensors.shape[:-1], len(z_index)))
+        return self._ground.height(sensors[..., z_index - 2], sensors[..., z_index - 1], self.rough_height)
+
+    def _advance_terrain_curriculum(self, survived: int, fell: int) -> None:
+        """Robots that lasted their episode raise the bump height, falls lower it twice as fast."""
+        self.terrain_level = float(np.clip(self.terrain_level + 1e-3 * survived - 2e-3 * fell, 0.0, 1.0))
 
     def _push(self) -> None:
         """Kick the robots whose push is due: a horizontal velocity change of the base."""
@@ -277,12 +315,14 @@ class VecGo2Env:
                     x.link_mass_scale,
                     x.contact_time_constant_s or 0.0,
                     0.0,
+                    0.0,
                 ]
                 for x in dyn
             ]
         )
         scalars[:, 7] = added_mass  # randomized and payload together
         scalars[:, 10] = self.action_delay * self.config.physics_period_s
+        scalars[:, 11] = self.rough_height
         locked = np.array([m.eq_active0[self.index.lock_equalities] for m in self.models], dtype=float)
         raw = {
             "base_linear_velocity": rotate_to_base(quat, qvel[:, 0:3]),
@@ -333,7 +373,9 @@ class VecGo2Env:
         peak_speed = np.max(np.abs(dq_all) / d.velocity_limits, axis=(1, 2))
 
         # Foot contacts at every physics step, for air time.
-        feet_z = sensors[:, :, self._feet_sensor] - self._foot_radius  # [N, substeps, F]
+        # [N, substeps, F] m from each foot's sphere to the ground under it
+        feet_z = sensors[:, :, self._feet_sensor] - self._foot_radius - self._ground_under(sensors, self._feet_sensor)
+        knee_height = sensors[:, -1, self._knee_sensor] - self._ground_under(sensors[:, -1], self._knee_sensor)
         touchdown_air = np.zeros_like(self.air_time)
         for k in range(self.substeps):
             contact = feet_z[:, k] < FOOT_CONTACT_M
@@ -359,7 +401,7 @@ class VecGo2Env:
             last_action=self.last_action,
             feet_air_time=touchdown_air,
             feet_contact=(feet_z[:, -1] < FOOT_CONTACT_M)[:, self._feet_canonical],
-            knee_height=sensors[:, -1, self._knee_sensor],
+            knee_height=knee_height,
             joint_speed_fraction=np.abs(dq) / d.velocity_limits,
         )
         reward, terms = total_reward(batch, self.dt)
@@ -372,9 +414,15 @@ class VecGo2Env:
         if resample.any():
             self.command[resample] = cfg.commands.sample(self.rng, int(resample.sum()))
         done = np.flatnonzero(terminated | truncated)
-        info = {**terms, "falls": float(terminated.sum()), "fault_active": float(self.fault_active.mean())}
+        info = {
+            **terms,
+            "falls": float(terminated.sum()),
+            "fault_active": float(self.fault_active.mean()),
+            "terrain_level": self.terrain_level,
+        }
         feet_contact = feet_z[:, -1] < FOOT_CONTACT_M
-        knee_contact = sensors[:, -1, self._knee_sensor][:, np.argsort(self._feet_canonical)] < KNEE_CONTACT_M
+        knee_contact = knee_height[:, np.argsort(self._feet_canonical)] < KNEE_CONTACT_M
+        self._advance_terrain_curriculum(int(truncated.sum()), int(terminated.sum()))
         if len(done):
             self._reset_envs(done)
             feet_contact[done] = True

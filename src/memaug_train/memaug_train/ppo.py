@@ -342,6 +342,7 @@ class RecurrentPpo:
                 "steps_per_s": buf["obs"].shape[0] * buf["obs"].shape[1] / (t2 - t0),
                 "learning_rate": self.learning_rate,
                 "action_std": float(self.model.log_std.detach().exp().mean()),
+                "terrain_level": self.env.terrain_level,
                 **stats,
             }
             log.write(json.dumps(row) + "\n")
@@ -365,6 +366,7 @@ class RecurrentPpo:
                 "config": asdict(self.config),
                 "finished_returns": self.finished_returns[-1000:],
                 "finished_lengths": self.finished_lengths[-1000:],
+                "terrain_level": self.env.terrain_level,
             },
             tmp,
         )
@@ -388,6 +390,7 @@ class RecurrentPpo:
         self.learning_rate = state["learning_rate"]
         self.aug_hidden = _to_device(state["aug_hidden"], self.device)
         self.finished_returns = list(state.get("finished_returns", []))
+        self.env.terrain_level = state.get("terrain_level", 0.0)
         # Older checkpoints kept no lengths: pad so the logged mean length is never an empty mean.
         lengths = list(state.get("finished_lengths", []))
         self.finished_lengths = [float("nan")] * (len(self.finished_returns) - len(lengths)) + lengths

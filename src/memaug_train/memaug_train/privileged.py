@@ -21,11 +21,12 @@ PRIVILEGED_TERMS: tuple[ObservationTerm, ...] = (
     ObservationTerm("joint_locked", 0, 1.0, "joint_magnitudes", "1 where the joint is locked"),
     ObservationTerm(
         "dynamics",
-        11,
-        (0.5, 3.0, 0.5, 2.0, 2.0, 2.0, 1.0, 0.5, 5.0, 10.0, 25.0),
+        12,
+        (0.5, 3.0, 0.5, 2.0, 2.0, 2.0, 1.0, 0.5, 5.0, 10.0, 25.0, 20.0),
         "scalar",
         "joint damping, friction loss, armature x, kp x, kd x, strength x, ground friction, "
-        "base mass added incl. payload (kg), link mass x, contact time constant (s), action latency (s)",
+        "base mass added incl. payload (kg), link mass x, contact time constant (s), action latency (s), "
+        "rough-ground bump height (m)",
     ),
     ObservationTerm("base_com_offset", 3, 10.0, "vector", "m, base frame"),
 )

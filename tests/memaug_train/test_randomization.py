@@ -1,0 +1,173 @@
+"""Nuisance randomization and the asymmetric critic: each term does what it says."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from memaug_common.description import load_robot_description
+from memaug_sim.dynamics import NOMINAL
+from memaug_train import randomization as rnd
+from memaug_train.env import EnvConfig, VecGo2Env
+from memaug_train.networks import NetConfig
+from memaug_train.ppo import Mirror, PpoConfig, RecurrentPpo
+from memaug_train.tasks import LEFT_LEGS, TaskSampler, leg_joints
+
+GO2 = load_robot_description("go2")
+RANGES = GO2.randomization
+NO_FAULTS = TaskSampler(joints=(), fault_probability=0.0, payload_kg=(0.0, 0.0))
+
+
+def make_env(seed: int = 0, n: int = 8, sampler: TaskSampler = NO_FAULTS, **config) -> VecGo2Env:
+    config.setdefault("randomization", RANGES)
+    return VecGo2Env(GO2, EnvConfig(num_envs=n, threads=1, **config), sampler, seed=seed)
+
+
+def test_latency_holds_the_previous_target_for_the_delay_then_applies_the_new_one() -> None:
+    previous, new = np.zeros((3, 2)), np.ones((3, 2))
+    controls = rnd.delayed_controls(new, previous, np.array([0, 2, 4]), substeps=4)
+    assert controls.shape == (3, 4, 2)
+    np.testing.assert_array_equal(controls[:, :, 0], [[1, 1, 1, 1], [0, 0, 1, 1], [0, 0, 0, 0]])
+
+
+def test_latency_steps_cover_the_range_in_whole_physics_steps() -> None:
+    steps = rnd.latency_steps(RANGES.action_latency_s, 0.005, 2000, np.random.default_rng(0))
+    assert set(steps.tolist()) == {0, 1, 2, 3, 4}  # 0-20 ms at 5 ms
+
+
+def test_sampled_dynamics_stay_inside_the_description_ranges() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        d = rnd.sample_dynamics(RANGES, rng)
+        assert RANGES.joint_damping[0] <= d.joint_damping <= RANGES.joint_damping[1]  # type: ignore[operator]
+        assert RANGES.kp_scale[0] <= d.kp_scale <= RANGES.kp_scale[1]
+        assert RANGES.ground_friction[0] <= d.ground_friction <= RANGES.ground_friction[1]  # type: ignore[operator]
+        assert all(abs(c) <= RANGES.base_com_offset_m[1] for c in d.base_com_offset_m)
+
+
+def test_observation_noise_touches_only_what_sensors_measure() -> None:
+    raw = {name: np.zeros((1000, 12)) for name in ("joint_position", "joint_velocity", "last_action")}
+    raw |= {name: np.zeros((1000, 3)) for name in ("base_angular_velocity", "projected_gravity", "velocity_command")}
+    noisy = rnd.observation_noise(RANGES, raw, np.random.default_rng(0))
+    assert np.abs(noisy["joint_velocity"]).max() == pytest.approx(RANGES.observation_noise.joint_velocity, rel=0.01)
+    assert np.abs(noisy["base_angular_velocity"]).max() <= RANGES.observation_noise.gyro
+    np.testing.assert_array_equal(noisy["velocity_command"], 0.0)
+    np.testing.assert_array_equal(noisy["last_action"], 0.0)
+
+
+def test_each_robot_gets_its_own_dynamics_in_its_own_model() -> None:
+    env = make_env(n=4)
+    env.reset()
+    damping = [float(m.dof_damping[env.index.qvel[0]]) for m in env.models]
+    assert len(set(damping)) == 4
+    for model, dynamics in zip(env.models, env.dynamics, strict=True):
+        assert model.actuator_gainprm[env.index.actuators[0], 0] == pytest.approx(GO2.kp[0] * dynamics.kp_scale)
+    nominal = make_env(n=4, randomization=None)
+    nominal.reset()
+    assert all(d == NOMINAL for d in nominal.dynamics)
+
+
+def test_same_seed_same_randomized_trajectories_different_seed_different() -> None:
+    def run(seed: int) -> np.ndarray:
+        env = make_env(seed)
+        env.reset()
+        actions = np.random.default_rng(7).normal(0, 0.5, (20, 8, 12))
+        return np.stack([env.step(a).obs for a in actions])
+
+    np.testing.assert_array_equal(run(3), run(3))
+    assert not np.allclose(run(3), run(4))
+
+
+def test_a_push_changes_the_base_velocity_by_at_most_the_kick() -> None:
+    env = make_env(n=16)
+    env.reset()
+    before = env.state[:, env._qvel0 : env._qvel0 + 2].copy()
+    env.next_push[:] = 0  # every robot is due
+    env._push()
+    kick = env.state[:, env._qvel0 : env._qvel0 + 2] - before
+    assert np.all(np.abs(kick) <= RANGES.push_velocity_m_s) and np.abs(kick).max() > 0.5 * RANGES.push_velocity_m_s
+    assert np.all(env.next_push > 0)
+
+
+def test_the_envelope_limits_each_robots_motors_at_speed() -> None:
+    env = make_env(n=2)
+    env.reset()
+    dq = np.zeros((2, 12))
+    dq[1] = GO2.velocity_limits  # robot 1 at every joint's limit: nothing left to drive forward
+    env._limit_torques(dq)
+    high = env.models[1].actuator_forcerange[env.index.actuators, 1]
+    np.testing.assert_allclose(high, 0.0, atol=1e-9)
+    expected = GO2.torque_limits * env.strength[0]
+    np.testing.assert_allclose(env.models[0].actuator_forcerange[env.index.actuators, 1], expected)
+
+
+def test_rough_ground_follows_the_curriculum_and_feet_contacts_see_it() -> None:
+    env = make_env(n=64)
+    env.reset()
+    assert np.all(env.rough_height == 0.0)  # level 0: flat
+    env.terrain_level = 1.0
+    env._reset_envs(np.arange(64))
+    rough = env.rough_height > 0
+    assert 0.2 < rough.mean() < 0.6 and env.rough_height.max() <= RANGES.rough_ground_m[1]
+    on = [int(m.geom_conaffinity[env._ground_geom]) for m in env.models]
+    assert on == rough.astype(int).tolist()
+    env._advance_terrain_curriculum(survived=0, fell=10)
+    assert env.terrain_level == pytest.approx(0.98)
+
+
+def test_mirroring_the_critic_input_twice_is_the_identity_and_swaps_fault_sides() -> None:
+    env = make_env(n=2)
+    env.reset()
+    mirror = Mirror(env.layout, GO2.mirror, torch.device("cpu"), env.privileged_layout)
+    size = env.layout.dim + env.privileged_layout.dim
+    x = torch.randn(5, size)
+    torch.testing.assert_close(mirror.critic_obs(mirror.critic_obs(x)), x)
+    # A limp front-left knee in the privileged terms mirrors onto the front-right knee.
+    torque_left = env.privileged_layout.slices()["motor_torque_left"]
+    critic_in = torch.ones(1, size)
+    critic_in[0, env.layout.dim + torque_left.start + GO2.joint_index("FL_calf_joint")] = 0.0
+    mirrored = mirror.critic_obs(critic_in)[0, env.layout.dim + torque_left.start :][: GO2.num_joints]
+    assert mirrored[GO2.joint_index("FR_calf_joint")] == 0.0 and mirrored.sum() == GO2.num_joints - 1
+    # Feet contacts swap sides too.
+    feet = env.privileged_layout.slices()["feet_contact"]
+    critic_in = torch.zeros(1, size)
+    critic_in[0, env.layout.dim + feet.start + GO2.feet.index("FL_foot")] = 1.0
+    assert mirror.critic_obs(critic_in)[0, env.layout.dim + feet.start + GO2.feet.index("FR_foot")] == 1.0
+
+
+def test_privileged_terms_report_the_fault_and_the_true_velocity() -> None:
+    sampler = TaskSampler(joints=("FL_calf_joint",), fault_probability=1.0, kind_weights=(1.0, 0.0, 0.0))
+    env = make_env(n=4, sampler=sampler)
+    env.reset()
+    for i in range(4):
+        env.tasks[i] = env.tasks[i].__class__(env.tasks[i].fault, 0, 0.0)
+    result = env.step(np.zeros((4, 12)))
+    slices = env.privileged_layout.slices()
+    torque_left = result.privileged[:, slices["motor_torque_left"]]
+    assert np.all(torque_left[:, GO2.joint_index("FL_calf_joint")] == 0.0)
+    velocity = result.privileged[:, slices["base_linear_velocity"]] / 2.0  # scale 2
+    np.testing.assert_allclose(velocity, result.base_velocity, atol=1e-5)
+
+
+def test_an_asymmetric_critic_trains_and_a_warmed_up_actor_stays_put_while_the_critic_learns(tmp_path: Path) -> None:
+    env = make_env(n=8, sampler=TaskSampler(leg_joints(GO2, LEFT_LEGS)), episode_steps=12)
+    net = NetConfig(hidden=16, head=(32,), critic="mlp", privileged_dim=env.privileged_layout.dim)
+    ppo = RecurrentPpo(env, PpoConfig(steps_per_iteration=12, net=net, critic_warmup_iterations=2))
+    assert ppo.model.critic_memory.rnn is None  # no memory in the critic
+    actor = [p.detach().clone() for n, p in ppo.model.named_parameters() if n.startswith("actor_")]
+    critic = [p.detach().clone() for n, p in ppo.model.named_parameters() if n.startswith("critic_")]
+    ppo.train(2, tmp_path, checkpoint_every=2)
+    after_actor = [p for n, p in ppo.model.named_parameters() if n.startswith("actor_")]
+    after_critic = [p for n, p in ppo.model.named_parameters() if n.startswith("critic_")]
+    assert all(torch.equal(a, b) for a, b in zip(actor, after_actor, strict=True))
+    assert any(not torch.equal(a, b) for a, b in zip(critic, after_critic, strict=True))
+    ppo.train(1, tmp_path, checkpoint_every=1)
+    assert any(not torch.equal(a, b) for a, b in zip(actor, after_actor, strict=True))
+    # Another run starts from this actor, with a critic of its own.
+    other = RecurrentPpo(env, PpoConfig(steps_per_iteration=12, net=net), seed=5)
+    other.init_actor(tmp_path / "checkpoint.pt")
+    torch.testing.assert_close(other.model.actor_head[0].weight, ppo.model.actor_head[0].weight)
+    assert not torch.equal(other.model.critic_head[0].weight, ppo.model.critic_head[0].weight)
