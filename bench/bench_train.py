@@ -7,10 +7,13 @@ One env step is one 20 ms control period of one Go2 (4 physics steps of EnvConfi
   baseline   one robot stepped by plain mujoco.mj_step in Python, one thread: the cost of the
              physics alone, measured in this run on this machine;
   sim        VecGo2Env (mujoco.rollout over --threads threads, rewards, observations, resets)
-             driven by random actions, median of 3 runs;
+             driven by random actions, median of 3 runs: on the nominal robot, with the
+             description's randomization on flat ground, and with rough ground at full curriculum;
   memory     peak RSS the environment adds (one textureless MjModel per robot, data, buffers);
   learning   RecurrentPpo iterations (collect with the GRU policy + PPO update with mirror
-             augmentation), the real training loop;
+             augmentation), the real training loop: the nominal robot with the recurrent critic
+             the earlier policies trained with, the same with the asymmetric MLP critic, and the
+             randomized environment with it (what `memaug_train train` runs now);
   update     FLOPs of one PPO update per sample (torch's FlopCounterMode) and the FLOP/s it
              reaches: how far the update is from what the learning target leaves it.
 Prints figures and ratios against the baseline; asserts nothing. The issue's targets (2-core
@@ -34,6 +37,7 @@ from memaug_common.description import load_robot_description
 from memaug_sim.model import Actuation, build_model
 from memaug_train.env import EnvConfig, VecGo2Env
 from memaug_train.methods import METHODS
+from memaug_train.networks import NetConfig
 from memaug_train.ppo import PpoConfig, RecurrentPpo
 
 #: The issue's targets on a 2-core machine, env steps per second.
@@ -59,10 +63,14 @@ def baseline_env_steps_per_s(seconds: float) -> float:
     return count / (time.perf_counter() - start)
 
 
-def make_env(envs: int, threads: int) -> VecGo2Env:
+def make_env(envs: int, threads: int, randomize: bool = False, terrain_level: float = 0.0) -> VecGo2Env:
     description = load_robot_description("go2")
     method = METHODS["memaug"]
-    return VecGo2Env(description, EnvConfig(num_envs=envs, threads=threads), method.sampler(description), seed=0)
+    ranges = description.randomization if randomize else None
+    config = EnvConfig(num_envs=envs, threads=threads, randomization=ranges)
+    env = VecGo2Env(description, config, method.sampler(description), seed=0)
+    env.terrain_level = terrain_level
+    return env
 
 
 def sim_env_steps_per_s(env: VecGo2Env, steps: int, repeats: int = 3) -> float:
@@ -89,9 +97,13 @@ class Learning:
     update_flops_per_s: float  # FLOP/s the update reaches on this machine
 
 
-def learning_throughput(envs: int, threads: int, iterations: int, torch_threads: int) -> Learning:
+def learning_throughput(
+    envs: int, threads: int, iterations: int, torch_threads: int, randomize: bool, critic: str
+) -> Learning:
     torch.set_num_threads(torch_threads)
-    ppo = RecurrentPpo(make_env(envs, threads), PpoConfig())
+    env = make_env(envs, threads, randomize, terrain_level=0.5)
+    privileged = env.privileged_layout.dim if critic == "mlp" else 0
+    ppo = RecurrentPpo(env, PpoConfig(net=NetConfig(critic=critic, privileged_dim=privileged)))  # type: ignore[arg-type]
     buf = ppo.collect()
     with FlopCounterMode(display=False) as flops:  # also the warm-up
         ppo.update(buf)
@@ -130,20 +142,35 @@ def main() -> None:
     print(f"memory    VecGo2Env({args.envs})               {env_mb:9,.0f} MB  ({per_robot_kb:.0f} kB per robot)")
     sim = sim_env_steps_per_s(env, args.sim_steps)
     del env
-    print(f"sim       VecGo2Env                    {sim:9,.0f} env-steps/s  ({sim / baseline:.2f}x baseline)")
-    result = learning_throughput(args.envs, args.threads, args.iterations, args.torch_threads)
-    learning = result.env_steps_per_s
+    print(f"sim       VecGo2Env, nominal           {sim:9,.0f} env-steps/s  ({sim / baseline:.2f}x baseline)")
+    for label, level in (("randomized, flat", 0.0), ("randomized, rough", 1.0)):
+        rate = sim_env_steps_per_s(make_env(args.envs, args.threads, True, level), args.sim_steps)
+        print(f"sim       VecGo2Env, {label:17} {rate:9,.0f} env-steps/s  ({rate / sim:.2f}x nominal)")
+    runs = {}
+    for label, randomize, critic in (
+        ("nominal, GRU critic", False, "memory"),
+        ("nominal, MLP critic", False, "mlp"),
+        ("randomized, MLP critic", True, "mlp"),
+    ):
+        result = runs[label] = learning_throughput(
+            args.envs, args.threads, args.iterations, args.torch_threads, randomize, critic
+        )
+        print(
+            f"learning  {label:26} {result.env_steps_per_s:9,.0f} env-steps/s  "
+            f"({result.env_steps_per_s / baseline:.2f}x baseline, {result.update_share:.0%} of the time in the "
+            f"update, {result.update_flops_per_sample / 1e6:.2f} MFLOP per sample at "
+            f"{result.update_flops_per_s / 1e9:.0f} GFLOP/s)"
+        )
+    gru, mlp, randomized = (runs[k].env_steps_per_s for k in runs)
+    print(f"ratios    MLP critic / GRU critic {mlp / gru:.2f}x; randomization costs {1 - randomized / mlp:.0%} of it")
+    learning = randomized
+    sim_for_target = sim
+    budget_s = max(1 / LEARNING_TARGET - 1 / sim_for_target, 0.0)
+    result = runs["randomized, MLP critic"]
     print(
-        f"learning  RecurrentPpo (memaug)        {learning:9,.0f} env-steps/s  ({learning / baseline:.2f}x baseline, "
-        f"{result.update_share:.0%} of the time in the update)"
-    )
-    # The update is compute-bound: what it would have to cost for the learning target at this sim rate.
-    budget_s = max(1 / LEARNING_TARGET - 1 / sim, 0.0)  # per sample, s, left for the update and inference
-    print(
-        f"update    {result.update_flops_per_sample / 1e6:.2f} MFLOP per sample at "
-        f"{result.update_flops_per_s / 1e9:.0f} GFLOP/s; {LEARNING_TARGET:,} with learning at this sim rate "
-        f"leaves {budget_s * 1e6:.0f} us per sample = "
-        f"{budget_s * result.update_flops_per_s / 1e6:.2f} MFLOP at that rate"
+        f"update    {LEARNING_TARGET:,} with learning at the nominal sim rate leaves {budget_s * 1e6:.0f} us "
+        f"per sample "
+        f"= {budget_s * result.update_flops_per_s / 1e6:.2f} MFLOP at the update's rate"
     )
     print(
         f"targets   sim {SIM_TARGET:,} ({sim / SIM_TARGET:.0%} of it), "

@@ -146,6 +146,12 @@ class VecGo2Env:
         self.kp = np.tile(description.kp, (n, 1))  # [N, J] each robot's gains, as randomized
         self.kd = np.tile(description.kd, (n, 1))
         self.strength = np.ones(n)
+        #: [N, J] fraction of each motor's torque its robot's faults leave; [N, J] locked joints
+        self.torque_factor = np.ones((n, description.num_joints))
+        self.locked = np.zeros((n, description.num_joints))
+        #: [N, 12] the privileged "dynamics" term of each robot, fixed for its episode
+        self._dynamics_terms = np.zeros((n, 12))
+        self._com_offsets = np.zeros((n, 3))
         self.action_delay = np.zeros(n, dtype=np.int64)  # physics steps
         self.sensor_delay = np.zeros(n, dtype=np.int64)  # physics steps
         self.next_push = np.full(n, np.iinfo(np.int64).max)  # control step of each robot's next kick
@@ -200,6 +206,10 @@ class VecGo2Env:
             )
             if ranges.push_velocity_m_s > 0:
                 self.next_push[envs] = rnd.push_intervals(ranges.push_interval_s, self.dt, len(envs), self.rng)
+        self.torque_factor[envs] = 1.0
+        self.locked[envs] = 0.0
+        for i in envs:
+            self._record_episode_terms(i)
         self.command[envs] = cfg.commands.sample(self.rng, len(envs))
         self.last_action[envs] = 0.0
         self.step_count[envs] = 0
@@ -212,20 +222,38 @@ class VecGo2Env:
         apply_physics(model, self.index, self._nominal, dynamics)
         position_gains(model, self.index, d.kp, d.kd, dynamics)
         self.dynamics[i] = dynamics
+        self._com_offsets[i] = dynamics.base_com_offset_m
         self.kp[i] = d.kp * dynamics.kp_scale
         self.kd[i] = d.kd * dynamics.kd_scale
         self.strength[i] = dynamics.motor_strength
+
+    def _record_episode_terms(self, i: int) -> None:
+        """Robot ``i``'s privileged dynamics term, once its episode's model is final."""
+        x, base = self.dynamics[i], self.index.base_body
+        self._dynamics_terms[i] = [
+            x.joint_damping or 0.0,
+            x.joint_friction_loss or 0.0,
+            x.armature_scale,
+            x.kp_scale,
+            x.kd_scale,
+            x.motor_strength,
+            x.ground_friction or 0.0,
+            self.models[i].body_mass[base] - self._nominal.body_mass[base],  # randomized and payload
+            x.link_mass_scale,
+            x.contact_time_constant_s or 0.0,
+            self.action_delay[i] * self.config.physics_period_s,
+            self.rough_height[i],
+        ]
 
     def _limit_torques(self, dq: np.ndarray) -> None:
         """Each robot's motors get the torque range the envelope allows at its joint speeds
         ``dq`` [N, J], scaled by its strength and its faults. Held for the control period:
         mujoco.rollout steps position actuators in C, whose force range is per model."""
-        factor = self.strength[:, None] * np.array([inj.torque_factor for inj in self.injectors])
-        lower, upper = self.envelope.bounds(dq, factor)
-        actuators = self.index.actuators
-        for model, low, high in zip(self.models, lower, upper, strict=True):
-            model.actuator_forcerange[actuators, 0] = low
-            model.actuator_forcerange[actuators, 1] = high
+        lower, upper = self.envelope.bounds(dq, self.strength[:, None] * self.torque_factor)
+        ranges = np.empty((len(dq), self.models[0].nu, 2))
+        ranges[:, self.index.actuators, 0], ranges[:, self.index.actuators, 1] = lower, upper
+        for model, force_range in zip(self.models, ranges, strict=True):
+            model.actuator_forcerange[:] = force_range
 
     def _draw_rough_height(self, bounds: tuple[float, float]) -> float:
         """An episode's bump height, m: flat ground with probability 1 - ROUGH_GROUND_SHARE,
@@ -243,7 +271,8 @@ class VecGo2Env:
         return self._ground.height(sensors[..., z_index - 2], sensors[..., z_index - 1], self.rough_height)
 
     def _advance_terrain_curriculum(self, survived: int, fell: int) -> None:
-        """Robots that lasted their episode raise the bump height, falls lower it twice as fast."""
+        """Robots that lasted their episode raise the bump height; falls with no failed joint
+        lower it twice as fast (a failure's falls say nothing about the ground)."""
         self.terrain_level = float(np.clip(self.terrain_level + 1e-3 * survived - 2e-3 * fell, 0.0, 1.0))
 
     def _push(self) -> None:
@@ -265,6 +294,8 @@ class VecGo2Env:
                 self.injectors[i].apply(task.fault, self._scratch)
                 mujoco.mj_getState(model, self._scratch, self.state[i], STATE_SPEC)
                 self.fault_active[i] = True
+                self.torque_factor[i] = self.injectors[i].torque_factor
+                self.locked[i] = model.eq_active0[self.index.lock_equalities]
 
     # --- observation --------------------------------------------------------------------
     def _split(self, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -298,41 +329,15 @@ class VecGo2Env:
         current state; contacts [N, 4] in feet order."""
         qpos, qvel = self._split(self.state)
         quat = qpos[:, 3:7]
-        dyn = self.dynamics
-        base = self.index.base_body
-        added_mass = np.array([m.body_mass[base] for m in self.models]) - self._nominal.body_mass[base]
-        scalars = np.array(
-            [
-                [
-                    x.joint_damping or 0.0,
-                    x.joint_friction_loss or 0.0,
-                    x.armature_scale,
-                    x.kp_scale,
-                    x.kd_scale,
-                    x.motor_strength,
-                    x.ground_friction or 0.0,
-                    0.0,
-                    x.link_mass_scale,
-                    x.contact_time_constant_s or 0.0,
-                    0.0,
-                    0.0,
-                ]
-                for x in dyn
-            ]
-        )
-        scalars[:, 7] = added_mass  # randomized and payload together
-        scalars[:, 10] = self.action_delay * self.config.physics_period_s
-        scalars[:, 11] = self.rough_height
-        locked = np.array([m.eq_active0[self.index.lock_equalities] for m in self.models], dtype=float)
         raw = {
             "base_linear_velocity": rotate_to_base(quat, qvel[:, 0:3]),
             "base_height": qpos[:, 2:3] - self.description.nominal_base_height_m,
             "feet_contact": feet_contact.astype(float),
             "knee_contact": knee_contact.astype(float),
-            "motor_torque_left": np.array([inj.torque_factor for inj in self.injectors]),
-            "joint_locked": locked,
-            "dynamics": scalars,
-            "base_com_offset": np.array([x.base_com_offset_m for x in dyn]),
+            "motor_torque_left": self.torque_factor,
+            "joint_locked": self.locked,
+            "dynamics": self._dynamics_terms,
+            "base_com_offset": self._com_offsets,
         }
         return self.privileged_layout.build(raw)
 
@@ -387,7 +392,7 @@ class VecGo2Env:
         quat = qpos[:, 3:7]
         gravity = projected_gravity(quat)
         q, dq = qpos[:, self.index.qpos], qvel[:, self.index.qvel]
-        factor = self.strength[:, None] * np.array([inj.torque_factor for inj in self.injectors])
+        factor = self.strength[:, None] * self.torque_factor
         torque = self.envelope.clip(self.kp * (targets - q) - self.kd * dq, dq, factor)
         batch = RobotBatch(
             command=self.command,
@@ -422,7 +427,7 @@ class VecGo2Env:
         }
         feet_contact = feet_z[:, -1] < FOOT_CONTACT_M
         knee_contact = knee_height[:, np.argsort(self._feet_canonical)] < KNEE_CONTACT_M
-        self._advance_terrain_curriculum(int(truncated.sum()), int(terminated.sum()))
+        self._advance_terrain_curriculum(int(truncated.sum()), int((terminated & ~self.fault_active).sum()))
         if len(done):
             self._reset_envs(done)
             feet_contact[done] = True
