@@ -32,7 +32,7 @@ setup(
     entry_points={
         "console_scripts": [
             "memaug = memaug_bringup.cli:main",
-            "memaug_recorder = memaug_bringup.recorder_node:main",
+            "memaug_recorder = memaug_bringup.recorder_main:main",
         ]
     },
 )

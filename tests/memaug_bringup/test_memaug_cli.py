@@ -10,6 +10,9 @@ import time
 import uuid
 from pathlib import Path
 
+import yaml
+from mcap_ros2.reader import read_ros2_messages
+
 from memaug_bringup.bag_reader import read_run
 
 SUMMARY_KEYS = {
@@ -82,6 +85,24 @@ def test_sim_run_records_every_message_and_reports(start_node, tmp_path: Path, g
     assert summary["messages"]["/joint_states"] == published
     assert [m for _, m in data.modes][:3] == ["idle", "stand", "run"]
     assert (bag / "metadata.yaml").is_file()
+    # The official ROS 2 decoder reads every message; a lockstep bag has one clock: a state's
+    # log time is its header stamp (sim time), to the 2 ms the sim advances per /clock.
+    decoded = list(read_ros2_messages(str(bag / "bag_0.mcap")))
+    assert len(decoded) == sum(data.counts.values())
+    lags = [
+        m.log_time_ns - (m.ros_msg.header.stamp.sec * 10**9 + m.ros_msg.header.stamp.nanosec)
+        for m in decoded
+        if m.channel.topic == "/joint_states"
+    ]
+    assert max(abs(lag) for lag in lags) <= 2_000_000
+    # Publishers' real QoS: the policy's latched mode replays latched.
+    info = yaml.safe_load((bag / "metadata.yaml").read_text())["rosbag2_bagfile_information"]
+    qos = {
+        t["topic_metadata"]["name"]: t["topic_metadata"]["offered_qos_profiles"]
+        for t in info["topics_with_message_count"]
+    }
+    assert qos["/policy/mode"][0]["durability"] == "transient_local"
+    assert qos["/joint_states"][0]["durability"] == "volatile"
 
     report = start_node("memaug", "report", str(bag))
     assert report.wait(120) == 0, report.output()

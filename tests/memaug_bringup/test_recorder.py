@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import resource
 import signal
 import subprocess
@@ -12,6 +13,7 @@ import pytest
 from mcap.exceptions import McapError
 from mcap.records import Message
 from mcap.stream_reader import StreamReader
+from rosbags.rosbag2 import Reader
 
 from memaug_bringup.bag import BagError, BagWriter
 from memaug_common.testing import local_dds_env, resolve_executable
@@ -36,7 +38,33 @@ def test_recorder_killed_with_sigkill_leaves_a_readable_file(start_node, tmp_pat
     time.sleep(6.0)
     recorder.kill()
     assert not (bag / "metadata.yaml").exists()  # no clean close
-    assert messages_readable(bag / "bag_0.mcap") > 500
+    readable = messages_readable(bag / "bag_0.mcap")
+    assert readable > 500
+    # memaug report repairs it first and says so; then seeking readers open it.
+    report = start_node("memaug", "report", str(bag))
+    assert report.wait(120) == 0, report.output()
+    assert "was never closed" in report.output() and "repaired" in report.output()
+    with Reader(bag) as reader:
+        assert reader.message_count == readable
+    assert (bag / "bag_0.mcap.unfinished").is_file()
+
+
+def test_recorder_stops_cleanly_on_sigint_or_sigterm_at_any_moment(start_node, tmp_path: Path) -> None:
+    """Signals during start-up, and two in a row (launch forwards a second SIGINT), still
+    leave a closed bag with metadata.yaml and exit 0."""
+    rng = random.Random(4)
+    for trial in range(6):
+        bag = tmp_path / f"bag{trial}"
+        recorder = start_node("memaug_recorder", "--ros-args", "-p", f"output:={bag}")
+        time.sleep(rng.uniform(0.0, 1.5))
+        sig = signal.SIGINT if trial % 2 == 0 else signal.SIGTERM
+        recorder.process.send_signal(sig)
+        if trial % 3 == 0:
+            time.sleep(0.01)
+            recorder.process.send_signal(sig)
+        assert recorder.wait(30) == 0, recorder.output()
+        assert "Traceback" not in recorder.output()
+        assert (bag / "metadata.yaml").is_file(), f"trial {trial}: {recorder.output()}"
 
 
 def test_existing_folder_and_impossible_paths_are_named_errors(tmp_path: Path) -> None:

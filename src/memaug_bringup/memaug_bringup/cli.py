@@ -3,6 +3,7 @@
   memaug sim [--duration S] [--scenario NAME|FILE|none] [--cmd-vel VX VY WZ] [--record DIR] ...
   memaug record --record DIR [--duration S]
   memaug report BAG [--out DIR]
+  memaug bag repair BAG
   memaug inspect MODEL [--robot NAME]
 
 Every node runs as its own process, from the same stack description as the launch files.
@@ -136,11 +137,44 @@ def _record(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from memaug_bringup.bag_repair import needs_repair
     from memaug_bringup.report import write_report
 
-    out = write_report(Path(args.bag), Path(args.out) if args.out else None)
+    bag = Path(args.bag)
+    if not bag.is_dir():
+        print(f"memaug report: no bag folder at {bag}", file=sys.stderr)
+        return 2
+    if needs_repair(bag):
+        print(f"memaug report: {bag} was never closed (its recorder died); repairing it first")
+        if _repair_bag(bag) != 0:
+            return 1
+    try:
+        out = write_report(bag, Path(args.out) if args.out else None)
+    except (OSError, ValueError, KeyError) as exc:  # rosbags' errors derive from these
+        print(f"memaug report: cannot read {bag}: {exc}", file=sys.stderr)
+        return 1
     print(f"report written to {out}")
     return 0
+
+
+def _repair_bag(bag: Path) -> int:
+    from memaug_bringup.bag import BagError
+    from memaug_bringup.bag_repair import repair
+
+    try:
+        result = repair(bag)
+    except BagError as exc:
+        print(f"memaug bag repair: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(
+        f"repaired {bag}: {result.messages} messages on {result.topics} topics recovered (the file ended: "
+        f"{result.stopped_at}); the unfinished file is kept as {result.unfinished.name}"
+    )
+    return 0
+
+
+def _bag(args: argparse.Namespace) -> int:
+    return _repair_bag(Path(args.bag))
 
 
 def _inspect(args: argparse.Namespace) -> int:
@@ -196,6 +230,12 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("bag")
     report.add_argument("--out", default=None, help="output folder (default BAG/report)")
     report.set_defaults(run=_report)
+
+    bag = sub.add_parser("bag", help="bag tools")
+    bag_sub = bag.add_subparsers(dest="bag_command", required=True)
+    repair = bag_sub.add_parser("repair", help="rebuild the index and metadata.yaml of a bag whose recorder died")
+    repair.add_argument("bag")
+    repair.set_defaults(run=_bag)
 
     inspect = sub.add_parser("inspect", help="print and check a policy model's contract")
     inspect.add_argument("model")

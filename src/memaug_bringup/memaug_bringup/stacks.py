@@ -61,8 +61,10 @@ class SimOptions:
     seed: int = 0
 
 
-def recorder_node(folder: Path) -> NodeSpec:
-    return NodeSpec("memaug_recorder", "memaug_bringup", "memaug_recorder", {"output": str(folder)})
+def recorder_node(folder: Path, sim_time: bool = False) -> NodeSpec:
+    """The recorder; with ``sim_time`` (lockstep) its log times are /clock's, the bag's one clock."""
+    params = {"output": str(folder), "log_clock": "sim" if sim_time else "system"}
+    return NodeSpec("memaug_recorder", "memaug_bringup", "memaug_recorder", params)
 
 
 def sim_stack(options: SimOptions) -> Stack:
@@ -104,7 +106,7 @@ def sim_stack(options: SimOptions) -> Stack:
             "state_timeout_s": 0.2 if lockstep else 0.1,
         },
     )
-    nodes = (sim, policy) if options.record is None else (recorder_node(options.record), sim, policy)
+    nodes = (sim, policy) if options.record is None else (recorder_node(options.record, lockstep), sim, policy)
     return Stack("sim", nodes)
 
 

@@ -297,6 +297,11 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as exc:
         print(f"memaug_train: {exc}", file=sys.stderr)
         return 2
+    except ValueError as exc:  # a model, robot description or suite point that cannot be used
+        if args.command == "train":
+            raise
+        print(f"memaug_train {args.command}: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
