@@ -12,12 +12,10 @@ import time
 from typing import Any
 
 import numpy as np
-import rclpy
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from nav_msgs.msg import Odometry
 from rcl_interfaces.msg import SetParametersResult
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rosgraph_msgs.msg import Clock
@@ -25,7 +23,7 @@ from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Bool
 
 from memaug_common.description import load_robot_description
-from memaug_common.ros_main import create_or_report
+from memaug_common.ros_main import spin_main
 from memaug_common.ros_params import check_parameter_update, declare_parameters
 from memaug_common.ros_qos import LATCHED, LATEST, STATE_STREAM, STREAM
 from memaug_sim.commands import CommandRejected, joint_command_from_fields
@@ -288,24 +286,27 @@ class SimBridgeNode(Node):
         self.pub_diag.publish(DiagnosticArray(header=self._diag_header(), status=[status]))
 
 
+def _report_and_stop(node: SimBridgeNode) -> None:
+    """Stop the physics thread first (it publishes), then report how far the sim got."""
+    node.stop()
+    node._publish_status()
+    print(f"memaug_sim_node: stopped at sim time {node.sim.time_s:.3f} s; {node.stats.summary()}")
+
+
 def main(args: list[str] | None = None) -> int:
-    rclpy.init(args=args)
-    node = create_or_report("memaug_sim_node", SimBridgeNode)
-    if node is None:
-        return 2
+    return spin_main(
+        "memaug_sim_node",
+        _started,
+        args,
+        finished=lambda node: node.finished.is_set(),
+        on_stop=_report_and_stop,
+    )
+
+
+def _started() -> SimBridgeNode:
+    node = SimBridgeNode()
     node.start()
-    try:
-        while rclpy.ok() and not node.finished.is_set():
-            rclpy.spin_once(node, timeout_sec=0.05)
-        node._publish_status()
-        print(f"memaug_sim_node: stopped at sim time {node.sim.time_s:.3f} s; {node.stats.summary()}")
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.stop()
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return node
 
 
 if __name__ == "__main__":

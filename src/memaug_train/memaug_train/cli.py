@@ -50,6 +50,7 @@ def _train(args: argparse.Namespace) -> int:
         # before these keys: what they trained with then).
         physics_period_s = meta.get("physics_period_s", physics_period_s)
         args.critic = meta["ppo"]["net"].get("critic", "memory")
+        resumed_net = NetConfig.from_json(meta["ppo"]["net"])
         args.randomize = "randomization" in meta
     elif checkpoint.exists():
         print(f"memaug_train: {checkpoint} exists; use --resume or another --run-dir", file=sys.stderr)
@@ -64,7 +65,13 @@ def _train(args: argparse.Namespace) -> int:
     )
     env = VecGo2Env(description, env_config, method.sampler(description), seed=args.seed)
     privileged_dim = env.privileged_layout.dim if args.critic == "mlp" else 0
-    net = NetConfig(cell=method.cell, hidden=args.hidden, critic=args.critic, privileged_dim=privileged_dim)
+    net = NetConfig(
+        cell=method.cell,
+        hidden=args.hidden,
+        critic=args.critic,
+        privileged_dim=privileged_dim,
+        velocity_estimator=privileged_dim > 0 and method.cell != "mlp",
+    )
     config = PpoConfig(
         augment=method.augment,
         net=net,
@@ -74,6 +81,7 @@ def _train(args: argparse.Namespace) -> int:
     if args.resume:
         config = dataclasses.replace(
             config,
+            net=resumed_net,
             critic_warmup_iterations=meta["ppo"].get("critic_warmup_iterations", 0),
             learning_rate=meta["ppo"]["learning_rate"],
         )

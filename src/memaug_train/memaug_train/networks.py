@@ -35,6 +35,10 @@ class NetConfig:
     #: has nothing left to infer, and the update skips half of its recurrent work.
     critic: Critic = "memory"
     privileged_dim: int = 0
+    #: A linear head on the actor's memory that learns to read the base velocity (supervised by
+    #: the privileged ground truth): the memory must carry the robot's speed, which no sensor
+    #: measures and which the gait's speed otherwise follows open loop (joint damping).
+    velocity_estimator: bool = False
 
     @classmethod
     def from_json(cls, values: dict) -> NetConfig:
@@ -135,6 +139,7 @@ class ActorCritic(nn.Module):
         self.actor_head = mlp([self.actor_memory.out_size, *config.head, act_dim])
         self.critic_head = mlp([self.critic_memory.out_size, *config.head, 1])
         self.log_std = nn.Parameter(torch.full((act_dim,), config.init_log_std))
+        self.velocity_head = nn.Linear(self.actor_memory.out_size, 3) if config.velocity_estimator else None
 
     def initial(self, batch: int) -> tuple[Hidden, Hidden]:
         return self.actor_memory.initial(batch), self.critic_memory.initial(batch)

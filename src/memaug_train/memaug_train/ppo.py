@@ -55,6 +55,8 @@ class PpoConfig:
     #: learns: a new critic under an actor taken from another run (--init-actor) first learns
     #: its values, so that its first advantages do not wreck the actor.
     critic_warmup_iterations: int = 0
+    #: Weight of the velocity estimator's squared error (NetConfig.velocity_estimator).
+    estimator_coef: float = 1.0
 
 
 def _block_diagonal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -237,7 +239,8 @@ class RecurrentPpo:
             aug_obs = self.mirror.obs(buf["obs"])
             aug_critic_obs = self.mirror.critic_obs(buf["critic_obs"])
             aug_actions = self.mirror.actions(buf["actions"])
-        stats: dict[str, list[float]] = {"surrogate": [], "value": [], "entropy": [], "kl": []}
+        stats: dict[str, list[float]] = {"surrogate": [], "value": [], "entropy": [], "kl": [], "velocity_error": []}
+        velocity = self._velocity_columns()
         for _ in range(cfg.epochs):
             for mb in torch.randperm(n).chunk(cfg.minibatches):
                 starts = buf["starts"][:, mb]
@@ -261,7 +264,7 @@ class RecurrentPpo:
                             _index(h_aug_critic, mb),
                         )
                     )
-                surrogate_terms, value_terms, entropy_terms = [], [], []
+                surrogate_terms, value_terms, entropy_terms, estimator_terms = [], [], [], []
                 kl = torch.tensor(0.0)
                 for k, (obs, critic_obs, actions, ha, hc) in enumerate(sequences):
                     y, _ = model.actor_memory.sequence(obs, ha, starts)
@@ -276,25 +279,43 @@ class RecurrentPpo:
                     value = model.critic_head(yc).squeeze(-1)
                     value_terms.append((value - buf["returns"][:, mb]).pow(2).mean())
                     entropy_terms.append(dist.entropy().sum(-1).mean())
+                    if model.velocity_head is not None and velocity is not None:
+                        estimate = model.velocity_head(y)
+                        estimator_terms.append((estimate - critic_obs[..., velocity]).pow(2).sum(-1).mean())
                     if k == 0:
                         kl = gaussian_kl(buf["mean"][:, mb], buf["log_std"], dist.mean, model.log_std).detach()
                 surrogate = torch.stack(surrogate_terms).mean()
                 value_loss = torch.stack(value_terms).mean()
                 entropy = torch.stack(entropy_terms).mean()
                 loss = cfg.value_coef * value_loss
+                estimator = torch.stack(estimator_terms).mean() if estimator_terms else torch.tensor(0.0)
                 if actor_learns:
-                    loss = loss + surrogate - cfg.entropy_coef * entropy
+                    loss = loss + surrogate - cfg.entropy_coef * entropy + cfg.estimator_coef * estimator
                 self.optimizer.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
                 self.optimizer.step()
                 if actor_learns:  # the KL of an actor that does not learn says nothing
                     self._adapt_learning_rate(float(kl))
-                for key, value_ in (("surrogate", surrogate), ("value", value_loss), ("entropy", entropy), ("kl", kl)):
+                for key, value_ in (
+                    ("surrogate", surrogate),
+                    ("value", value_loss),
+                    ("entropy", entropy),
+                    ("kl", kl),
+                    ("velocity_error", estimator),
+                ):
                     stats[key].append(float(value_.detach()))
         if cfg.augment:
             self._carry_augmented_hidden(aug_obs, aug_critic_obs, buf["starts"])
         return {key: float(np.mean(values)) for key, values in stats.items()}
+
+    def _velocity_columns(self) -> slice | None:
+        """Where the true base velocity sits in the critic's input (scaled), if it is there."""
+        if not self.privileged:
+            return None
+        columns = self.env.privileged_layout.slices()["base_linear_velocity"]
+        offset = self.env.layout.dim
+        return slice(offset + columns.start, offset + columns.stop)
 
     @torch.no_grad()
     def _carry_augmented_hidden(
@@ -376,9 +397,13 @@ class RecurrentPpo:
         """Start from the actor (memory, head, action noise) of another run's checkpoint; the
         critic stays new. The networks' actor parts must have the same shapes."""
         state = torch.load(path, weights_only=False, map_location=self.device)["model"]
-        actor = {k: v for k, v in state.items() if k.startswith(("actor_memory.", "actor_head.")) or k == "log_std"}
+        actor = {
+            k: v
+            for k, v in state.items()
+            if k.startswith(("actor_memory.", "actor_head.", "velocity_head.")) or k == "log_std"
+        }
         missing, _ = self.model.load_state_dict(actor, strict=False)
-        left_out = [k for k in missing if k.startswith(("actor_", "log_std"))]
+        left_out = [k for k in missing if k.startswith(("actor_", "log_std"))]  # a new estimator may start fresh
         if left_out:
             raise ValueError(f"{path}: its actor lacks {left_out}")
 
