@@ -17,16 +17,18 @@ class ConfigNotFoundError(ConfigError, FileNotFoundError):
 def config_dir() -> Path:
     """Return memaug's config/ folder.
 
-    Looked up in order: $MEMAUG_CONFIG_DIR, the repository checkout this module lives in
-    (pip editable installs and colcon --symlink-install), and the colcon install share
-    folder of memaug_common.
+    Looked up in order: $MEMAUG_CONFIG_DIR (an override), the repository checkout this module
+    lives in (pip editable installs and colcon --symlink-install: edits to config/ apply at
+    once), and memaug_common's share folder found through the ament index (a colcon or pip
+    install, whatever the working directory).
     """
     candidates: list[Path] = []
     if env := os.environ.get(CONFIG_ENV):
         candidates.append(Path(env))
     here = Path(__file__).resolve()
     candidates.extend(parent / "config" for parent in here.parents)
-    candidates.append(here.parents[4] / "share" / "memaug_common" / "config")
+    if share := _share_dir("memaug_common"):
+        candidates.append(share / "config")
     for candidate in candidates:
         if (candidate / "robots").is_dir():
             return candidate
@@ -34,6 +36,18 @@ def config_dir() -> Path:
         f"memaug config/ folder not found; set {CONFIG_ENV} to the folder that holds robots/ "
         f"(looked in: {', '.join(str(c) for c in candidates[:4])}, ...)"
     )
+
+
+def _share_dir(package: str) -> Path | None:
+    """``package``'s share folder from the ament index (AMENT_PREFIX_PATH), or None."""
+    try:
+        from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
+    except ImportError:
+        return None
+    try:
+        return Path(get_package_share_directory(package))
+    except (PackageNotFoundError, ValueError, LookupError):
+        return None
 
 
 def resolve_config_file(name_or_path: str | os.PathLike[str], kind: str) -> Path:
