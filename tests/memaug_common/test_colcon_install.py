@@ -88,3 +88,17 @@ def test_the_environment_variable_still_overrides(install: Path, tmp_path: Path)
     )
     assert probe.returncode == 0, probe.stderr
     assert probe.stdout.splitlines() == [str(tmp_path), str(tmp_path / "robots" / "mine.yaml")]
+
+
+def test_a_checkout_needs_no_ament_index(tmp_path: Path) -> None:
+    """pip installs without a ROS environment (no AMENT_PREFIX_PATH) find the checkout's config/."""
+    env = {key: value for key, value in os.environ.items() if key not in ("AMENT_PREFIX_PATH", "MEMAUG_CONFIG_DIR")}
+    probe = subprocess.run(
+        [sys.executable, "-c", "from memaug_common.paths import config_dir; print(config_dir())"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert probe.returncode == 0, probe.stderr
+    assert Path(probe.stdout.strip()).resolve() == (REPO / "config").resolve()

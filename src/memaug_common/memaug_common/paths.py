@@ -27,11 +27,13 @@ def config_dir() -> Path:
         candidates.append(Path(env))
     here = Path(__file__).resolve()
     candidates.extend(parent / "config" for parent in here.parents)
-    if share := _share_dir("memaug_common"):
-        candidates.append(share / "config")
     for candidate in candidates:
         if (candidate / "robots").is_dir():
             return candidate
+    if share := _share_dir("memaug_common"):
+        candidates.append(share / "config")
+        if (share / "config" / "robots").is_dir():
+            return share / "config"
     raise ConfigNotFoundError(
         f"memaug config/ folder not found; set {CONFIG_ENV} to the folder that holds robots/ "
         f"(looked in: {', '.join(str(c) for c in candidates[:4])}, ...)"
@@ -46,7 +48,7 @@ def _share_dir(package: str) -> Path | None:
         return None
     try:
         return Path(get_package_share_directory(package))
-    except (PackageNotFoundError, ValueError, LookupError):
+    except (PackageNotFoundError, ValueError, LookupError, OSError):  # OSError: no AMENT_PREFIX_PATH
         return None
 
 

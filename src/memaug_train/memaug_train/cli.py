@@ -77,6 +77,7 @@ def _train(args: argparse.Namespace) -> int:
         net=net,
         critic_warmup_iterations=args.critic_warmup,
         learning_rate=args.learning_rate,
+        estimator_coef=args.estimator_coef,
     )
     if args.resume:
         config = dataclasses.replace(
@@ -84,6 +85,7 @@ def _train(args: argparse.Namespace) -> int:
             net=resumed_net,
             critic_warmup_iterations=meta["ppo"].get("critic_warmup_iterations", 0),
             learning_rate=meta["ppo"]["learning_rate"],
+            estimator_coef=meta["ppo"].get("estimator_coef", PpoConfig.estimator_coef),
         )
     device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
     ppo = RecurrentPpo(env, config, seed=args.seed, device=device)
@@ -263,6 +265,12 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=PpoConfig.learning_rate,
         help="initial learning rate (adapted to the KL target from there); lower for a warm-started actor",
+    )
+    train.add_argument(
+        "--estimator-coef",
+        type=float,
+        default=PpoConfig.estimator_coef,
+        help="weight of the velocity estimator's loss against PPO's (asymmetric critic runs)",
     )
     train.add_argument("--init-actor", default=None, help="start the actor from this checkpoint (a new run only)")
     train.add_argument(
