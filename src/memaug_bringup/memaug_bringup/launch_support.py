@@ -1,11 +1,20 @@
-"""Turn a stack description into ROS 2 launch actions (needs the `launch` and `launch_ros` packages)."""
+"""Turn a stack description into ROS 2 launch actions (needs the `launch` and `launch_ros` packages).
+
+Each node of the stack becomes a launch_ros Node, except a plain program (the Go2 emulator),
+which runs as an ExecuteProcess with its own arguments (a Node would hand it --ros-args).
+The node that ends the run (the sim at its duration, the emulator) shuts the whole launch
+down when it exits, so `ros2 launch` ends by itself, the recorder closing its bag on the way.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from launch.actions import DeclareLaunchArgument
+from launch.actions import DeclareLaunchArgument, EmitEvent, ExecuteProcess, RegisterEventHandler
+from launch.event_handlers import OnProcessExit
+from launch.events import Shutdown
 from launch_ros.actions import Node
+from launch_ros.substitutions import ExecutableInPackage
 
 from memaug_bringup.stacks import Stack
 
@@ -33,14 +42,28 @@ def declare_arguments(names: tuple[str, ...]) -> list[DeclareLaunchArgument]:
 
 
 def stack_actions(stack: Stack) -> list[Any]:
-    """One launch_ros Node per node of the stack, same executables and parameters as `memaug`."""
-    return [
-        Node(
-            package=node.package,
-            executable=node.executable,
-            name=node.name,
-            parameters=[node.parameters],
-            output="screen",
-        )
-        for node in stack.nodes
-    ]
+    """The stack's processes, same executables and parameters as `memaug`, and the shutdown
+    that follows the end of the run."""
+    actions: list[Any] = []
+    for node in stack.nodes:
+        process: Any
+        if node.plain_args is not None:
+            executable = ExecutableInPackage(package=node.package, executable=node.executable)
+            process = ExecuteProcess(cmd=[executable, *node.plain_args], name=node.name, output="screen")
+        else:
+            process = Node(
+                package=node.package,
+                executable=node.executable,
+                name=node.name,
+                parameters=[node.parameters],
+                output="screen",
+            )
+        actions.append(process)
+        if node.ends_run:
+            reason = f"{node.name} finished the run"
+            actions.append(
+                RegisterEventHandler(
+                    OnProcessExit(target_action=process, on_exit=[EmitEvent(event=Shutdown(reason=reason))])
+                )
+            )
+    return actions
