@@ -21,6 +21,7 @@ setup(
         "console_scripts": [
             "memaug_sim_node = memaug_sim.node:main",
             "memaug_sim_demo = memaug_sim.demo:main",
+            "memaug_urdf = memaug_sim.urdf:main",
         ]
     },
 )

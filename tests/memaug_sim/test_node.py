@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 import math
 
 import numpy as np
 import pytest
+import yourdfpy
 from diagnostic_msgs.msg import DiagnosticArray
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Imu, JointState
-from std_msgs.msg import Bool
+from std_msgs.msg import Bool, String
 
 from memaug_common.description import load_robot_description
 from memaug_common.ros_qos import LATCHED, STREAM
@@ -52,6 +54,16 @@ def test_realtime_rates_and_names(ros, start_node) -> None:
     assert 180 < rate < 220, f"/joint_states at {rate:.0f} Hz, expected 200"
     assert tuple(states[-1].name) == GO2.joint_names
     assert all(len(m.position) == len(m.velocity) == len(m.effort) == 12 for m in states)
+
+
+def test_the_robot_description_is_latched_for_late_joiners(ros, start_node) -> None:
+    start_node(NODE, "--ros-args", "-p", "mode:=realtime")
+    states = ros.subscribe(JointState, "joint_states", STREAM)
+    ros.wait_for(lambda: states, 20.0, "first /joint_states from memaug_sim_node")
+    descriptions = ros.subscribe(String, "robot_description", LATCHED)  # subscribed after it was published
+    ros.wait_for(lambda: descriptions, 10.0, "the latched /robot_description")
+    urdf = yourdfpy.URDF.load(io.StringIO(descriptions[0].data), load_meshes=False)
+    assert urdf.actuated_joint_names == list(GO2.joint_names)
 
 
 def test_lockstep_clock_is_monotonic_and_faster_than_realtime(ros, start_node) -> None:

@@ -19,7 +19,7 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.executors import ExternalShutdownException
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from sensor_msgs.msg import Imu, JointState
-from std_msgs.msg import Bool
+from std_msgs.msg import Bool, String
 
 from memaug_common.description import load_robot_description
 from memaug_common.ros_main import create_or_report
@@ -31,6 +31,7 @@ from memaug_hardware.protocol import RobotState, crc_ok, lowcmd_from_command, st
 from memaug_hardware.safety import BridgeMode, BridgeSafety, SafetyLimits
 from memaug_policy.observation import projected_gravity
 from memaug_sim.commands import CommandRejected, joint_command_from_fields
+from memaug_sim.urdf import urdf_from_description
 
 SPORT_MODE_TOPIC = "rt/sportmodestate"
 SPORT_MODE_HELP = (
@@ -64,6 +65,9 @@ class Go2BridgeNode(LifecycleNode):
         self.pub_joints = self.create_publisher(JointState, "joint_states", STREAM)
         self.pub_imu = self.create_publisher(Imu, "imu/data", STREAM)
         self.pub_diag = self.create_publisher(DiagnosticArray, "diagnostics", 10)
+        # The robot for RViz and Foxglove, generated from the same description (latched).
+        self.pub_description = self.create_publisher(String, "robot_description", LATCHED)
+        self.pub_description.publish(String(data=urdf_from_description(self.description)))
         self.create_subscription(JointState, "joint_commands", self._on_command, LATEST)
         self.create_subscription(Bool, "estop", self._on_estop, LATCHED)
         self.create_timer(p["diagnostics_period_s"], self._publish_status)

@@ -20,7 +20,7 @@ from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Imu, JointState
-from std_msgs.msg import Bool
+from std_msgs.msg import Bool, String
 
 from memaug_common.description import load_robot_description
 from memaug_common.ros_main import spin_main
@@ -33,6 +33,7 @@ from memaug_sim.params import SIM_PARAMETERS
 from memaug_sim.scenario import ScenarioClock, load_scenario
 from memaug_sim.simulator import BridgeMode, ImuNoise, Simulator
 from memaug_sim.stats import BridgeStats
+from memaug_sim.urdf import urdf_from_description
 
 NODE_NAME = "memaug_sim"
 
@@ -82,6 +83,9 @@ class SimBridgeNode(Node):
         self.pub_imu = self.create_publisher(Imu, "imu/data", STATE_STREAM)
         self.pub_odom = self.create_publisher(Odometry, "odom", STATE_STREAM)
         self.pub_diag = self.create_publisher(DiagnosticArray, "diagnostics", 10)
+        # The robot for RViz and Foxglove, generated from the same description (latched).
+        self.pub_description = self.create_publisher(String, "robot_description", LATCHED)
+        self.pub_description.publish(String(data=urdf_from_description(self.description)))
         self.pub_clock = self.create_publisher(Clock, "clock", STREAM) if self.lockstep else None
         self.create_subscription(JointState, "joint_commands", self._on_command, LATEST)
         self.create_subscription(Bool, "estop", self._on_estop, LATCHED)
