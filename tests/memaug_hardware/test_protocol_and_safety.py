@@ -37,6 +37,19 @@ def state(position: np.ndarray | None = None, velocity: float = 0.0) -> RobotSta
     )
 
 
+def on_its_side() -> RobotState:
+    lying = state()
+    return RobotState(
+        lying.position,
+        lying.velocity,
+        lying.effort,
+        np.array([np.cos(np.pi / 4), np.sin(np.pi / 4), 0.0, 0.0]),  # rolled 90 deg
+        lying.angular_velocity,
+        lying.linear_acceleration,
+        0,
+    )
+
+
 class TestProtocol:
     def test_lowcmd_round_trip_with_framing_and_crc(self) -> None:
         frame = lowcmd_from_command(command(0.1))
@@ -87,7 +100,8 @@ class TestSafety:
             (lambda s: s.on_state(state(), False, 0.01), "bad CRC"),
             (lambda s: s.on_state(state(velocity=np.nan), True, 0.01), "NaN"),
             (lambda s: s.on_state(state(GO2.upper_limits + 0.2), True, 0.01), "outside its range"),
-            (lambda s: s.on_state(state(velocity=40.0), True, 0.01), "over its velocity limit"),
+            (lambda s: [s.on_state(state(velocity=40.0), True, 0.01) for _ in range(10)], "over its velocity limit"),
+            (lambda s: s.on_state(on_its_side(), True, 0.01), "tilted 90 deg"),
             (lambda s: s.set_estop(True), "e-stop"),
             (lambda s: s.motor_command(0.2), "stale lowstate"),
         ],
@@ -100,6 +114,21 @@ class TestSafety:
         event(s)
         assert s.mode is BridgeMode.FAULT and reason in s.reason
         assert np.all(s.motor_command(0.01).kp == 0)
+
+    def test_velocity_protection_needs_persistence_and_the_margin(self) -> None:
+        s = self.safety()
+        s.on_state(state(), True, 0.0)
+        s.arm(state(), 0.0, 0.0)
+        limit = GO2.velocity_limits.min()
+        for _ in range(9):  # nine samples over the limit, then one under: a spike, no fault
+            s.on_state(state(velocity=2 * limit), True, 0.001)
+        s.on_state(state(velocity=0.0), True, 0.002)
+        for _ in range(50):  # within the 10 % margin, however long
+            s.on_state(state(velocity=1.05 * limit), True, 0.003)
+        assert s.mode is BridgeMode.ARMED
+        for _ in range(10):
+            s.on_state(state(velocity=2 * limit), True, 0.004)
+        assert s.mode is BridgeMode.FAULT and "for 10 samples" in s.reason
 
     def test_commands_from_before_arming_are_not_executed(self) -> None:
         s = self.safety()

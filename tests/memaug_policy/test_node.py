@@ -157,3 +157,47 @@ def test_model_for_another_robot_refuses_to_start(start_node, export_policy) -> 
     missing = start_node("memaug_policy_node", "--ros-args", "-p", "model:=/nonexistent/policy.onnx")
     assert missing.wait(30.0) == 2
     assert "policy model not found: /nonexistent/policy.onnx" in missing.output()
+
+
+def test_a_tilted_base_damps_and_says_why(ros, start_node) -> None:
+    """A stand-in bridge reports an upright robot, then one rolled onto its side."""
+    states = ros.node.create_publisher(JointState, "joint_states", STREAM)
+    imus = ros.node.create_publisher(Imu, "imu/data", STREAM)
+    modes = ros.subscribe(String, "policy/mode", LATCHED)
+    diagnostics = ros.subscribe(DiagnosticArray, "diagnostics")
+    start_node(
+        "memaug_policy_node",
+        "--ros-args",
+        "-p",
+        "autostart:=true",
+        "-p",
+        "stand_duration_s:=0.2",
+        "-p",
+        "stand_hold_s:=0.2",
+        "-p",
+        "diagnostics_period_s:=0.1",
+    )
+    roll = 0.0
+
+    def publish() -> None:
+        now = ros.node.get_clock().now().to_msg()
+        joints = JointState(name=list(GO2.joint_names), position=GO2.default_pose.tolist(), velocity=[0.0] * 12)
+        joints.header.stamp = now
+        imu = Imu()
+        imu.header.stamp = now
+        imu.orientation.w, imu.orientation.x = math.cos(roll / 2), math.sin(roll / 2)
+        states.publish(joints)
+        imus.publish(imu)
+        ros.spin(0.01)
+
+    deadline = time.monotonic() + 30
+    while "run" not in [m.data for m in modes] and time.monotonic() < deadline:
+        publish()
+    assert [m.data for m in modes][-1] == "run", [m.data for m in modes]
+    roll = math.pi / 2
+    deadline = time.monotonic() + 10
+    while modes[-1].data != "damp" and time.monotonic() < deadline:
+        publish()
+    assert modes[-1].data == "damp"
+    ros.spin_for(0.3)
+    assert "base tilted 90 deg from upright" in status(diagnostics, "memaug_policy: control").get("last_problem", "")

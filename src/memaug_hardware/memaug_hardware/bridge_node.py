@@ -53,6 +53,9 @@ class Go2BridgeNode(LifecycleNode):
                 command_timeout_s=p["command_timeout_s"],
                 state_timeout_s=p["state_timeout_s"],
                 arm_max_tilt=p["arm_max_tilt"],
+                max_tilt_deg=p["max_tilt_deg"],
+                velocity_factor=p["velocity_factor"],
+                velocity_samples=p["velocity_samples"],
             ),
         )
         self.endpoints: Go2Endpoints | None = None

@@ -23,6 +23,19 @@ BRIDGE_PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("state_timeout_s", 0.05, "rt/lowstate older than this is a fault, s.", min=0.005, max=1.0),
     ParamSpec("arm_max_tilt", 0.5, "Refuse to arm when |projected gravity xy| exceeds this.", min=0.0, max=1.0),
     ParamSpec(
+        "max_tilt_deg",
+        60.0,
+        "Armed: a base tilted further from upright is a fault (damping), deg.",
+        min=10.0,
+        max=180.0,
+    ),
+    ParamSpec(
+        "velocity_factor", 1.1, "A joint over this x its velocity limit counts toward a fault.", min=0.5, max=3.0
+    ),
+    ParamSpec(
+        "velocity_samples", 10, "Consecutive lowstates over the velocity limit that make a fault.", min=1, max=500
+    ),
+    ParamSpec(
         "auto_activate",
         False,
         "Configure and activate (arm) by itself: only with a robot on the ground and people clear of it.",

@@ -3,7 +3,15 @@
 Modes: DISARMED (damping; the initial state), ARMED (PD toward fresh /joint_commands),
 FAULT (damping, latched until disarm + re-arm). While armed, a command older than
 ``command_timeout_s`` gives damping (not a fault: the policy may resume). Stale or corrupt
-lowstate, a joint outside its range or over its velocity limit, and /estop give FAULT.
+lowstate, a joint outside its range, a joint over its velocity limit, a tilted or lying
+base, and /estop give FAULT.
+
+Velocity protection has a margin and a persistence: a joint faults when it is over
+``velocity_factor`` x its velocity limit (robot description) for ``velocity_samples``
+consecutive lowstates. A single sample over the limit is what a foot strike's vibration
+reads on an encoder and what tripped the bridge 1.5 s into a walk; a motor really running
+away stays over it. The torque-speed envelope already gives a joint at its limit no torque
+to go faster.
 """
 
 from __future__ import annotations
@@ -13,8 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from memaug_common.attitude import MAX_TILT_DEG, attitude_problem
 from memaug_common.description import RobotDescription
 from memaug_hardware.protocol import MotorCommand, RobotState
+from memaug_policy.observation import projected_gravity
 
 
 class BridgeMode(enum.Enum):
@@ -28,8 +38,10 @@ class SafetyLimits:
     command_timeout_s: float = 0.05
     state_timeout_s: float = 0.05
     position_margin_rad: float = 0.05  # beyond the joint range by more than this: fault
-    velocity_factor: float = 1.0  # of the description's velocity limit
+    velocity_factor: float = 1.1  # of the description's velocity limit
+    velocity_samples: int = 10  # consecutive lowstates over it (20 ms at 500 Hz)
     arm_max_tilt: float = 0.5  # |g_xy| above this (about 30 deg): not a safe posture to arm from
+    max_tilt_deg: float = MAX_TILT_DEG  # armed: a base tilted further from upright faults
 
 
 class BridgeSafety:
@@ -42,6 +54,7 @@ class BridgeSafety:
         self._command: tuple[np.ndarray, np.ndarray, np.ndarray, float] | None = None  # q*, dq*, tau_ff, time
         self._state_time = -np.inf
         self.counters = {"bad_crc": 0, "non_finite_state": 0, "watchdog_damping": 0, "faults": 0}
+        self._over_speed = np.zeros(description.num_joints, dtype=np.int64)  # consecutive samples
 
     # --- inputs -------------------------------------------------------------------------
     def on_state(self, state: RobotState, crc_valid: bool, now_s: float) -> None:
@@ -61,9 +74,17 @@ class BridgeSafety:
             )
             if outside.any():
                 self._fault(f"joint {d.joint_names[int(np.argmax(outside))]} outside its range")
-            too_fast = np.abs(state.velocity) > d.velocity_limits * lim.velocity_factor
-            if too_fast.any():
-                self._fault(f"joint {d.joint_names[int(np.argmax(too_fast))]} over its velocity limit")
+            over = np.abs(state.velocity) > d.velocity_limits * lim.velocity_factor
+            self._over_speed = np.where(over, self._over_speed + 1, 0)
+            if (self._over_speed >= lim.velocity_samples).any():
+                joint = int(np.argmax(self._over_speed))
+                self._fault(
+                    f"joint {d.joint_names[joint]} over its velocity limit ({abs(state.velocity[joint]):.1f} rad/s > "
+                    f"{lim.velocity_factor:g} x {d.velocity_limits[joint]:g} for {lim.velocity_samples} samples)"
+                )
+            problem = attitude_problem(projected_gravity(state.orientation_wxyz), lim.max_tilt_deg)
+            if problem is not None:
+                self._fault(problem)
 
     def on_command(self, position: np.ndarray, velocity: np.ndarray, effort: np.ndarray, now_s: float) -> None:
         self._command = (position, velocity, effort, now_s)
@@ -82,6 +103,7 @@ class BridgeSafety:
         if gravity_xy > self.limits.arm_max_tilt:
             return False, f"unsafe posture to arm from (tilt |g_xy| = {gravity_xy:.2f})"
         self.mode, self.reason = BridgeMode.ARMED, "armed"
+        self._over_speed[:] = 0
         # A command that arrived before arming is not a request to move now: a stale target
         # (often far from the measured pose) would make the robot jump on activation.
         self._command = None

@@ -18,6 +18,7 @@ from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Bool, Float32MultiArray, String
 from std_srvs.srv import Trigger
 
+from memaug_common.attitude import attitude_problem
 from memaug_common.description import load_robot_description
 from memaug_common.ros_main import spin_main
 from memaug_common.ros_params import declare_parameters
@@ -160,7 +161,8 @@ class PolicyNode(Node):
                 return f"no {label} received"
             if now - reading.stamp_s > timeout:
                 return f"stale {label}: {now - reading.stamp_s:.3f} s old (limit {timeout} s)"
-        return None
+        assert self.imu is not None
+        return attitude_problem(self.imu.projected_gravity, self.params["max_tilt_deg"])
 
     def _command(self, now: float) -> np.ndarray:
         command = self.default_command

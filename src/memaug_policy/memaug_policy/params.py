@@ -10,6 +10,9 @@ POLICY_PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec(
         "state_timeout_s", 0.1, "Stop commanding when /joint_states or /imu/data is older, s.", min=0.005, max=5.0
     ),
+    ParamSpec(
+        "max_tilt_deg", 60.0, "Stand or run with the base tilted further from upright: damp, deg.", min=10.0, max=180.0
+    ),
     ParamSpec("stand_duration_s", 2.0, "Stand-up interpolation time, s.", min=0.0, max=30.0),
     ParamSpec("stand_hold_s", 0.5, "Hold the default pose this long before run (auto_run), s.", min=0.0, max=60.0),
     ParamSpec("auto_run", True, "Enter run by itself once standing; otherwise a second ~/start does."),
