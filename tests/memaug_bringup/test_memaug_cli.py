@@ -77,11 +77,11 @@ def test_sim_run_records_every_message_and_reports(start_node, tmp_path: Path, g
     assert published == 3000  # 6 s at 500 Hz
     assert data.counts["/joint_states"] == published
     assert data.counts["/imu/data"] == published
-    # Every command the sim accepted is in the bag; the policy's answer to the sim's last state
-    # may be recorded too, though the run ended before the sim could take it (a race at shutdown
-    # that a CI run hit once: 300 recorded, 299 accepted).
+    # Every command the sim accepted is in the bag; the policy's answers to the sim's last states
+    # may be recorded too, though the run ended before the sim could take them (a race at
+    # shutdown: 300 recorded of 299 accepted in CI once, 298 of 295 on a machine also training).
     assert accepted > 0
-    assert accepted <= data.counts["/joint_commands"] <= accepted + 1
+    assert accepted <= data.counts["/joint_commands"] <= accepted + 5
     assert summary["messages"]["/joint_states"] == published
     assert [m for _, m in data.modes][:3] == ["idle", "stand", "run"]
     assert (bag / "metadata.yaml").is_file()
