@@ -97,7 +97,7 @@ class TestSafety:
     @pytest.mark.parametrize(
         ("event", "reason"),
         [
-            (lambda s: s.on_state(state(), False, 0.01), "bad CRC"),
+            (lambda s: [s.on_state(state(), False, 0.01), s.motor_command(0.1)], "had a bad CRC"),
             (lambda s: s.on_state(state(velocity=np.nan), True, 0.01), "NaN"),
             (lambda s: s.on_state(state(GO2.upper_limits + 0.2), True, 0.01), "outside its range"),
             (lambda s: [s.on_state(state(velocity=40.0), True, 0.01) for _ in range(10)], "over its velocity limit"),
@@ -114,6 +114,15 @@ class TestSafety:
         event(s)
         assert s.mode is BridgeMode.FAULT and reason in s.reason
         assert np.all(s.motor_command(0.01).kp == 0)
+
+    def test_a_bad_crc_frame_is_dropped_and_counted_and_measurements_go_on_after_a_fault(self) -> None:
+        s = self.safety()
+        s.on_state(state(), True, 0.0)
+        s.arm(state(), 0.0, 0.0)
+        assert s.on_state(state(), False, 0.01) is False  # dropped, counted, no fault
+        assert s.mode is BridgeMode.ARMED and s.counters["bad_crc"] == 1
+        s.set_estop(True)
+        assert s.on_state(state(), True, 0.02) is True  # faulted: still a measurement to publish
 
     def test_velocity_protection_needs_persistence_and_the_margin(self) -> None:
         s = self.safety()
@@ -142,7 +151,7 @@ class TestSafety:
 
     def test_arming_rules(self) -> None:
         s = self.safety()
-        assert s.arm(None, 0.0, 0.0) == (False, "no fresh lowstate")
+        assert s.arm(None, 0.0, 0.0) == (False, "no valid lowstate")
         s.on_state(state(), True, 0.0)
         assert s.arm(state(), 0.0, gravity_xy=0.9)[0] is False
         s.set_estop(True)

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 from diagnostic_msgs.msg import DiagnosticArray
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Imu, JointState
@@ -159,8 +160,9 @@ def test_model_for_another_robot_refuses_to_start(start_node, export_policy) -> 
     assert "policy model not found: /nonexistent/policy.onnx" in missing.output()
 
 
-def test_a_tilted_base_damps_and_says_why(ros, start_node) -> None:
-    """A stand-in bridge reports an upright robot, then one rolled onto its side."""
+@pytest.mark.parametrize("trouble", ["tilt", "bridge fault"])
+def test_a_tilted_base_or_a_bridge_fault_damps_and_says_why(ros, start_node, trouble: str) -> None:
+    """A stand-in bridge reports an upright robot, then one rolled onto its side, or its fault."""
     states = ros.node.create_publisher(JointState, "joint_states", STREAM)
     imus = ros.node.create_publisher(Imu, "imu/data", STREAM)
     modes = ros.subscribe(String, "policy/mode", LATCHED)
@@ -194,10 +196,16 @@ def test_a_tilted_base_damps_and_says_why(ros, start_node) -> None:
     while "run" not in [m.data for m in modes] and time.monotonic() < deadline:
         publish()
     assert [m.data for m in modes][-1] == "run", [m.data for m in modes]
-    roll = math.pi / 2
+    if trouble == "tilt":
+        roll = math.pi / 2
+        expected = "base tilted 90 deg from upright"
+    else:
+        bridge = ros.node.create_publisher(String, "bridge/state", LATCHED)
+        bridge.publish(String(data="fault: joint RR_calf_joint over its velocity limit"))
+        expected = "bridge fault: joint RR_calf_joint over its velocity limit"
     deadline = time.monotonic() + 10
     while modes[-1].data != "damp" and time.monotonic() < deadline:
         publish()
     assert modes[-1].data == "damp"
     ros.spin_for(0.3)
-    assert "base tilted 90 deg from upright" in status(diagnostics, "memaug_policy: control").get("last_problem", "")
+    assert expected in status(diagnostics, "memaug_policy: control").get("last_problem", "")

@@ -36,6 +36,7 @@ class RunData:
     memory: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     modes: list[tuple[float, str]] = field(default_factory=list)
     faults: list[dict[str, str | float]] = field(default_factory=list)
+    bridge_faults: list[tuple[float, str]] = field(default_factory=list)  # (t, reason) from /bridge/state
     policy_status: dict[str, str] = field(default_factory=dict)
     bridge_status: dict[str, str] = field(default_factory=dict)
 
@@ -66,6 +67,8 @@ def read_run(bag: Path) -> RunData:
                 rows["memory"].append((t, np.asarray(msg.data)))
             elif topic == "/policy/mode":
                 data.modes.append((t, msg.data))
+            elif topic == "/bridge/state" and msg.data.startswith("fault"):
+                data.bridge_faults.append((t, msg.data.removeprefix("fault:").strip()))
             elif topic == "/diagnostics":
                 for status in msg.status:
                     values = {kv.key: kv.value for kv in status.values}
@@ -114,6 +117,7 @@ def _to_robot_time(data: RunData, rows: dict[str, list]) -> None:
     for key in ("odom", "joints", "obs", "memory"):
         rows[key] = [(robot(r[0]), *r[1:]) for r in rows[key]]
     data.modes = [(robot(t), m) for t, m in data.modes]
+    data.bridge_faults = [(robot(t), r) for t, r in data.bridge_faults]
     for fault in data.faults:
         sim_time = float(fault["sim_time_s"])
         fault["t"] = sim_time if np.isfinite(sim_time) else robot(float(fault["t"]))

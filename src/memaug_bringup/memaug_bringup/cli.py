@@ -34,6 +34,7 @@ def _domain() -> int:
 
 
 def _finish(bag: Path | None, summary_json: str | None) -> int:
+    """Print (and write) the run's summary; 1 when a bridge faulted during the run."""
     if bag is None:
         return 0
     from memaug_bringup.bag_reader import read_run
@@ -44,6 +45,9 @@ def _finish(bag: Path | None, summary_json: str | None) -> int:
     if summary_json:
         Path(summary_json).write_text(json.dumps(summary, indent=2, allow_nan=True))
         print(f"summary written to {summary_json}")
+    if summary["bridge_faults"]:
+        print(f"memaug: the bridge faulted: {summary['bridge_faults'][0]['reason']}", file=sys.stderr)
+        return 1
     return 0
 
 

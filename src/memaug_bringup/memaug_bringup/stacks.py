@@ -150,6 +150,7 @@ def robot_stack(options: RobotOptions) -> Stack:
                     options.emulator_scenario,
                     "--duration",
                     str(float(options.emulator_duration_s)),
+                    "--odom",
                 ),
             )
         )

@@ -91,12 +91,23 @@ def summarize(data: RunData) -> dict[str, Any]:
         ),
         "falls": falls(data),
         "faults": [{"joint": f["joint"], "kind": f["kind"], "sim_time_s": f["sim_time_s"]} for f in data.faults],
+        # A stale-lowstate fault once the robot's data has ended is the end of the run (the
+        # emulator finished, the robot was switched off): listed apart, still shown.
+        "bridge_faults": [{"t": t, "reason": r} for t, r in data.bridge_faults if not _after_data(data, t, r)],
+        "bridge_faults_after_data_ended": [
+            {"t": t, "reason": r} for t, r in data.bridge_faults if _after_data(data, t, r)
+        ],
         "policy_step_ms_p50": float(policy.get("policy_step_ms_p50", "nan")),
         "policy_step_ms_p99": float(policy.get("policy_step_ms_p99", "nan")),
         "deadline_misses": int(policy.get("deadline_misses", "0")),
         "messages": dict(data.counts),
         "bag": str(data.bag),
     }
+
+
+def _after_data(data: RunData, t: float, reason: str) -> bool:
+    last_state = float(data.joint_t[-1]) if len(data.joint_t) else -math.inf
+    return reason.startswith("stale lowstate") and t >= last_state - 0.01
 
 
 def format_summary(summary: dict[str, Any]) -> str:
@@ -113,6 +124,12 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"speed after 1st fault  {summary['mean_speed_after_first_fault_mps']:.3f} m/s",
         f"falls                  {summary['falls']}",
         f"faults                 {faults}",
+        "bridge faults          "
+        + (", ".join(f"{f['reason']} at {f['t']:.2f} s" for f in summary["bridge_faults"]) or "none")
+        + "".join(
+            f"; after the robot's data ended: {f['reason']} at {f['t']:.2f} s"
+            for f in summary["bridge_faults_after_data_ended"]
+        ),
         f"policy step            p50 {summary['policy_step_ms_p50']:.3f} ms, "
         f"p99 {summary['policy_step_ms_p99']:.3f} ms",
         f"deadline misses        {summary['deadline_misses']}",

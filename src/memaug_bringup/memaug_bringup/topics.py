@@ -25,6 +25,7 @@ STACK_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec("/estop", "std_msgs/msg/Bool", latched=True),
     TopicSpec("/diagnostics", "diagnostic_msgs/msg/DiagnosticArray"),
     TopicSpec("/robot_description", "std_msgs/msg/String", latched=True),
+    TopicSpec("/bridge/state", "std_msgs/msg/String", latched=True),
 )
 
 

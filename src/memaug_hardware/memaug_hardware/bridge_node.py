@@ -60,6 +60,8 @@ class Go2BridgeNode(LifecycleNode):
         )
         self.endpoints: Go2Endpoints | None = None
         self.state: RobotState | None = None
+        self._unpublished: RobotState | None = None  # the newest valid state, until published
+        self._announced: str | None = None  # the bridge state last put on bridge/state
         self.rejected_commands = 0
         self.loop_stats = {"ticks": 0, "late_ticks": 0}
         self._lock = threading.Lock()
@@ -68,6 +70,8 @@ class Go2BridgeNode(LifecycleNode):
         self.pub_joints = self.create_publisher(JointState, "joint_states", STREAM)
         self.pub_imu = self.create_publisher(Imu, "imu/data", STREAM)
         self.pub_diag = self.create_publisher(DiagnosticArray, "diagnostics", 10)
+        # disarmed / armed / fault, with the reason, latched: the policy node follows it.
+        self.pub_state = self.create_publisher(String, "bridge/state", LATCHED)
         # The robot for RViz and Foxglove, generated from the same description (latched).
         self.pub_description = self.create_publisher(String, "robot_description", LATCHED)
         self.pub_description.publish(String(data=urdf_from_description(self.description)))
@@ -87,6 +91,7 @@ class Go2BridgeNode(LifecycleNode):
             self.get_logger().error(
                 f"configure failed: no valid rt/lowstate within {p['lowstate_wait_s']} s on interface "
                 f"{p['network_interface']}, domain {p['dds_domain_id']} (robot on? cable in? right interface?)"
+                + (f"; {self.safety.stale_reason(time.monotonic())}" if self.safety.counters["bad_crc"] else "")
             )
             return TransitionCallbackReturn.FAILURE
         if self._sport_mode_active(p["sport_mode_check_s"]):
@@ -159,13 +164,18 @@ class Go2BridgeNode(LifecycleNode):
         self._publish_status()
 
     def _read_states(self) -> None:
+        """Take every new rt/lowstate. Only valid frames become the state, and each is
+        published once: after a fault the bridge goes on publishing what it measures, never
+        a frozen copy with a fresh stamp."""
         assert self.endpoints is not None
+        check_crc = self.params["lowstate_crc"] == "strict"
         for frame in self.endpoints.take_all():
             state = state_from_lowstate(frame, self.description.num_joints)
             with self._lock:
-                self.safety.on_state(state, crc_ok(frame), time.monotonic())
-                if self.safety.mode is not BridgeMode.FAULT or self.state is None:
+                if self.safety.on_state(state, crc_ok(frame) or not check_crc, time.monotonic()):
                     self.state = state
+                    self._unpublished = state
+            self._follow_mode()
 
     # --- the 500 Hz loop ----------------------------------------------------------------
     def _loop(self) -> None:
@@ -177,7 +187,8 @@ class Go2BridgeNode(LifecycleNode):
             now = time.monotonic()
             with self._lock:
                 command = self.safety.motor_command(now)
-                state = self.state
+                state, self._unpublished = self._unpublished, None
+            self._follow_mode()
             self.endpoints.writer.write(lowcmd_from_command(command))
             if state is not None:
                 self._publish_state(state)
@@ -192,6 +203,16 @@ class Go2BridgeNode(LifecycleNode):
                 self.loop_stats["late_ticks"] += 1
                 if -remaining > period:
                     next_tick = time.perf_counter()
+
+    def _follow_mode(self) -> None:
+        """Announce the bridge's mode on bridge/state whenever it changes."""
+        s = self.safety
+        text = f"{s.mode.value}: {s.reason}"
+        if text != self._announced:
+            self._announced = text
+            self.pub_state.publish(String(data=text))
+            if s.mode is BridgeMode.FAULT:
+                self.get_logger().error(f"FAULT, damping: {s.reason}")
 
     def _publish_state(self, state: RobotState) -> None:
         stamp = self.get_clock().now().to_msg()

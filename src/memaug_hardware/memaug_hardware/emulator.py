@@ -129,6 +129,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate-hz", type=float, default=500.0, help="rt/lowstate rate")
     parser.add_argument("--duration", type=float, default=0.0, help="seconds to run (0: until stopped)")
     parser.add_argument(
+        "--odom",
+        action="store_true",
+        help="also publish ground-truth /odom on the ROS graph ($ROS_DOMAIN_ID), 50 Hz: what a real Go2 cannot "
+        "give, so that rehearsal summaries have distance and speed",
+    )
+    parser.add_argument(
         "--suspended", action="store_true", help="hold the base in the air, as a robot hanging from a gantry"
     )
     parser.add_argument(
@@ -156,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    odom = OdomPublisher() if args.odom else None
     substeps = max(1, round(1.0 / (args.rate_hz * emulator.sim.physics_period_s)))
     pacer = Pacer(1.0)
     last_report = time.monotonic()
@@ -173,12 +180,51 @@ def main(argv: list[str] | None = None) -> int:
         emulator.stats.states_published += 1
         if sport is not None:
             sport.write(unitree_go_msg_dds__SportModeState_())
+        if odom is not None:
+            odom.maybe_publish(emulator.sim)
         if time.monotonic() - last_report > 1.0:
             print(f"memaug_go2_emulator: t={emulator.sim.time_s:.1f} s, {emulator.stats.line()}", flush=True)
             last_report = time.monotonic()
         pacer.wait_until(emulator.sim.time_s)
     print(f"memaug_go2_emulator: stopped at {emulator.sim.time_s:.3f} s; {emulator.stats.line()}", flush=True)
+    if odom is not None:
+        odom.close()
     return 0
+
+
+class OdomPublisher:
+    """Ground truth on /odom, as the sim bridge publishes it (memaug_sim.messages.odometry),
+    stamped with the wall clock the Go2 bridge stamps its states with."""
+
+    PERIOD_S = 0.02
+
+    def __init__(self) -> None:
+        import rclpy
+        from nav_msgs.msg import Odometry
+        from rclpy.signals import SignalHandlerOptions
+
+        from memaug_common.ros_qos import STATE_STREAM
+
+        self._context = rclpy.Context()
+        rclpy.init(context=self._context, signal_handler_options=SignalHandlerOptions.NO)
+        self._node = rclpy.create_node("memaug_go2_emulator", context=self._context)
+        self._publisher = self._node.create_publisher(Odometry, "odom", STATE_STREAM)
+        self._next_s = 0.0
+
+    def maybe_publish(self, sim: Simulator) -> None:
+        from memaug_sim.messages import odometry
+
+        if sim.time_s < self._next_s:
+            return
+        self._next_s = sim.time_s + self.PERIOD_S
+        stamp = self._node.get_clock().now().to_msg()
+        self._publisher.publish(odometry(sim.base(), stamp, "odom", "base"))
+
+    def close(self) -> None:
+        import rclpy
+
+        self._node.destroy_node()
+        rclpy.shutdown(context=self._context)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,13 @@ BRIDGE_PARAMETERS: tuple[ParamSpec, ...] = (
         "command_timeout_s", 0.05, "Watchdog: /joint_commands older than this means damping, s.", min=0.005, max=1.0
     ),
     ParamSpec("state_timeout_s", 0.05, "rt/lowstate older than this is a fault, s.", min=0.005, max=1.0),
+    ParamSpec(
+        "lowstate_crc",
+        "strict",
+        "strict: a rt/lowstate with a bad CRC is dropped (counted; none valid for state_timeout_s is a fault); "
+        "ignore: for simulators that leave LowState_.crc at 0.",
+        choices=("strict", "ignore"),
+    ),
     ParamSpec("arm_max_tilt", 0.5, "Refuse to arm when |projected gravity xy| exceeds this.", min=0.0, max=1.0),
     ParamSpec(
         "max_tilt_deg",

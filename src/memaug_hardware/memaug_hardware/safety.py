@@ -55,18 +55,26 @@ class BridgeSafety:
         self._state_time = -np.inf
         self.counters = {"bad_crc": 0, "non_finite_state": 0, "watchdog_damping": 0, "faults": 0}
         self._over_speed = np.zeros(description.num_joints, dtype=np.int64)  # consecutive samples
+        self._bad_crc_since_valid = 0
 
     # --- inputs -------------------------------------------------------------------------
-    def on_state(self, state: RobotState, crc_valid: bool, now_s: float) -> None:
+    def on_state(self, state: RobotState, crc_valid: bool, now_s: float) -> bool:
+        """Take one rt/lowstate; True if it is a valid measurement (the bridge publishes it).
+
+        A frame with a bad CRC is dropped and counted, not a fault by itself: a corrupt frame
+        among good ones changes nothing, and no valid frame for state_timeout_s is the stale
+        state fault, whose message then names the CRC.
+        """
         if not crc_valid:
             self.counters["bad_crc"] += 1
-            self._fault("lowstate with a bad CRC")
-            return
+            self._bad_crc_since_valid += 1
+            return False
         if not state.finite():
             self.counters["non_finite_state"] += 1
             self._fault("lowstate holds NaN or inf")
-            return
+            return False
         self._state_time = now_s
+        self._bad_crc_since_valid = 0
         if self.mode is BridgeMode.ARMED:
             d, lim = self.description, self.limits
             outside = (state.position < d.lower_limits - lim.position_margin_rad) | (
@@ -85,6 +93,18 @@ class BridgeSafety:
             problem = attitude_problem(projected_gravity(state.orientation_wxyz), lim.max_tilt_deg)
             if problem is not None:
                 self._fault(problem)
+        return True
+
+    def stale_reason(self, now_s: float) -> str:
+        """Why there is no fresh lowstate: its age, and the bad CRCs if frames came but failed it."""
+        age = now_s - self._state_time
+        reason = f"stale lowstate ({age:.3f} s old)" if np.isfinite(age) else "no valid lowstate"
+        if self._bad_crc_since_valid:
+            reason += (
+                f": {self._bad_crc_since_valid} frames since the last valid one had a bad CRC "
+                "(a simulator that leaves LowState_.crc at 0 needs lowstate_crc:=ignore)"
+            )
+        return reason
 
     def on_command(self, position: np.ndarray, velocity: np.ndarray, effort: np.ndarray, now_s: float) -> None:
         self._command = (position, velocity, effort, now_s)
@@ -99,7 +119,7 @@ class BridgeSafety:
         if self.estop:
             return False, "e-stop engaged"
         if state is None or now_s - self._state_time > self.limits.state_timeout_s:
-            return False, "no fresh lowstate"
+            return False, self.stale_reason(now_s)
         if gravity_xy > self.limits.arm_max_tilt:
             return False, f"unsafe posture to arm from (tilt |g_xy| = {gravity_xy:.2f})"
         self.mode, self.reason = BridgeMode.ARMED, "armed"
@@ -125,7 +145,7 @@ class BridgeSafety:
         if self.mode is not BridgeMode.ARMED:
             return damping
         if now_s - self._state_time > self.limits.state_timeout_s:
-            self._fault(f"stale lowstate ({now_s - self._state_time:.3f} s old)")
+            self._fault(self.stale_reason(now_s))
             return damping
         if self._command is None or now_s - self._command[3] > self.limits.command_timeout_s:
             self.counters["watchdog_damping"] += 1

@@ -66,6 +66,8 @@ class PolicyNode(Node):
         self.create_subscription(Imu, "imu/data", self._on_imu, LATEST)
         self.create_subscription(Twist, "cmd_vel", self._on_cmd_vel, LATEST)
         self.create_subscription(Bool, "estop", self._on_estop, LATCHED)
+        self.create_subscription(String, "bridge/state", self._on_bridge_state, LATCHED)
+        self.bridge_state = ""
         self.create_service(Trigger, "~/start", self._srv_start)
         self.create_service(Trigger, "~/stop", self._srv_stop)
         self.create_service(Trigger, "~/reset_memory", self._srv_reset_memory)
@@ -110,6 +112,12 @@ class PolicyNode(Node):
 
     def _on_cmd_vel(self, msg: Twist) -> None:
         self.cmd_vel = (np.array([msg.linear.x, msg.linear.y, msg.angular.z]), self._now())
+
+    def _on_bridge_state(self, msg: String) -> None:
+        """The bridge faulted: it damps whatever the policy sends, so the policy damps too and says why."""
+        self.bridge_state = msg.data
+        if msg.data.startswith("fault"):
+            self._fault(f"bridge {msg.data}")
 
     def _on_estop(self, msg: Bool) -> None:
         self.fsm.set_estop(bool(msg.data))

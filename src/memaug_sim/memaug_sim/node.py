@@ -11,7 +11,6 @@ import threading
 import time
 from typing import Any
 
-import numpy as np
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from nav_msgs.msg import Odometry
@@ -28,6 +27,7 @@ from memaug_common.ros_params import check_parameter_update, declare_parameters
 from memaug_common.ros_qos import LATCHED, LATEST, STATE_STREAM, STREAM
 from memaug_sim.commands import CommandRejected, joint_command_from_fields
 from memaug_sim.faults import FaultEvent, check_fault, fault_label, parse_fault
+from memaug_sim.messages import fill_quaternion, fill_vector, odometry
 from memaug_sim.pacing import Every, Pacer
 from memaug_sim.params import SIM_PARAMETERS
 from memaug_sim.scenario import ScenarioClock, load_scenario
@@ -42,16 +42,6 @@ def _stamp(seconds: float) -> Time:
     """Sim time, s -> builtin_interfaces/Time, rounded to the nanosecond."""
     sec, nanosec = divmod(round(seconds * 1e9), 1_000_000_000)
     return Time(sec=sec, nanosec=nanosec)
-
-
-def _fill_vector(target: Any, xyz: np.ndarray) -> None:
-    """Write a [3] array into a geometry_msgs Vector3 or Point."""
-    target.x, target.y, target.z = (float(v) for v in xyz)
-
-
-def _fill_quaternion(target: Any, wxyz: np.ndarray) -> None:
-    """Write a [4] w-x-y-z array (MuJoCo order) into a geometry_msgs Quaternion (x-y-z-w fields)."""
-    target.w, target.x, target.y, target.z = (float(v) for v in wxyz)
 
 
 class SimBridgeNode(Node):
@@ -234,23 +224,14 @@ class SimBridgeNode(Node):
         imu_msg = Imu()
         imu_msg.header.stamp = stamp
         imu_msg.header.frame_id = self.params["imu_frame"]
-        _fill_quaternion(imu_msg.orientation, imu.orientation_wxyz)
-        _fill_vector(imu_msg.angular_velocity, imu.angular_velocity)
-        _fill_vector(imu_msg.linear_acceleration, imu.linear_acceleration)
+        fill_quaternion(imu_msg.orientation, imu.orientation_wxyz)
+        fill_vector(imu_msg.angular_velocity, imu.angular_velocity)
+        fill_vector(imu_msg.linear_acceleration, imu.linear_acceleration)
         self.pub_imu.publish(imu_msg)
 
     def _publish_odom(self, stamp: Time) -> None:
-        base = self.sim.base()
-        msg = Odometry()
-        msg.header.stamp = stamp
-        msg.header.frame_id = self.params["odom_frame"]
-        msg.child_frame_id = self.params["base_frame"]
-        pose, twist = msg.pose.pose, msg.twist.twist
-        _fill_vector(pose.position, base.position)
-        _fill_quaternion(pose.orientation, base.orientation_wxyz)
-        _fill_vector(twist.linear, base.linear_velocity)
-        _fill_vector(twist.angular, base.angular_velocity)
-        self.pub_odom.publish(msg)
+        p = self.params
+        self.pub_odom.publish(odometry(self.sim.base(), stamp, p["odom_frame"], p["base_frame"]))
 
     # --- diagnostics --------------------------------------------------------------------
     def _announce(self, event: FaultEvent) -> None:
