@@ -11,7 +11,7 @@ import pytest
 from diagnostic_msgs.msg import DiagnosticArray
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Imu, JointState
-from std_msgs.msg import String
+from std_msgs.msg import Float32MultiArray, String
 from std_srvs.srv import Trigger
 
 from memaug_common.description import load_robot_description
@@ -209,3 +209,46 @@ def test_a_tilted_base_or_a_bridge_fault_damps_and_says_why(ros, start_node, tro
     assert modes[-1].data == "damp"
     ros.spin_for(0.3)
     assert expected in status(diagnostics, "memaug_policy: control").get("last_problem", "")
+
+
+def test_the_remote_stands_runs_steers_and_damps(ros, start_node) -> None:
+    """/remote as the Go2 bridge publishes it: L2+A stands, R1 runs, the stick commands, L2+B damps."""
+    from sensor_msgs.msg import Joy
+
+    from memaug_common.remote_map import KEYS
+
+    states = ros.node.create_publisher(JointState, "joint_states", STREAM)
+    imus = ros.node.create_publisher(Imu, "imu/data", STREAM)
+    remote = ros.node.create_publisher(Joy, "remote", STREAM)
+    modes = ros.subscribe(String, "policy/mode", LATCHED)
+    observations = ros.subscribe(Float32MultiArray, "policy/observation", STREAM)
+    start_node("memaug_policy_node", "--ros-args", "-p", "auto_run:=false", "-p", "stand_duration_s:=0.2")
+
+    def press(*keys: str, ly: float = 0.0) -> None:
+        joy = Joy(axes=[0.0, ly, 0.0, 0.0], buttons=[int(k in keys) for k in KEYS])
+        for _ in range(10):
+            now = ros.node.get_clock().now().to_msg()
+            joints = JointState(name=list(GO2.joint_names), position=GO2.default_pose.tolist(), velocity=[0.0] * 12)
+            joints.header.stamp = now
+            imu = Imu()
+            imu.header.stamp, imu.orientation.w = now, 1.0
+            states.publish(joints)
+            imus.publish(imu)
+            remote.publish(joy)
+            ros.spin(0.02)
+
+    def mode_after(*keys: str, ly: float = 0.0) -> str:
+        deadline = time.monotonic() + 10
+        press(*keys, ly=ly)
+        while time.monotonic() < deadline and not modes:
+            press()
+        press()  # released
+        return modes[-1].data
+
+    ros.wait_for(lambda: modes and modes[-1].data == "idle", 20.0, "the policy node idle")
+    assert mode_after("L2", "A") == "stand"
+    assert mode_after("R1") == "run"
+    press(ly=1.0)
+    command = np.array(observations[-1].data[6:9]) / np.array([2.0, 2.0, 0.25])  # the observation's scales
+    assert command[0] == pytest.approx(0.8, abs=1e-3)  # full stick: the model's top forward speed
+    assert mode_after("L2", "B") == "damp"

@@ -18,16 +18,18 @@ import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.executors import ExternalShutdownException
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
-from sensor_msgs.msg import Imu, JointState
+from sensor_msgs.msg import Imu, JointState, Joy
 from std_msgs.msg import Bool, String
 
 from memaug_common.description import load_robot_description
+from memaug_common.remote_map import KEYS
 from memaug_common.ros_main import create_or_report
 from memaug_common.ros_params import declare_parameters
 from memaug_common.ros_qos import LATCHED, LATEST, STREAM
 from memaug_hardware.dds import Go2Endpoints, controller_endpoints, participant
 from memaug_hardware.params import BRIDGE_PARAMETERS
 from memaug_hardware.protocol import RobotState, crc_ok, lowcmd_from_command, state_from_lowstate
+from memaug_hardware.remote import RemoteState
 from memaug_hardware.safety import BridgeMode, BridgeSafety, SafetyLimits
 from memaug_policy.observation import projected_gravity
 from memaug_sim.commands import CommandRejected, joint_command_from_fields
@@ -39,6 +41,18 @@ SPORT_MODE_HELP = (
     "Turn it off first: in the Unitree app (Device > Service status > sport_mode off), or with the SDK's "
     "MotionSwitcherClient().ReleaseMode(), then configure again."
 )
+
+
+#: /remote goes out every this many loop ticks (50 Hz at 500 Hz): a hand's pace.
+REMOTE_EVERY = 10
+
+
+def _remote(frame: Any) -> RemoteState | None:
+    """The remote in a lowstate frame, or None if its bytes do not parse."""
+    try:
+        return RemoteState.parse(list(frame.wireless_remote))
+    except ValueError:
+        return None
 
 
 class Go2BridgeNode(LifecycleNode):
@@ -61,6 +75,7 @@ class Go2BridgeNode(LifecycleNode):
         self.endpoints: Go2Endpoints | None = None
         self.state: RobotState | None = None
         self._unpublished: RobotState | None = None  # the newest valid state, until published
+        self._remote: RemoteState | None = None  # the newest remote, published as /remote (Joy)
         self._announced: str | None = None  # the bridge state last put on bridge/state
         self.rejected_commands = 0
         self.loop_stats = {"ticks": 0, "late_ticks": 0}
@@ -69,6 +84,9 @@ class Go2BridgeNode(LifecycleNode):
         self._thread: threading.Thread | None = None
         self.pub_joints = self.create_publisher(JointState, "joint_states", STREAM)
         self.pub_imu = self.create_publisher(Imu, "imu/data", STREAM)
+        # The handheld remote for the policy node (stand, run, sticks): buttons in remote.KEYS
+        # order, axes lx, ly, rx, ry.
+        self.pub_remote = self.create_publisher(Joy, "remote", STREAM)
         self.pub_diag = self.create_publisher(DiagnosticArray, "diagnostics", 10)
         # disarmed / armed / fault, with the reason, latched: the policy node follows it.
         self.pub_state = self.create_publisher(String, "bridge/state", LATCHED)
@@ -171,10 +189,14 @@ class Go2BridgeNode(LifecycleNode):
         check_crc = self.params["lowstate_crc"] == "strict"
         for frame in self.endpoints.take_all():
             state = state_from_lowstate(frame, self.description.num_joints)
+            remote = _remote(frame)
             with self._lock:
                 if self.safety.on_state(state, crc_ok(frame) or not check_crc, time.monotonic()):
                     self.state = state
                     self._unpublished = state
+                    if remote is not None:
+                        self.safety.on_remote(remote)
+                        self._remote = remote
             self._follow_mode()
 
     # --- the 500 Hz loop ----------------------------------------------------------------
@@ -192,6 +214,11 @@ class Go2BridgeNode(LifecycleNode):
             self.endpoints.writer.write(lowcmd_from_command(command))
             if state is not None:
                 self._publish_state(state)
+                if self._remote is not None and self.loop_stats["ticks"] % REMOTE_EVERY == 0:
+                    r = self._remote
+                    joy = Joy(axes=[r.lx, r.ly, r.rx, r.ry], buttons=[int(k in r.keys) for k in KEYS])
+                    joy.header.stamp = self.get_clock().now().to_msg()
+                    self.pub_remote.publish(joy)
             self.loop_stats["ticks"] += 1
             # Absolute deadlines: a tick that runs late is made up by the next sleep, so the
             # average rate stays 500 Hz; only a stall of a whole period re-anchors the schedule.

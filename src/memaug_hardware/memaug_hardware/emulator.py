@@ -24,6 +24,7 @@ from unitree_sdk2py.idl.unitree_go.msg.dds_ import LowCmd_, SportModeState_
 from memaug_common.description import RobotDescription, load_robot_description
 from memaug_hardware.dds import participant, robot_endpoints
 from memaug_hardware.protocol import HEAD, MotorCommand, command_from_lowcmd, crc_of, crc_ok, motor_torque
+from memaug_hardware.remote import RemoteState, parse_script
 from memaug_sim.pacing import Pacer
 from memaug_sim.scenario import ScenarioClock, load_scenario
 from memaug_sim.simulator import Simulator
@@ -57,6 +58,7 @@ class Go2Emulator:
         self.sim = Simulator(description)
         #: Base held 0.3 m above its standing pose, as on a gantry: the legs swing free.
         self.suspended = suspended
+        self.remote = RemoteState(frozenset())  # what the handheld remote sends
         if suspended:
             self.sim.data.qpos[2] += 0.3
         self._base_hold = self.sim.data.qpos[0:7].copy()
@@ -114,6 +116,7 @@ class Go2Emulator:
         state.imu_state.gyroscope = [float(v) for v in imu.angular_velocity]
         state.imu_state.accelerometer = [float(v) for v in imu.linear_acceleration]
         state.tick = round(self.sim.time_s * 1000)
+        state.wireless_remote = list(self.remote.pack())
         state.crc = crc_of(state)
         return state
 
@@ -128,6 +131,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenario", default="none")
     parser.add_argument("--rate-hz", type=float, default=500.0, help="rt/lowstate rate")
     parser.add_argument("--duration", type=float, default=0.0, help="seconds to run (0: until stopped)")
+    parser.add_argument(
+        "--remote",
+        default="",
+        help="play the handheld remote: 'T:KEY+KEY,T:ly=0.5,T:none' (T in sim seconds; keys as in "
+        "memaug_hardware.remote, e.g. '2:L2+A,5:R1,12:L2+B')",
+    )
     parser.add_argument(
         "--odom",
         action="store_true",
@@ -145,6 +154,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     description = load_robot_description(args.robot)
+    try:
+        remote_script = parse_script(args.remote)
+    except ValueError as exc:
+        print(f"memaug_go2_emulator: {exc}", file=sys.stderr)
+        return 2
     emulator = Go2Emulator(description, args.scenario, suspended=args.suspended)
     dp = participant(args.domain_id, args.interface)
     endpoints = robot_endpoints(dp)
@@ -176,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
             emulator.receive(frame)
         for _ in range(substeps):
             emulator.step()
+        while remote_script and remote_script[0][0] <= emulator.sim.time_s:
+            emulator.remote = remote_script.pop(0)[1]
         endpoints.writer.write(emulator.lowstate())
         emulator.stats.states_published += 1
         if sport is not None:

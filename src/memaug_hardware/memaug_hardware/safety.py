@@ -23,7 +23,9 @@ import numpy as np
 
 from memaug_common.attitude import MAX_TILT_DEG, attitude_problem
 from memaug_common.description import RobotDescription
+from memaug_common.remote_map import DAMP_CHORD
 from memaug_hardware.protocol import MotorCommand, RobotState
+from memaug_hardware.remote import RemoteState
 from memaug_policy.observation import projected_gravity
 
 
@@ -105,6 +107,11 @@ class BridgeSafety:
                 "(a simulator that leaves LowState_.crc at 0 needs lowstate_crc:=ignore)"
             )
         return reason
+
+    def on_remote(self, remote: RemoteState) -> None:
+        """The remote's damp chord (L2 + B) damps and latches, whatever the ROS graph does."""
+        if remote.pressed(DAMP_CHORD) and self.mode is not BridgeMode.FAULT:
+            self._fault("remote damp (L2 + B)")
 
     def on_command(self, position: np.ndarray, velocity: np.ndarray, effort: np.ndarray, now_s: float) -> None:
         self._command = (position, velocity, effort, now_s)

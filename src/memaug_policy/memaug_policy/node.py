@@ -14,12 +14,13 @@ import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Twist
 from rclpy.node import Node
-from sensor_msgs.msg import Imu, JointState
+from sensor_msgs.msg import Imu, JointState, Joy
 from std_msgs.msg import Bool, Float32MultiArray, String
 from std_srvs.srv import Trigger
 
 from memaug_common.attitude import attitude_problem
 from memaug_common.description import load_robot_description
+from memaug_common.remote_map import DAMP_CHORD, KEYS, RUN_CHORD, STAND_CHORD, stick_command
 from memaug_common.ros_main import spin_main
 from memaug_common.ros_params import declare_parameters
 from memaug_common.ros_qos import LATCHED, LATEST, STREAM
@@ -67,6 +68,8 @@ class PolicyNode(Node):
         self.create_subscription(Twist, "cmd_vel", self._on_cmd_vel, LATEST)
         self.create_subscription(Bool, "estop", self._on_estop, LATCHED)
         self.create_subscription(String, "bridge/state", self._on_bridge_state, LATCHED)
+        self.create_subscription(Joy, "remote", self._on_remote, LATEST)
+        self.remote_keys: frozenset[str] = frozenset()
         self.bridge_state = ""
         self.create_service(Trigger, "~/start", self._srv_start)
         self.create_service(Trigger, "~/stop", self._srv_stop)
@@ -112,6 +115,21 @@ class PolicyNode(Node):
 
     def _on_cmd_vel(self, msg: Twist) -> None:
         self.cmd_vel = (np.array([msg.linear.x, msg.linear.y, msg.angular.z]), self._now())
+
+    def _on_remote(self, msg: Joy) -> None:
+        """The Go2 remote (memaug_common.remote_map): chords on their press, sticks as /cmd_vel."""
+        keys = frozenset(k for k, pressed in zip(KEYS, msg.buttons, strict=False) if pressed)
+        pressed, self.remote_keys = keys - self.remote_keys, keys
+        stand = keys >= STAND_CHORD and self.fsm.mode in (Mode.IDLE, Mode.DAMP)
+        run = keys >= RUN_CHORD and self.fsm.mode is Mode.STAND
+        if pressed and keys >= DAMP_CHORD:
+            self._fault("remote damp (L2 + B)")
+        elif pressed and (stand or run):
+            self._start()
+        if len(msg.axes) >= 3:
+            command = stick_command(msg.axes[0], msg.axes[1], msg.axes[2], self.model.metadata.command_ranges)
+            if command is not None:
+                self.cmd_vel = (command, self._now())
 
     def _on_bridge_state(self, msg: String) -> None:
         """The bridge faulted: it damps whatever the policy sends, so the policy damps too and says why."""
