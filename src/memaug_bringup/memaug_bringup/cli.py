@@ -86,7 +86,23 @@ def _sim(args: argparse.Namespace) -> int:
     return _finish(record, args.summary_json)
 
 
+def _check(args: argparse.Namespace) -> int:
+    from memaug_hardware.preflight import check
+
+    from memaug_common.description import load_robot_description
+
+    report = check(load_robot_description(args.robot), args.interface, args.go2_domain_id)
+    print("\n".join(report.lines))
+    if report.problems:
+        print(f"memaug robot --check: not ready: {'; '.join(report.problems)}", file=sys.stderr)
+        return 1
+    print("ready to arm")
+    return 0
+
+
 def _robot(args: argparse.Namespace) -> int:
+    if args.check:
+        return _check(args)
     record = (
         None
         if args.no_record
@@ -211,6 +227,12 @@ def main(argv: list[str] | None = None) -> int:
     robot = sub.add_parser("robot", help="the policy on a Go2 (or its emulator) through the hardware bridge")
     robot.add_argument("--emulator", action="store_true", help="run against memaug_go2_emulator on loopback")
     robot.add_argument("--arm", action="store_true", help="arm the bridge at start (real robot: stand clear)")
+    robot.add_argument(
+        "--check",
+        action="store_true",
+        help="preflight: read rt/lowstate for 1 s and report rate, CRC, posture, joints, battery, temperatures; "
+        "sends nothing; exits 0 or names what is wrong",
+    )
     robot.add_argument("--interface", default="eth0", help="network interface that reaches the Go2")
     robot.add_argument("--go2-domain-id", type=int, default=0, help="DDS domain of the Go2's topics")
     robot.add_argument("--duration", type=float, default=20.0, help="seconds to run")

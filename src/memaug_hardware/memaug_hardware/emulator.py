@@ -107,6 +107,7 @@ class Go2Emulator:
         for i in range(self.description.num_joints):
             motor = state.motor_state[i]
             motor.mode = 0x01
+            motor.temperature = 35
             motor.q, motor.dq, motor.tau_est = (
                 float(joints.position[i]),
                 float(joints.velocity[i]),
@@ -116,6 +117,8 @@ class Go2Emulator:
         state.imu_state.gyroscope = [float(v) for v in imu.angular_velocity]
         state.imu_state.accelerometer = [float(v) for v in imu.linear_acceleration]
         state.tick = round(self.sim.time_s * 1000)
+        state.bms_state.soc = 90  # a charged battery and warm motors, as a robot reports them
+        state.power_v = 28.8
         state.wireless_remote = list(self.remote.pack())
         state.crc = crc_of(state)
         return state
