@@ -12,7 +12,7 @@ from lifecycle_msgs.srv import ChangeState
 from memaug_hardware.dds import LOWCMD_TOPIC, participant
 from memaug_hardware.protocol import MotorCommand, lowcmd_from_command
 from sensor_msgs.msg import JointState
-from std_msgs.msg import Bool
+from std_msgs.msg import Bool, String
 from unitree_sdk2py.idl.unitree_go.msg.dds_ import LowCmd_
 
 from memaug_common.description import load_robot_description
@@ -91,13 +91,16 @@ def test_emulator_rejects_frames_with_a_bad_crc(start_node, go2_domain) -> None:
     from cyclonedds.pub import DataWriter
     from cyclonedds.topic import Topic
 
-    emulator = start_node("memaug_go2_emulator", "--domain-id", str(go2_domain), "--duration", "3")
+    emulator = start_node("memaug_go2_emulator", "--domain-id", str(go2_domain), "--duration", "4")
     dp = participant(go2_domain, "lo")
     writer = DataWriter(dp, Topic(dp, LOWCMD_TOPIC, LowCmd_))
     good = lowcmd_from_command(MotorCommand(GO2.default_pose, np.zeros(12), GO2.kp.copy(), GO2.kd.copy(), np.zeros(12)))
     bad = lowcmd_from_command(MotorCommand(GO2.default_pose, np.zeros(12), GO2.kp.copy(), GO2.kd.copy(), np.zeros(12)))
     bad.crc ^= 0x1
-    time.sleep(1.0)  # discovery
+    deadline = time.monotonic() + 20  # the emulator's loop (after its motion switcher service) starts
+    while "rt/lowstate at" not in emulator.output() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # discovery
     for _ in range(20):
         writer.write(good)
         writer.write(bad)
@@ -172,7 +175,24 @@ def test_configure_refuses_while_sport_mode_runs(start_node, go2_domain) -> None
     start_node("memaug_go2_emulator", "--domain-id", str(go2_domain), "--sport-mode")
     bridge = start_bridge(start_node, go2_domain)
     assert bridge.wait(60) == 3
-    assert "sport-mode (high-level) controller is active" in bridge.output()
+    assert "high-level controller 'normal' is active" in bridge.output()
+
+
+def test_release_only_behind_its_flag_then_the_bridge_arms(ros, start_node, go2_domain) -> None:
+    states = ros.subscribe(String, "bridge/state", LATCHED)
+    start_node("memaug_go2_emulator", "--domain-id", str(go2_domain), "--sport-mode")
+    start_bridge(start_node, go2_domain, "-p", "motion_switcher:=release")
+    ros.wait_for(lambda: any(m.data.startswith("armed") for m in states), 60.0, "the bridge to arm after release")
+
+
+def test_no_motion_switcher_is_named_and_skip_is_explicit(ros, start_node, go2_domain) -> None:
+    start_node("memaug_go2_emulator", "--domain-id", str(go2_domain), "--no-motion-switcher")
+    bridge = start_bridge(start_node, go2_domain, "-p", "motion_switcher_timeout_s:=1.0")
+    assert bridge.wait(60) == 3
+    assert "no answer from the motion switcher" in bridge.output() and "motion_switcher:=skip" in bridge.output()
+    states = ros.subscribe(String, "bridge/state", LATCHED)
+    start_bridge(start_node, go2_domain, "-p", "motion_switcher:=skip")
+    ros.wait_for(lambda: any(m.data.startswith("armed") for m in states), 60.0, "the bridge to arm")
 
 
 def test_configure_fails_clearly_without_a_robot(start_node, go2_domain) -> None:

@@ -27,6 +27,7 @@ from memaug_common.ros_main import create_or_report
 from memaug_common.ros_params import declare_parameters
 from memaug_common.ros_qos import LATCHED, LATEST, STREAM
 from memaug_hardware.dds import Go2Endpoints, controller_endpoints, participant
+from memaug_hardware.motion_switcher import HELP, check_mode, release_mode
 from memaug_hardware.params import BRIDGE_PARAMETERS
 from memaug_hardware.protocol import RobotState, crc_ok, lowcmd_from_command, state_from_lowstate
 from memaug_hardware.remote import RemoteState
@@ -34,14 +35,6 @@ from memaug_hardware.safety import BridgeMode, BridgeSafety, SafetyLimits
 from memaug_policy.observation import projected_gravity
 from memaug_sim.commands import CommandRejected, joint_command_from_fields
 from memaug_sim.urdf import urdf_from_description
-
-SPORT_MODE_TOPIC = "rt/sportmodestate"
-SPORT_MODE_HELP = (
-    "Unitree's sport-mode (high-level) controller is active and would fight low-level commands. "
-    "Turn it off first: in the Unitree app (Device > Service status > sport_mode off), or with the SDK's "
-    "MotionSwitcherClient().ReleaseMode(), then configure again."
-)
-
 
 #: /remote goes out every this many loop ticks (50 Hz at 500 Hz): a hand's pace.
 REMOTE_EVERY = 10
@@ -112,8 +105,9 @@ class Go2BridgeNode(LifecycleNode):
                 + (f"; {self.safety.stale_reason(time.monotonic())}" if self.safety.counters["bad_crc"] else "")
             )
             return TransitionCallbackReturn.FAILURE
-        if self._sport_mode_active(p["sport_mode_check_s"]):
-            self.get_logger().error(f"configure refused: {SPORT_MODE_HELP}")
+        problem = self._high_level_controller(p["motion_switcher"], p["motion_switcher_timeout_s"])
+        if problem is not None:
+            self.get_logger().error(f"configure refused: {problem}")
             return TransitionCallbackReturn.FAILURE
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="go2-bridge", daemon=True)
@@ -149,21 +143,28 @@ class Go2BridgeNode(LifecycleNode):
         if self._thread is not None:
             self._thread.join(timeout=1.0)
 
-    def _sport_mode_active(self, seconds: float) -> bool:
-        if seconds <= 0 or self.endpoints is None:
-            return False
-        from cyclonedds.sub import DataReader
-        from cyclonedds.topic import Topic
-        from unitree_sdk2py.idl.unitree_go.msg.dds_ import SportModeState_
-
-        dp = self.endpoints.reader.participant
-        reader = DataReader(dp, Topic(dp, SPORT_MODE_TOPIC, SportModeState_))
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            if reader.take(N=1):
-                return True
-            time.sleep(0.01)
-        return False
+    def _high_level_controller(self, policy: str, timeout_s: float) -> str | None:
+        """Why the robot is not free for low-level control (its sport-mode controller is
+        active, or nobody answered for it), or None. ``policy``: check, release, skip."""
+        if policy == "skip":
+            self.get_logger().warn("motion switcher not asked (motion_switcher:=skip): a simulator without it only")
+            return None
+        answer = check_mode(timeout_s)
+        if answer.mode is None:
+            return f"{answer.detail}; a simulator without it needs motion_switcher:=skip"
+        if answer.mode and policy == "release":
+            self.get_logger().warn(
+                f"releasing the active high-level controller '{answer.mode}' (motion_switcher:=release)"
+            )
+            answer = release_mode(timeout_s)
+        if answer.mode:
+            return (
+                f"Unitree's high-level controller '{answer.mode}' is active and would fight low-level commands; {HELP}"
+            )
+        if answer.mode is None:
+            return answer.detail
+        self.get_logger().info("motion switcher: no high-level controller active")
+        return None
 
     # --- inputs -------------------------------------------------------------------------
     def _on_command(self, msg: JointState) -> None:

@@ -29,14 +29,32 @@ _CONFIG = """<?xml version="1.0" encoding="UTF-8" ?>
 #: Latest-value streams: a late sample is worthless, so best effort and depth 1, as the SDK does.
 _STREAM_QOS = Qos(Policy.Reliability.BestEffort, Policy.History.KeepLast(1))
 
-_domains: dict[int, Domain] = {}
+_domains: dict[int, Domain | None] = {}
+#: The domain Unitree's SDK (its ChannelFactory, a per-process singleton) works on, if any.
+_sdk_domain: int | None = None
 
 
 def participant(domain_id: int, interface: str) -> DomainParticipant:
-    """A participant on ``domain_id`` bound to the named network interface (e.g. "lo", "eth0")."""
+    """A participant on ``domain_id`` bound to the named network interface (e.g. "lo", "eth0").
+
+    The first domain a process opens is opened through the SDK's ChannelFactory, so that the
+    SDK's own RPC clients and servers (the motion switcher) share it; a process may open more
+    domains (tests), which the SDK then does not see.
+    """
+    global _sdk_domain
     if domain_id not in _domains:
-        _domains[domain_id] = Domain(domain_id, _CONFIG.format(interface=interface))
+        from unitree_sdk2py.core.channel import ChannelFactory
+
+        if _sdk_domain is None and ChannelFactory().Init(domain_id, interface):
+            _sdk_domain, _domains[domain_id] = domain_id, None  # the SDK holds the Domain
+        else:
+            _domains[domain_id] = Domain(domain_id, _CONFIG.format(interface=interface))
     return DomainParticipant(domain_id)
+
+
+def sdk_domain() -> int | None:
+    """The domain the SDK's clients and servers talk on (None before participant())."""
+    return _sdk_domain
 
 
 @dataclass

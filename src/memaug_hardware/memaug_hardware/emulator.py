@@ -135,6 +135,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate-hz", type=float, default=500.0, help="rt/lowstate rate")
     parser.add_argument("--duration", type=float, default=0.0, help="seconds to run (0: until stopped)")
     parser.add_argument(
+        "--no-motion-switcher",
+        action="store_true",
+        help="do not serve Unitree's motion switcher (rt/api/motion_switcher), as simulators that lack it",
+    )
+    parser.add_argument(
         "--remote",
         default="",
         help="play the handheld remote: 'T:KEY+KEY,T:ly=0.5,T:none' (T in sim seconds; keys as in "
@@ -152,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sport-mode",
         action="store_true",
-        help="also publish rt/sportmodestate, as a Go2 whose own controller is active",
+        help="a Go2 whose own sport-mode controller is active: the motion switcher answers 'normal' (until "
+        "released) and rt/sportmodestate is published",
     )
     args = parser.parse_args(argv)
 
@@ -171,6 +177,12 @@ def main(argv: list[str] | None = None) -> int:
         from cyclonedds.topic import Topic
 
         sport = DataWriter(dp, Topic(dp, SPORT_MODE_TOPIC, SportModeState_))
+    if not args.no_motion_switcher:
+        from memaug_hardware.motion_switcher import MotionSwitcherServer
+
+        switcher = MotionSwitcherServer("normal" if args.sport_mode else "")
+        switcher.Init()
+        switcher.Start()
     stop = False
 
     def on_signal(*_: object) -> None:

@@ -11,11 +11,18 @@ BRIDGE_PARAMETERS: tuple[ParamSpec, ...] = (
         "lowstate_wait_s", 5.0, "configure: how long to wait for the first valid rt/lowstate, s.", min=0.1, max=60.0
     ),
     ParamSpec(
-        "sport_mode_check_s",
-        0.3,
-        "configure: listen this long for Unitree's sport-mode controller, s.",
-        min=0.0,
-        max=10.0,
+        "motion_switcher",
+        "check",
+        "configure asks Unitree's motion switcher for an active high-level controller: check (refuse while one "
+        "runs), release (switch it off: the robot must be lying or held), skip (simulators without the service).",
+        choices=("check", "release", "skip"),
+    ),
+    ParamSpec(
+        "motion_switcher_timeout_s",
+        2.0,
+        "configure: how long to wait for the motion switcher's answer, s.",
+        min=0.1,
+        max=30.0,
     ),
     ParamSpec(
         "command_timeout_s", 0.05, "Watchdog: /joint_commands older than this means damping, s.", min=0.005, max=1.0
