@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Imu, JointState
@@ -252,3 +253,48 @@ def test_the_remote_stands_runs_steers_and_damps(ros, start_node) -> None:
     command = np.array(observations[-1].data[6:9]) / np.array([2.0, 2.0, 0.25])  # the observation's scales
     assert command[0] == pytest.approx(0.8, abs=1e-3)  # full stick: the model's top forward speed
     assert mode_after("L2", "B") == "damp"
+
+
+def test_states_before_the_first_clock_never_make_a_stale_start(ros, start_node) -> None:
+    """The lockstep start-up race: under use_sim_time, states that arrive before the first
+    /clock were stamped 0 and looked a whole start-up old at the first tick. Here states come
+    alone for a second, then with a clock that starts at 5 s: the policy stands and runs."""
+    states = ros.node.create_publisher(JointState, "joint_states", STREAM)
+    imus = ros.node.create_publisher(Imu, "imu/data", STREAM)
+    clock = ros.node.create_publisher(Clock, "clock", STREAM)
+    modes = ros.subscribe(String, "policy/mode", LATCHED)
+    start_node(
+        "memaug_policy_node",
+        "--ros-args",
+        "-p",
+        "use_sim_time:=true",
+        "-p",
+        "autostart:=true",
+        "-p",
+        "stand_duration_s:=0.2",
+        "-p",
+        "stand_hold_s:=0.2",
+    )
+
+    def publish(sim_time: float | None) -> None:
+        joints = JointState(name=list(GO2.joint_names), position=GO2.default_pose.tolist(), velocity=[0.0] * 12)
+        imu = Imu()
+        imu.orientation.w = 1.0
+        if sim_time is not None:
+            stamp = Time(sec=int(sim_time), nanosec=round((sim_time % 1) * 1e9))
+            joints.header.stamp = imu.header.stamp = stamp
+            clock.publish(Clock(clock=stamp))
+        states.publish(joints)
+        imus.publish(imu)
+        ros.spin(0.002)
+
+    ros.wait_for(lambda: modes, 20.0, "the policy node's first mode")
+    end = time.monotonic() + 1.0
+    while time.monotonic() < end:
+        publish(None)
+    assert [m.data for m in modes] == ["idle"]  # nothing read before the clock
+    sim_time = 5.0
+    while "run" not in [m.data for m in modes] and sim_time < 15.0:
+        publish(sim_time)
+        sim_time += 0.002
+    assert [m.data for m in modes][:3] == ["idle", "stand", "run"], [m.data for m in modes]

@@ -101,9 +101,6 @@ def sim_stack(options: SimOptions) -> Stack:
             "command_vy": float(vy),
             "command_yaw_rate": float(wz),
             "wait_for_subscribers": 1 if options.record is None else 2,
-            # Known issue: once in a 60 s gated lockstep run /imu/data was seen 0.116 s (sim)
-            # old at the start of stand; until that race is found, 10 control periods.
-            "state_timeout_s": 0.2 if lockstep else 0.1,
         },
     )
     nodes = (sim, policy) if options.record is None else (recorder_node(options.record, lockstep), sim, policy)

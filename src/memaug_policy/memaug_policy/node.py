@@ -89,7 +89,15 @@ class PolicyNode(Node):
         return self.get_clock().now().nanoseconds * 1e-9
 
     # --- inputs -------------------------------------------------------------------------
+    def _clock_started(self) -> bool:
+        """Under use_sim_time the clock reads 0 until the first /clock. A reading stamped then
+        looks a whole start-up old at the first tick (the lockstep start-up race: "stale
+        /joint_states: 0.204 s old" at the start of stand), so none is taken before it."""
+        return self.get_clock().now().nanoseconds > 0
+
     def _on_joint_states(self, msg: JointState) -> None:
+        if not self._clock_started():
+            return
         try:
             self.joints = self.order.reading(msg.name, msg.position, msg.velocity, self._now())
         except StateRejected as exc:
@@ -110,6 +118,8 @@ class PolicyNode(Node):
         )
 
     def _on_imu(self, msg: Imu) -> None:
+        if not self._clock_started():
+            return
         o, w = msg.orientation, msg.angular_velocity
         self.imu = ImuReading(np.array([o.w, o.x, o.y, o.z]), np.array([w.x, w.y, w.z]), self._now())
 
