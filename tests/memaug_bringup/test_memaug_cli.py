@@ -166,3 +166,27 @@ def test_ctrl_c_stops_every_node_and_closes_the_bag(start_node, tmp_path: Path, 
     assert (tmp_path / "bag" / "metadata.yaml").is_file()
     assert read_run(tmp_path / "bag").counts["/joint_states"] > 100
     assert processes_with_marker(marker) == []
+
+
+def test_the_shipped_policy_walks_60_s_on_the_emulator_without_a_bridge_fault(start_node, tmp_path: Path) -> None:
+    """The robot path's acceptance: the bundled policy through the Go2 bridge and its protection
+    (velocity with margin and persistence, tilt, CRC) on the emulator for a minute."""
+    bag, summary_path = tmp_path / "bag", tmp_path / "summary.json"
+    run = start_node(
+        "memaug",
+        "robot",
+        "--emulator",
+        "--duration",
+        "60",
+        "--record",
+        str(bag),
+        "--summary-json",
+        str(summary_path),
+        "--log-dir",
+        str(tmp_path / "logs"),
+    )
+    assert run.wait(400) == 0, run.output()[-3000:]
+    summary = json.loads(summary_path.read_text())
+    assert summary["bridge_faults"] == [], summary["bridge_faults"]
+    assert summary["falls"] == 0
+    assert summary["distance_m"] > 20.0 and abs(summary["mean_speed_mps"] - 0.5) < 0.15, summary
