@@ -97,7 +97,9 @@ def state_to_lowcmd(samples: int, domain: int, go2_domain: int) -> None:
         state.motor_state[i].q = float(GO2.default_pose[i])
     state.imu_state.quaternion = [1.0, 0.0, 0.0, 0.0]
     state.crc = crc_of(state)
-    bridge = start("memaug_go2_bridge", bridge_args(go2_domain, "-p", "auto_activate:=true"), domain)
+    # This process plays the robot without Unitree's motion switcher service: skip asking it.
+    bridge_params = bridge_args(go2_domain, "-p", "auto_activate:=true", "-p", "motion_switcher:=skip")
+    bridge = start("memaug_go2_bridge", bridge_params, domain)
     end = time.monotonic() + 15
     while time.monotonic() < end and not cmd_reader.take(N=8):
         state_writer.write(state)
