@@ -69,7 +69,9 @@ class Go2BridgeNode(LifecycleNode):
         self.state: RobotState | None = None
         self._unpublished: RobotState | None = None  # the newest valid state, until published
         self._remote: RemoteState | None = None  # the newest remote, published as /remote (Joy)
-        self._announced: str | None = None  # the bridge state last put on bridge/state
+        # The mode and reason last put on bridge/state: compared every loop tick, so no string
+        # is built on the control path unless the mode changed.
+        self._announced: tuple[BridgeMode, str] | None = None
         self.rejected_commands = 0
         self.loop_stats = {"ticks": 0, "late_ticks": 0}
         self._lock = threading.Lock()
@@ -235,12 +237,12 @@ class Go2BridgeNode(LifecycleNode):
     def _follow_mode(self) -> None:
         """Announce the bridge's mode on bridge/state whenever it changes."""
         s = self.safety
-        text = f"{s.mode.value}: {s.reason}"
-        if text != self._announced:
-            self._announced = text
-            self.pub_state.publish(String(data=text))
-            if s.mode is BridgeMode.FAULT:
-                self.get_logger().error(f"FAULT, damping: {s.reason}")
+        if self._announced is not None and self._announced[0] is s.mode and self._announced[1] == s.reason:
+            return
+        self._announced = (s.mode, s.reason)
+        self.pub_state.publish(String(data=f"{s.mode.value}: {s.reason}"))
+        if s.mode is BridgeMode.FAULT:
+            self.get_logger().error(f"FAULT, damping: {s.reason}")
 
     def _publish_state(self, state: RobotState) -> None:
         stamp = self.get_clock().now().to_msg()
