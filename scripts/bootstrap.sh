@@ -21,7 +21,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 stamp=.venv/.memaug-stamp
-want=$(cat requirements.txt requirements-dev.txt src/*/setup.py src/*/package.xml scripts/bootstrap.sh | sha256sum | cut -d' ' -f1)
+want=$(cat requirements.txt requirements-dev.txt src/*/setup.py src/*/package.xml scripts/bootstrap.sh \
+  interfaces/*/CMakeLists.txt interfaces/*/package.xml interfaces/*/msg/* | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi
@@ -57,5 +58,31 @@ if ! {
   echo "bootstrap: pip failed; full log in $log" >&2
   exit 1
 fi
+
+# Message packages the ROS wheels lack (interfaces/README.md): built into .venv, whose lib/
+# the ROS wheels put on the library path, only where Python cannot import them.
+for interface in interfaces/*/; do
+  name="$(basename "$interface")"
+  if .venv/bin/python -c "import $name.msg" 2>/dev/null; then
+    continue
+  fi
+  echo "bootstrap: building the $name messages into .venv"
+  if ! command -v cmake >/dev/null || ! command -v c++ >/dev/null || ! command -v make >/dev/null; then
+    sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq cmake g++ make >/dev/null
+  fi
+  if ! {
+    PATH="$root/.venv/bin:$PATH" CMAKE_PREFIX_PATH="$root/.venv" AMENT_PREFIX_PATH="$root/.venv" \
+      cmake -S "$interface" -B "build/interfaces/$name" -DCMAKE_INSTALL_PREFIX="$root/.venv" \
+      -DPython3_EXECUTABLE="$root/.venv/bin/python" -DBUILD_TESTING=OFF &&
+      cmake --build "build/interfaces/$name" -j 2 &&
+      cmake --install "build/interfaces/$name" &&
+      .venv/bin/python -c "import $name.msg"
+  } >"$log" 2>&1; then
+    tail -n 30 "$log" >&2
+    echo "bootstrap: building $name failed; full log in $log" >&2
+    exit 1
+  fi
+done
 echo "$want" > "$stamp"
 echo "bootstrap: ready"

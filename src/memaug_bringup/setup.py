@@ -33,6 +33,7 @@ setup(
         "console_scripts": [
             "memaug = memaug_bringup.cli:main",
             "memaug_recorder = memaug_bringup.recorder_main:main",
+            "memaug_state_publisher = memaug_bringup.state_publisher_node:main",
         ]
     },
 )

@@ -14,6 +14,8 @@ import yaml
 from mcap_ros2.reader import read_ros2_messages
 
 from memaug_bringup.bag_reader import read_run
+from memaug_common.description import load_robot_description
+from memaug_sim.urdf import urdf_from_description
 
 SUMMARY_KEYS = {
     "distance_m",
@@ -97,6 +99,19 @@ def test_sim_run_records_every_message_and_reports(start_node, tmp_path: Path, g
     ]
     assert min(m.log_time_ns for m in decoded) < 10 * 10**9  # sim seconds, not 1.7e9 s of wall clock
     assert max(abs(lag) for lag in lags) < 10**9, max(lags)
+    # The robot in TF: every URDF link is a frame of /tf or /tf_static, and odom -> base is /odom's pose.
+    tf_topics = ("/tf", "/tf_static")
+    children = {t.child_frame_id for m in decoded if m.channel.topic in tf_topics for t in m.ros_msg.transforms}
+    links = set(re.findall(r'<link name="([^"]+)"', urdf_from_description(load_robot_description("go2"))))
+    assert children == links  # the base too: odom -> base
+    odom = {
+        (m.ros_msg.header.stamp.sec, m.ros_msg.header.stamp.nanosec): m.ros_msg.pose.pose.position.x
+        for m in decoded
+        if m.channel.topic == "/odom"
+    }
+    bases = [t for m in decoded if m.channel.topic == "/tf" for t in m.ros_msg.transforms if t.child_frame_id == "base"]
+    assert len(bases) > 100 and all(t.header.frame_id == "odom" for t in bases)
+    assert all(t.transform.translation.x == odom[(t.header.stamp.sec, t.header.stamp.nanosec)] for t in bases)
     # Publishers' real QoS: the policy's latched mode replays latched.
     info = yaml.safe_load((bag / "metadata.yaml").read_text())["rosbag2_bagfile_information"]
     qos = {

@@ -67,6 +67,12 @@ def recorder_node(folder: Path, sim_time: bool = False) -> NodeSpec:
     return NodeSpec("memaug_recorder", "memaug_bringup", "memaug_recorder", params)
 
 
+def state_publisher_node(robot: str, base_pose: Literal["odom", "imu"], sim_time: bool = False) -> NodeSpec:
+    """/tf and /tf_static of the robot (robot_state_publisher's job, from the robot description)."""
+    params = {"robot": robot, "base_pose": base_pose, "use_sim_time": sim_time}
+    return NodeSpec("memaug_state_publisher", "memaug_bringup", "memaug_state_publisher", params)
+
+
 def sim_stack(options: SimOptions) -> Stack:
     """Sim bridge + policy (+ recorder): sim-in-the-loop through the real topics."""
     lockstep = options.mode == "lockstep"
@@ -82,8 +88,9 @@ def sim_stack(options: SimOptions) -> Stack:
             "duration_s": float(options.duration_s),
             "viewer": options.viewer,
             "seed": options.seed,
-            # The policy, and the recorder when there is one, must hear the run from its start.
-            "wait_for_subscribers": 1 if options.record is None else 2,
+            # The policy, the state publisher and the recorder when there is one must hear the
+            # run from its start.
+            "wait_for_subscribers": 2 if options.record is None else 3,
         },
         ends_run=True,
     )
@@ -103,8 +110,9 @@ def sim_stack(options: SimOptions) -> Stack:
             "wait_for_subscribers": 1 if options.record is None else 2,
         },
     )
-    nodes = (sim, policy) if options.record is None else (recorder_node(options.record, lockstep), sim, policy)
-    return Stack("sim", nodes)
+    frames = state_publisher_node(options.robot, "odom", lockstep)
+    recorder = () if options.record is None else (recorder_node(options.record, lockstep),)
+    return Stack("sim", (*recorder, sim, policy, frames))
 
 
 @dataclass(frozen=True)
@@ -181,6 +189,8 @@ def robot_stack(options: RobotOptions) -> Stack:
             },
         )
     )
+    # The emulator publishes ground truth on /odom; a real Go2 has only its IMU.
+    nodes.append(state_publisher_node(options.robot, "odom" if options.emulator else "imu"))
     return Stack("robot", tuple(nodes))
 
 

@@ -26,6 +26,8 @@ STACK_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec("/diagnostics", "diagnostic_msgs/msg/DiagnosticArray"),
     TopicSpec("/robot_description", "std_msgs/msg/String", latched=True),
     TopicSpec("/bridge/state", "std_msgs/msg/String", latched=True),
+    TopicSpec("/tf", "tf2_msgs/msg/TFMessage"),
+    TopicSpec("/tf_static", "tf2_msgs/msg/TFMessage", latched=True),
 )
 
 

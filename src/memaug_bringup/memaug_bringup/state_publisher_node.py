@@ -1,0 +1,125 @@
+"""memaug_state_publisher: /tf and /tf_static of the robot, as robot_state_publisher would give them.
+
+robot_state_publisher is C++ and has no wheel; this node does its job from the one robot
+description (memaug_sim.frames): the fixed frames once on /tf_static (latched), the jointed
+links from each /joint_states, and odom -> base from ground truth (/odom: the sim bridge, the
+emulator) or, on a real robot, from the IMU's attitude with the lowest foot on the ground.
+Thin: the kinematics is memaug_sim.frames.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+from geometry_msgs.msg import TransformStamped
+from nav_msgs.msg import Odometry
+from rclpy.node import Node
+from sensor_msgs.msg import Imu, JointState
+from tf2_msgs.msg import TFMessage
+
+from memaug_common.description import load_robot_description
+from memaug_common.params import ParamSpec
+from memaug_common.ros_main import spin_main
+from memaug_common.ros_params import declare_parameters
+from memaug_common.ros_qos import LATCHED, LATEST, STREAM
+from memaug_policy.state import JointOrder, StateRejected
+from memaug_sim.frames import RobotFrames, Transform
+
+STATE_PUBLISHER_PARAMETERS: tuple[ParamSpec, ...] = (
+    ParamSpec("robot", "go2", "Robot description: a name under config/robots/ or a YAML path."),
+    ParamSpec(
+        "base_pose",
+        "odom",
+        "Source of odom -> base: 'odom' (ground truth on /odom: sim, emulator) or 'imu' (a real robot: "
+        "the IMU's attitude, the lowest foot on the ground, no travel).",
+        choices=("odom", "imu"),
+    ),
+    ParamSpec("odom_frame", "odom", "Frame id of the world-fixed odometry frame."),
+    ParamSpec("rate_hz", 50.0, "Most /tf updates per second per source, by message stamps, Hz.", min=1.0, max=1000.0),
+)
+
+
+def _message(transform: Transform, stamp: object) -> TransformStamped:
+    msg = TransformStamped()
+    msg.header.stamp = stamp
+    msg.header.frame_id = transform.parent
+    msg.child_frame_id = transform.child
+    t, q = msg.transform.translation, msg.transform.rotation
+    t.x, t.y, t.z = (float(v) for v in transform.translation)
+    q.w, q.x, q.y, q.z = (float(v) for v in transform.rotation)
+    return msg
+
+
+class Throttle:
+    """Lets a stamped message through at most once per ``period`` s of its own stamps; a stamp
+    that goes back (a sim restarted) starts over."""
+
+    def __init__(self, period: float) -> None:
+        self.period = period
+        self.last: float | None = None
+
+    def admit(self, stamp_s: float) -> bool:
+        if self.last is not None and self.last <= stamp_s < self.last + self.period:
+            return False
+        self.last = stamp_s
+        return True
+
+
+def _seconds(stamp: object) -> float:
+    return stamp.sec + 1e-9 * stamp.nanosec  # type: ignore[attr-defined]
+
+
+class StatePublisherNode(Node):
+    def __init__(self) -> None:
+        super().__init__("memaug_state_publisher")
+        p = declare_parameters(self, STATE_PUBLISHER_PARAMETERS)
+        description = load_robot_description(p["robot"])
+        self.frames = RobotFrames(description, p["odom_frame"])
+        self.order = JointOrder(description.joint_names)
+        self.from_imu = p["base_pose"] == "imu"
+        self.imu_quat: np.ndarray | None = None
+        self.joint_throttle = Throttle(1.0 / p["rate_hz"])
+        self.odom_throttle = Throttle(1.0 / p["rate_hz"])
+        self.pub_tf = self.create_publisher(TFMessage, "tf", STREAM)
+        self.pub_static = self.create_publisher(TFMessage, "tf_static", LATCHED)
+        now = self.get_clock().now().to_msg()
+        self.pub_static.publish(TFMessage(transforms=[_message(t, now) for t in self.frames.static_transforms()]))
+        self.create_subscription(JointState, "joint_states", self._on_joint_state, STREAM)
+        if self.from_imu:
+            self.create_subscription(Imu, "imu/data", self._on_imu, LATEST)
+        else:
+            self.create_subscription(Odometry, "odom", self._on_odom, STREAM)
+
+    def _on_imu(self, msg: Imu) -> None:
+        o = msg.orientation
+        self.imu_quat = np.array([o.w, o.x, o.y, o.z])
+
+    def _on_odom(self, msg: Odometry) -> None:
+        if not self.odom_throttle.admit(_seconds(msg.header.stamp)):
+            return
+        p, o = msg.pose.pose.position, msg.pose.pose.orientation
+        base = self.frames.base_transform(np.array([p.x, p.y, p.z]), np.array([o.w, o.x, o.y, o.z]))
+        self.pub_tf.publish(TFMessage(transforms=[_message(base, msg.header.stamp)]))
+
+    def _on_joint_state(self, msg: JointState) -> None:
+        if not self.joint_throttle.admit(_seconds(msg.header.stamp)):
+            return
+        try:
+            position = self.order.reading(msg.name, msg.position, msg.velocity, 0.0).position
+            transforms = self.frames.moving_transforms(position)
+            if self.from_imu and self.imu_quat is not None:
+                base_pose = self.frames.base_pose_from_attitude(position, self.imu_quat)
+                transforms.append(self.frames.base_transform(*base_pose))
+        except (StateRejected, ValueError) as exc:
+            self.get_logger().warn(f"no /tf from this /joint_states: {exc}", throttle_duration_sec=1.0)
+            return
+        self.pub_tf.publish(TFMessage(transforms=[_message(t, msg.header.stamp) for t in transforms]))
+
+
+def main(args: list[str] | None = None) -> int:
+    return spin_main("memaug_state_publisher", StatePublisherNode, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
