@@ -137,3 +137,20 @@ def export_policy(tmp_path_factory: pytest.TempPathFactory) -> ExportFn:
 @pytest.fixture(scope="session")
 def gru_policy(export_policy: ExportFn) -> Path:
     return export_policy("gru")[0]
+
+
+@pytest.fixture
+def recorded_summary(start_node, tmp_path: Path) -> Callable[[], dict[str, Any]]:
+    """Starts memaug_recorder on the test's domain now; the returned function stops it (SIGINT,
+    as Ctrl-C) and gives the run summary of its bag, as `memaug` prints it after a run."""
+    from memaug_bringup.bag_reader import read_run
+    from memaug_bringup.summary import summarize
+
+    bag = tmp_path / "recorded"
+    recorder = start_node("memaug_recorder", "--ros-args", "-p", f"output:={bag}")
+
+    def stop_and_summarize() -> dict[str, Any]:
+        assert recorder.stop() == 0, recorder.output()
+        return summarize(read_run(bag))
+
+    return stop_and_summarize

@@ -136,13 +136,17 @@ def wait_for_stiff_frames(tap, timeout_s: float) -> None:
     raise TimeoutError("the bridge never sent stiff (armed, commanded) frames")
 
 
-def test_killed_policy_means_damping_within_the_watchdog(ros, start_node, go2_domain, lowcmd_tap, gru_policy):
+def test_killed_policy_means_damping_within_the_watchdog(
+    ros, start_node, go2_domain, lowcmd_tap, gru_policy, recorded_summary
+):
     start_pair(start_node, go2_domain, "-p", "auto_activate:=true")
     policy = start_node("memaug_policy_node", "--ros-args", "-p", f"model:={gru_policy}", "-p", "autostart:=true")
     wait_for_stiff_frames(lowcmd_tap, 60.0)
     delay = damping_delay(lowcmd_tap, policy.kill)
     # 50 ms watchdog after the last command, which left up to one 20 ms control period before the kill.
     assert delay < 0.08, f"{delay * 1e3:.1f} ms from kill to damping"
+    time.sleep(1.5)  # a bridge diagnostics period: its watchdog counter reaches the bag
+    assert recorded_summary()["bridge_counters"]["watchdog_damping"] > 0
 
 
 def test_estop_reaches_the_wire_as_damping(ros, start_node, go2_domain, lowcmd_tap) -> None:

@@ -68,7 +68,7 @@ def _upright():
     )
 
 
-def test_the_remote_damps_an_armed_robot_through_the_emulator(ros, start_node, go2_domain) -> None:
+def test_the_remote_damps_an_armed_robot_through_the_emulator(ros, start_node, go2_domain, recorded_summary) -> None:
     states = ros.subscribe(String, "bridge/state", LATCHED)
     start_node("memaug_go2_emulator", "--domain-id", str(go2_domain), "--remote", "3.0:L2+B")
     start_node(
@@ -86,3 +86,4 @@ def test_the_remote_damps_an_armed_robot_through_the_emulator(ros, start_node, g
     ros.wait_for(lambda: any(m.data.startswith("armed") for m in states), 30.0, "the bridge to arm")
     ros.wait_for(lambda: states[-1].data.startswith("fault"), 30.0, "the remote's damp")
     assert states[-1].data == "fault: remote damp (L2 + B)"
+    assert "remote damp (L2 + B)" in [f["reason"] for f in recorded_summary()["bridge_faults"]]

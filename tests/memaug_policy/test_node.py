@@ -161,9 +161,15 @@ def test_model_for_another_robot_refuses_to_start(start_node, export_policy) -> 
     assert "policy model not found: /nonexistent/policy.onnx" in missing.output()
 
 
-@pytest.mark.parametrize("trouble", ["tilt", "bridge fault"])
-def test_a_tilted_base_or_a_bridge_fault_damps_and_says_why(ros, start_node, trouble: str) -> None:
-    """A stand-in bridge reports an upright robot, then one rolled onto its side, or its fault."""
+@pytest.mark.parametrize("trouble", ["tilt", "bridge fault", "stale state"])
+def test_a_tilted_base_a_bridge_fault_or_stale_state_damps_and_says_why(
+    ros, start_node, recorded_summary, trouble: str
+) -> None:
+    """A stand-in bridge reports an upright robot, then one rolled onto its side, its fault, or
+    nothing more. The policy damps, says why on /diagnostics, and the run summary of the bag
+    recorded meanwhile lists the stop with its reason."""
+    from memaug_bringup.summary import format_summary
+
     states = ros.node.create_publisher(JointState, "joint_states", STREAM)
     imus = ros.node.create_publisher(Imu, "imu/data", STREAM)
     modes = ros.subscribe(String, "policy/mode", LATCHED)
@@ -193,6 +199,7 @@ def test_a_tilted_base_or_a_bridge_fault_damps_and_says_why(ros, start_node, tro
         imus.publish(imu)
         ros.spin(0.01)
 
+    ros.wait_for(lambda: states.get_subscription_count() >= 2, 20.0, "the policy and the recorder")
     deadline = time.monotonic() + 30
     while "run" not in [m.data for m in modes] and time.monotonic() < deadline:
         publish()
@@ -200,16 +207,24 @@ def test_a_tilted_base_or_a_bridge_fault_damps_and_says_why(ros, start_node, tro
     if trouble == "tilt":
         roll = math.pi / 2
         expected = "base tilted 90 deg from upright"
+    elif trouble == "stale state":
+        expected = "stale"
     else:
         bridge = ros.node.create_publisher(String, "bridge/state", LATCHED)
         bridge.publish(String(data="fault: joint RR_calf_joint over its velocity limit"))
         expected = "bridge fault: joint RR_calf_joint over its velocity limit"
     deadline = time.monotonic() + 10
     while modes[-1].data != "damp" and time.monotonic() < deadline:
-        publish()
+        if trouble == "stale state":
+            ros.spin(0.01)
+        else:
+            publish()
     assert modes[-1].data == "damp"
     ros.spin_for(0.3)
     assert expected in status(diagnostics, "memaug_policy: control").get("last_problem", "")
+    summary = recorded_summary()
+    assert [expected in stop["reason"] for stop in summary["policy_stops"]] == [True], summary["policy_stops"]
+    assert expected in format_summary(summary)
 
 
 def test_the_remote_stands_runs_steers_and_damps(ros, start_node) -> None:

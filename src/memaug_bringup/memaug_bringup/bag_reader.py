@@ -37,6 +37,9 @@ class RunData:
     modes: list[tuple[float, str]] = field(default_factory=list)
     faults: list[dict[str, str | float]] = field(default_factory=list)
     bridge_faults: list[tuple[float, str]] = field(default_factory=list)  # (t, reason) from /bridge/state
+    #: (t, reason) each time the policy node went to damp with a new reason (its /diagnostics):
+    #: tilt, a bridge fault, stale state, the remote, ~/stop.
+    policy_stops: list[tuple[float, str]] = field(default_factory=list)
     policy_status: dict[str, str] = field(default_factory=dict)
     bridge_status: dict[str, str] = field(default_factory=dict)
 
@@ -82,8 +85,9 @@ def read_run(bag: Path) -> RunData:
                             }
                         )
                     elif status.name == "memaug_policy: control":
+                        _note_policy_stop(data, t, values)
                         data.policy_status = values
-                    elif status.name == "memaug_sim: bridge":
+                    elif status.name in ("memaug_sim: bridge", "memaug_go2_bridge: bridge"):
                         data.bridge_status = values
     _to_robot_time(data, rows)
     if rows["odom"]:
@@ -103,6 +107,15 @@ def read_run(bag: Path) -> RunData:
     return data
 
 
+def _note_policy_stop(data: RunData, t: float, values: dict[str, str]) -> None:
+    """Keep a policy diagnostics sample that shows it going to damp, or damp for a new reason."""
+    previous = data.policy_status
+    if values.get("mode") == "damp" and (
+        previous.get("mode") != "damp" or previous.get("reason") != values.get("reason")
+    ):
+        data.policy_stops.append((t, values.get("reason", "")))
+
+
 def _to_robot_time(data: RunData, rows: dict[str, list]) -> None:
     """Rewrite every receive time in ``rows`` and ``data`` as robot time from the first stamp."""
     clock = np.array(sorted(rows.get("clock", [])))
@@ -118,6 +131,7 @@ def _to_robot_time(data: RunData, rows: dict[str, list]) -> None:
         rows[key] = [(robot(r[0]), *r[1:]) for r in rows[key]]
     data.modes = [(robot(t), m) for t, m in data.modes]
     data.bridge_faults = [(robot(t), r) for t, r in data.bridge_faults]
+    data.policy_stops = [(robot(t), r) for t, r in data.policy_stops]
     for fault in data.faults:
         sim_time = float(fault["sim_time_s"])
         fault["t"] = sim_time if np.isfinite(sim_time) else robot(float(fault["t"]))

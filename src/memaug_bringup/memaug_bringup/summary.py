@@ -57,6 +57,11 @@ def windowed_tracking_error(t: np.ndarray, command: np.ndarray, velocity: np.nda
     return float(np.mean(errors)) if errors else float("nan")
 
 
+#: Safety counters of the bridges' diagnostics (Go2: watchdog_damping ticks, bad_crc frames,
+#: late_ticks; sim: watchdog_trips) that the summary reports.
+BRIDGE_COUNTERS = ("watchdog_damping", "watchdog_trips", "bad_crc", "late_ticks")
+
+
 def summarize(data: RunData) -> dict[str, Any]:
     start = run_start(data)
     running = data.odom_t >= start
@@ -97,6 +102,10 @@ def summarize(data: RunData) -> dict[str, Any]:
         "bridge_faults_after_data_ended": [
             {"t": t, "reason": r} for t, r in data.bridge_faults if _after_data(data, t, r)
         ],
+        "policy_stops": [{"t": t, "reason": r} for t, r in data.policy_stops],
+        # The bridge's last safety counters: its watchdog (damping for want of a fresh command:
+        # the policy stopped or died), lowstate frames dropped for a bad CRC, late loop ticks.
+        "bridge_counters": {k: int(data.bridge_status[k]) for k in BRIDGE_COUNTERS if k in data.bridge_status},
         "policy_step_ms_p50": float(policy.get("policy_step_ms_p50", "nan")),
         "policy_step_ms_p99": float(policy.get("policy_step_ms_p99", "nan")),
         "deadline_misses": int(policy.get("deadline_misses", "0")),
@@ -130,6 +139,9 @@ def format_summary(summary: dict[str, Any]) -> str:
             f"; after the robot's data ended: {f['reason']} at {f['t']:.2f} s"
             for f in summary["bridge_faults_after_data_ended"]
         ),
+        "policy stops           "
+        + (", ".join(f"{f['reason']} at {f['t']:.2f} s" for f in summary["policy_stops"]) or "none"),
+        "bridge counters        " + (", ".join(f"{k} {v}" for k, v in summary["bridge_counters"].items()) or "none"),
         f"policy step            p50 {summary['policy_step_ms_p50']:.3f} ms, "
         f"p99 {summary['policy_step_ms_p99']:.3f} ms",
         f"deadline misses        {summary['deadline_misses']}",
