@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/bench_hardware.py [--seconds 10] [--trials 20]
 
-- bridge loop period jitter at 500 Hz (rt/lowcmd inter-arrival), against the emulator's own
+- bridge loop period jitter at 500 Hz (rt/lowcmd source timestamps), at normal priority (the default)
+  and under SCHED_FIFO (loop_priority:=80), against the emulator's own
   rt/lowstate inter-arrival in the same run (the baseline: same machine, same transport);
 - state-to-lowcmd latency: this process plays the robot, writes rt/lowstate and times the
   next rt/lowcmd (includes waiting for the bridge's next loop tick);
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import tempfile
 import time
 from pathlib import Path
@@ -22,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import rclpy
 from cyclonedds.pub import DataWriter
+from cyclonedds.qos import Policy, Qos
 from cyclonedds.sub import DataReader
 from cyclonedds.topic import Topic
 from memaug_hardware.dds import LOWCMD_TOPIC, LOWSTATE_TOPIC, participant
@@ -47,8 +50,18 @@ def stats(values_s: list[float] | np.ndarray) -> str:
     )
 
 
+STARTED: list[NodeProcess] = []
+
+
+def rate(times: list[float]) -> float:
+    """Mean rate of a stream from its time stamps, Hz."""
+    return (len(times) - 1) / (max(times) - min(times)) if len(times) > 1 else 0.0
+
+
 def start(name: str, args: list[str], domain: int) -> NodeProcess:
-    return NodeProcess([name, *args], local_dds_env(domain), FOLDER / f"{name}-{time.monotonic_ns()}.log")
+    process = NodeProcess([name, *args], local_dds_env(domain), FOLDER / f"{name}-{time.monotonic_ns()}.log")
+    STARTED.append(process)
+    return process
 
 
 def bridge_args(go2_domain: int, *extra: str) -> list[str]:
@@ -59,30 +72,37 @@ def is_damping(frame: LowCmd_) -> bool:
     return all(m.kp == 0.0 for m in frame.motor_cmd[:12])
 
 
-def loop_jitter(seconds: float, domain: int, go2_domain: int) -> None:
+def loop_jitter(seconds: float, domain: int, go2_domain: int, priority: int) -> None:
     emulator = start("memaug_go2_emulator", ["--domain-id", str(go2_domain)], domain)
-    bridge = start("memaug_go2_bridge", bridge_args(go2_domain, "-p", "auto_activate:=true"), domain)
+    args = bridge_args(go2_domain, "-p", "auto_activate:=true", "-p", f"loop_priority:={priority}")
+    bridge = start("memaug_go2_bridge", args, domain)
     dp = participant(go2_domain, "lo")
-    cmd_reader = DataReader(dp, Topic(dp, LOWCMD_TOPIC, LowCmd_))
-    state_reader = DataReader(dp, Topic(dp, LOWSTATE_TOPIC, LowState_))
+    # The writers' source timestamps (taken when each frame was written), so this tap can read
+    # every 20 ms with a deep history: a tap polling every 0.2 ms was a third busy process on
+    # 2 cores and spoiled what it measured.
+    deep = Qos(Policy.Reliability.BestEffort, Policy.History.KeepLast(1000))
+    cmd_reader = DataReader(dp, Topic(dp, LOWCMD_TOPIC, LowCmd_), qos=deep)
+    state_reader = DataReader(dp, Topic(dp, LOWSTATE_TOPIC, LowState_), qos=deep)
     time.sleep(4.0)
-    cmd_times, state_times = [], []
+    cmd_reader.take(N=1000)
+    state_reader.take(N=1000)
+    cmd_times: list[float] = []
+    state_times: list[float] = []
     end = time.perf_counter() + seconds
     while time.perf_counter() < end:
-        now = time.perf_counter()
-        cmd_times += [now] * len(cmd_reader.take(N=64))
-        state_times += [now] * len(state_reader.take(N=64))
-        time.sleep(0.0002)
+        time.sleep(0.02)
+        cmd_times += [s.sample_info.source_timestamp * 1e-9 for s in cmd_reader.take(N=1000)]
+        state_times += [s.sample_info.source_timestamp * 1e-9 for s in state_reader.take(N=1000)]
     bridge.stop()
     emulator.stop()
     period = 0.002
-    print(f"bridge loop, {seconds:.0f} s, on the wire (polled every 0.2 ms):")
+    print(f"bridge loop (loop_priority {priority}), {seconds:.0f} s, on the wire (writers' source timestamps):")
     print(
-        f"  rt/lowcmd  (bridge)   {len(cmd_times) / seconds:6.1f} Hz, |interval - 2 ms| "
+        f"  rt/lowcmd  (bridge)   {rate(cmd_times):6.1f} Hz, |interval - 2 ms| "
         f"{stats(np.abs(np.diff(cmd_times) - period))}"
     )
     print(
-        f"  rt/lowstate (emulator, baseline) {len(state_times) / seconds:6.1f} Hz, |interval - 2 ms| "
+        f"  rt/lowstate (emulator, baseline) {rate(state_times):6.1f} Hz, |interval - 2 ms| "
         f"{stats(np.abs(np.diff(state_times) - period))}"
     )
 
@@ -175,13 +195,17 @@ def kill_and_estop(trials: int, domain: int, go2_domain: int, model: Path) -> No
     executor = SingleThreadedExecutor(context=context)
     executor.add_node(node)
     commands = node.create_publisher(JointState, "joint_commands", STREAM)
-    estop = node.create_publisher(Bool, "estop", LATCHED)
     latencies = []
     for _ in range(trials):
-        # Release, re-arm (a fault latches until the bridge is re-armed), feed commands, then e-stop.
+        # A fresh robot and bridge each trial: the last e-stop left the robot lying damped, and the
+        # bridge arms only from a safe posture. Then feed commands, then e-stop.
         bridge.stop()
+        emulator.stop()
+        emulator = start("memaug_go2_emulator", ["--domain-id", str(go2_domain)], domain)
         bridge = start("memaug_go2_bridge", bridge_args(go2_domain, "-p", "auto_activate:=true"), domain)
-        estop.publish(Bool(data=False))
+        # A new latched publisher each trial: the last one's history (True) would reach the new
+        # bridge and latch its e-stop before it could arm.
+        estop = node.create_publisher(Bool, "estop", LATCHED)
         end = time.monotonic() + 30
         stiff = False
         while time.monotonic() < end and not stiff:
@@ -190,7 +214,8 @@ def kill_and_estop(trials: int, domain: int, go2_domain: int, model: Path) -> No
             frames = [f for f in tap.take(N=64) if isinstance(f, LowCmd_)]
             stiff = bool(frames) and not is_damping(frames[-1])
         if stiff:
-            latencies.append(until_damping(lambda: estop.publish(Bool(data=True))))
+            latencies.append(until_damping(lambda publisher=estop: publisher.publish(Bool(data=True))))
+        node.destroy_publisher(estop)
     executor.shutdown()
     node.destroy_node()
     rclpy.shutdown(context=context)
@@ -199,6 +224,15 @@ def kill_and_estop(trials: int, domain: int, go2_domain: int, model: Path) -> No
     valid = [x for x in latencies if np.isfinite(x)]
     print(f"/estop published -> first damping frame on rt/lowcmd, {len(valid)} of {trials} trials valid:")
     print(f"  {stats(valid)}" if valid else "  no valid trial")
+
+
+def stop_on_sigterm() -> None:
+    """SIGTERM (timeout, a CI limit) unwinds like Ctrl-C, so every started process is stopped."""
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def main() -> None:
@@ -214,9 +248,15 @@ def main() -> None:
     from memaug_policy.model import resolve_model_path
 
     model = resolve_model_path(args.model or "go2_memaug.onnx")
-    loop_jitter(args.seconds, domain, go2_domain)
-    state_to_lowcmd(args.samples, domain, go2_domain + 1)
-    kill_and_estop(args.trials, domain, go2_domain + 2, model)
+    stop_on_sigterm()
+    try:
+        loop_jitter(args.seconds, domain, go2_domain, 0)  # the default: normal priority
+        loop_jitter(args.seconds, domain, go2_domain, 80)  # the same loop under SCHED_FIFO
+        state_to_lowcmd(args.samples, domain, go2_domain + 1)
+        kill_and_estop(args.trials, domain, go2_domain + 2, model)
+    finally:
+        for process in STARTED:
+            process.stop()
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from memaug_hardware.dds import Go2Endpoints, controller_endpoints, participant
 from memaug_hardware.motion_switcher import HELP, check_mode, release_mode
 from memaug_hardware.params import BRIDGE_PARAMETERS
 from memaug_hardware.protocol import RobotState, crc_ok, lowcmd_from_command, state_from_lowstate
+from memaug_hardware.realtime import try_realtime_priority
 from memaug_hardware.remote import RemoteState
 from memaug_hardware.safety import BridgeMode, BridgeSafety, SafetyLimits
 from memaug_policy.observation import projected_gravity
@@ -206,6 +207,11 @@ class Go2BridgeNode(LifecycleNode):
     def _loop(self) -> None:
         assert self.endpoints is not None
         period = 1.0 / self.params["loop_rate_hz"]
+        priority = self.params["loop_priority"]
+        if priority and not try_realtime_priority(priority):
+            self.get_logger().warn(
+                f"500 Hz loop at normal priority: SCHED_FIFO {priority} refused (root or CAP_SYS_NICE)"
+            )
         next_tick = time.perf_counter()
         while not self._stop.is_set():
             self._read_states()

@@ -55,4 +55,13 @@ BRIDGE_PARAMETERS: tuple[ParamSpec, ...] = (
         "Configure and activate (arm) by itself: only with a robot on the ground and people clear of it.",
     ),
     ParamSpec("diagnostics_period_s", 0.5, "Period of /diagnostics, s.", min=0.05, max=60.0),
+    ParamSpec(
+        "loop_priority",
+        0,
+        "SCHED_FIFO priority (1-99) of the 500 Hz loop thread, for a computer with cores to spare "
+        "(root or CAP_SYS_NICE; refused: normal priority, said in the log); 0: normal priority. "
+        "bench/results/bench_loop_timing.txt has the figures and the caveat.",
+        min=0,
+        max=99,
+    ),
 )
