@@ -139,13 +139,21 @@ def wait_for_stiff_frames(tap, timeout_s: float) -> None:
 def test_killed_policy_means_damping_within_the_watchdog(
     ros, start_node, go2_domain, lowcmd_tap, gru_policy, recorded_summary
 ):
+    diagnostics = ros.subscribe(DiagnosticArray, "diagnostics")
     start_pair(start_node, go2_domain, "-p", "auto_activate:=true")
     policy = start_node("memaug_policy_node", "--ros-args", "-p", f"model:={gru_policy}", "-p", "autostart:=true")
     wait_for_stiff_frames(lowcmd_tap, 60.0)
     delay = damping_delay(lowcmd_tap, policy.kill)
     # 50 ms watchdog after the last command, which left up to one 20 ms control period before the kill.
     assert delay < 0.08, f"{delay * 1e3:.1f} ms from kill to damping"
-    time.sleep(1.5)  # a bridge diagnostics period: its watchdog counter reaches the bag
+
+    def watchdog_counted() -> bool:
+        bridge = [s for a in diagnostics for s in a.status if s.name == "memaug_go2_bridge: bridge"]
+        return bool(bridge) and int({kv.key: kv.value for kv in bridge[-1].values}["watchdog_damping"]) > 0
+
+    # The bridge says so on /diagnostics, and the summary of the bag recorded meanwhile counts it.
+    ros.wait_for(watchdog_counted, 10.0, "the bridge's watchdog count on /diagnostics")
+    ros.spin_for(0.2)
     assert recorded_summary()["bridge_counters"]["watchdog_damping"] > 0
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib
 import signal
-import struct
 import sys
 import threading
 import time
@@ -31,6 +30,7 @@ from rosgraph_msgs.msg import Clock
 
 from memaug_bringup.bag import BagError, BagWriter
 from memaug_bringup.topics import STACK_TOPICS, topic_by_name
+from memaug_common.cdr import leading_time_ns
 from memaug_common.params import ParameterError, ParamSpec
 from memaug_common.ros_main import create_or_report
 from memaug_common.ros_params import declare_parameters
@@ -91,10 +91,7 @@ class RecorderNode(Node):
         self.get_logger().info(f"recording {len(specs)} topics to {self.bag.folder}")
 
     def _on_clock(self, data: bytes) -> None:
-        """rosgraph_msgs/Clock as CDR: a 4-byte encapsulation header, then int32 sec, uint32 nanosec."""
-        little = data[1] == 1  # CDR_LE
-        sec, nanosec = struct.unpack("<iI" if little else ">iI", data[4:12])
-        self._sim_ns = sec * 1_000_000_000 + nanosec
+        self._sim_ns = leading_time_ns(data)
 
     def _writer_for(self, topic: str) -> Any:
         msg_type = topic_by_name(topic).type

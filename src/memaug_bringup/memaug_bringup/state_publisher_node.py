@@ -15,9 +15,11 @@ import numpy as np
 from geometry_msgs.msg import TransformStamped
 from nav_msgs.msg import Odometry
 from rclpy.node import Node
+from rclpy.serialization import deserialize_message
 from sensor_msgs.msg import Imu, JointState
 from tf2_msgs.msg import TFMessage
 
+from memaug_common.cdr import leading_time_ns
 from memaug_common.description import load_robot_description
 from memaug_common.params import ParamSpec
 from memaug_common.ros_main import spin_main
@@ -52,22 +54,18 @@ def _message(transform: Transform, stamp: object) -> TransformStamped:
 
 
 class Throttle:
-    """Lets a stamped message through at most once per ``period`` s of its own stamps; a stamp
+    """Lets a stamped message through at most once per ``period_ns`` of its own stamps; a stamp
     that goes back (a sim restarted) starts over."""
 
-    def __init__(self, period: float) -> None:
-        self.period = period
-        self.last: float | None = None
+    def __init__(self, period_ns: int) -> None:
+        self.period_ns = period_ns
+        self.last: int | None = None
 
-    def admit(self, stamp_s: float) -> bool:
-        if self.last is not None and self.last <= stamp_s < self.last + self.period:
+    def admit(self, stamp_ns: int) -> bool:
+        if self.last is not None and self.last <= stamp_ns < self.last + self.period_ns:
             return False
-        self.last = stamp_s
+        self.last = stamp_ns
         return True
-
-
-def _seconds(stamp: object) -> float:
-    return stamp.sec + 1e-9 * stamp.nanosec  # type: ignore[attr-defined]
 
 
 class StatePublisherNode(Node):
@@ -78,38 +76,48 @@ class StatePublisherNode(Node):
         self.frames = RobotFrames(description, p["odom_frame"])
         self.order = JointOrder(description.joint_names)
         self.from_imu = p["base_pose"] == "imu"
-        self.imu_quat: np.ndarray | None = None
-        self.joint_throttle = Throttle(1.0 / p["rate_hz"])
-        self.odom_throttle = Throttle(1.0 / p["rate_hz"])
+        self.imu_raw: bytes | None = None
+        self.joint_throttle = Throttle(round(1e9 / p["rate_hz"]))
+        self.odom_throttle = Throttle(round(1e9 / p["rate_hz"]))
         self.pub_tf = self.create_publisher(TFMessage, "tf", STREAM)
         self.pub_static = self.create_publisher(TFMessage, "tf_static", LATCHED)
         now = self.get_clock().now().to_msg()
         self.pub_static.publish(TFMessage(transforms=[_message(t, now) for t in self.frames.static_transforms()]))
-        self.create_subscription(JointState, "joint_states", self._on_joint_state, STREAM)
+        # Raw: the state streams run at 500 Hz (2 kHz in a lockstep sim) and TF needs 50 of them a
+        # second; only those are deserialized (the stamp is read from the bytes).
+        self.create_subscription(JointState, "joint_states", self._on_joint_state, STREAM, raw=True)
         if self.from_imu:
-            self.create_subscription(Imu, "imu/data", self._on_imu, LATEST)
+            self.create_subscription(Imu, "imu/data", self._on_imu, LATEST, raw=True)
         else:
-            self.create_subscription(Odometry, "odom", self._on_odom, STREAM)
+            self.create_subscription(Odometry, "odom", self._on_odom, STREAM, raw=True)
 
-    def _on_imu(self, msg: Imu) -> None:
-        o = msg.orientation
-        self.imu_quat = np.array([o.w, o.x, o.y, o.z])
+    def _on_imu(self, data: bytes) -> None:
+        self.imu_raw = data
 
-    def _on_odom(self, msg: Odometry) -> None:
-        if not self.odom_throttle.admit(_seconds(msg.header.stamp)):
+    def _imu_quat(self) -> np.ndarray | None:
+        if self.imu_raw is None:
+            return None
+        o = deserialize_message(self.imu_raw, Imu).orientation
+        return np.array([o.w, o.x, o.y, o.z])
+
+    def _on_odom(self, data: bytes) -> None:
+        if not self.odom_throttle.admit(leading_time_ns(data)):
             return
+        msg = deserialize_message(data, Odometry)
         p, o = msg.pose.pose.position, msg.pose.pose.orientation
         base = self.frames.base_transform(np.array([p.x, p.y, p.z]), np.array([o.w, o.x, o.y, o.z]))
         self.pub_tf.publish(TFMessage(transforms=[_message(base, msg.header.stamp)]))
 
-    def _on_joint_state(self, msg: JointState) -> None:
-        if not self.joint_throttle.admit(_seconds(msg.header.stamp)):
+    def _on_joint_state(self, data: bytes) -> None:
+        if not self.joint_throttle.admit(leading_time_ns(data)):
             return
+        msg = deserialize_message(data, JointState)
         try:
             position = self.order.reading(msg.name, msg.position, msg.velocity, 0.0).position
             transforms = self.frames.moving_transforms(position)
-            if self.from_imu and self.imu_quat is not None:
-                base_pose = self.frames.base_pose_from_attitude(position, self.imu_quat)
+            imu_quat = self._imu_quat() if self.from_imu else None
+            if imu_quat is not None:
+                base_pose = self.frames.base_pose_from_attitude(position, imu_quat)
                 transforms.append(self.frames.base_transform(*base_pose))
         except (StateRejected, ValueError) as exc:
             self.get_logger().warn(f"no /tf from this /joint_states: {exc}", throttle_duration_sec=1.0)
