@@ -102,7 +102,12 @@ def summarize(data: RunData) -> dict[str, Any]:
         "bridge_faults_after_data_ended": [
             {"t": t, "reason": r} for t, r in data.bridge_faults if _after_data(data, t, r)
         ],
-        "policy_stops": [{"t": t, "reason": r} for t, r in data.policy_stops],
+        # The policy's damps; its answer to an end-of-data bridge fault goes with that fault.
+        "policy_stops": [
+            {"t": t, "reason": r}
+            for t, r in data.policy_stops
+            if not _after_data(data, t, r.removeprefix("bridge fault: "))
+        ],
         # The bridge's last safety counters: its watchdog (damping for want of a fresh command:
         # the policy stopped or died), lowstate frames dropped for a bad CRC, late loop ticks.
         "bridge_counters": {k: int(data.bridge_status[k]) for k in BRIDGE_COUNTERS if k in data.bridge_status},
