@@ -63,10 +63,24 @@ def baseline_env_steps_per_s(seconds: float) -> float:
     return count / (time.perf_counter() - start)
 
 
-def make_env(envs: int, threads: int, randomize: bool = False, terrain_level: float = 0.0) -> VecGo2Env:
+#: Physics terms of the randomization and their nominal (MJCF) values, for --terms: each held
+#: at nominal in turn shows what it costs the simulation.
+NOMINAL_TERMS = {
+    "joint_damping": (0.1, 0.1),
+    "joint_friction_loss": (0.0, 0.0),
+    "armature_scale": (1.0, 1.0),
+    "contact_time_constant_s": (0.02, 0.02),
+}
+
+
+def make_env(
+    envs: int, threads: int, randomize: bool = False, terrain_level: float = 0.0, nominal_term: str | None = None
+) -> VecGo2Env:
     description = load_robot_description("go2")
     method = METHODS["memaug"]
     ranges = description.randomization if randomize else None
+    if ranges is not None and nominal_term is not None:
+        ranges = ranges.model_copy(update={nominal_term: NOMINAL_TERMS[nominal_term]})
     config = EnvConfig(num_envs=envs, threads=threads, randomization=ranges)
     env = VecGo2Env(description, config, method.sampler(description), seed=0)
     env.terrain_level = terrain_level
@@ -123,6 +137,18 @@ def learning_throughput(
     )
 
 
+def randomization_terms(args: argparse.Namespace) -> None:
+    """Where randomization's cost goes: the randomized env on flat ground, then with each physics
+    term held at its nominal value, against the nominal env, all in this run."""
+    nominal = sim_env_steps_per_s(make_env(args.envs, args.threads), args.sim_steps)
+    randomized = sim_env_steps_per_s(make_env(args.envs, args.threads, True), args.sim_steps)
+    print(f"sim  {'nominal':46} {nominal:9,.0f} env-steps/s")
+    print(f"sim  {'randomized, flat':46} {randomized:9,.0f} env-steps/s  ({randomized / nominal:.2f}x nominal)")
+    for term in NOMINAL_TERMS:
+        rate = sim_env_steps_per_s(make_env(args.envs, args.threads, True, nominal_term=term), args.sim_steps)
+        print(f"sim  {'randomized, ' + term + ' nominal':46} {rate:9,.0f} env-steps/s  ({rate / nominal:.2f}x nominal)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--envs", type=int, default=512)
@@ -130,7 +156,13 @@ def main() -> None:
     parser.add_argument("--torch-threads", type=int, default=2)
     parser.add_argument("--sim-steps", type=int, default=60, help="control steps of the whole batch")
     parser.add_argument("--iterations", type=int, default=5, help="PPO iterations")
+    parser.add_argument(
+        "--terms", action="store_true", help="only: randomized sim throughput with each physics term held nominal"
+    )
     args = parser.parse_args()
+    if args.terms:
+        randomization_terms(args)
+        return
     print(f"machine: {os.cpu_count()} CPUs; {args.envs} envs, {args.threads} rollout threads")
     baseline = baseline_env_steps_per_s(3.0)
     print(f"baseline  mj_step, 1 robot, 1 thread   {baseline:9,.0f} env-steps/s")
