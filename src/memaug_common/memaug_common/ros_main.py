@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import rclpy
-from rclpy.executors import ExternalShutdownException
+from rclpy.executors import Executor, ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 
@@ -52,6 +52,7 @@ def spin_main(
     *,
     finished: Callable[[NodeT], bool] = lambda _node: False,
     on_stop: Callable[[NodeT], None] = lambda _node: None,
+    make_executor: Callable[[], Executor] = SingleThreadedExecutor,
 ) -> int:
     """A node's whole main(): init, construct, spin until a signal, ``finished(node)`` or an
     external shutdown; then ``on_stop(node)`` (stop its threads), destroy it, shut rclpy down."""
@@ -60,13 +61,18 @@ def spin_main(
     node = create_or_report(program, factory)
     if node is None:
         return 2
+    # One executor for the node's life (rclpy.spin_once(node) adds and removes the node on
+    # every call).
+    executor = make_executor()
+    executor.add_node(node)
     try:
         while rclpy.ok() and not stop.is_set() and not finished(node):
-            rclpy.spin_once(node, timeout_sec=0.05)
+            executor.spin_once(timeout_sec=0.05)
     except ExternalShutdownException:
         pass
     finally:
         on_stop(node)
+        executor.shutdown()
         node.destroy_node()
         rclpy.try_shutdown()
     return 0
