@@ -1,4 +1,4 @@
-"""On the robot: Go2 bridge + policy (+ recorder), from memaug_bringup.stacks.robot_stack.
+"""On the robot: Go2 bridge + policy + TF publisher (+ recorder), from memaug_bringup.stacks.robot_stack.
 
 The bridge configures and stays disarmed (damping) unless arm:=true; arming is a lifecycle
 activate (`ros2 lifecycle set /memaug_go2_bridge activate`), with the robot on the ground.

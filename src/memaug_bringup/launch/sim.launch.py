@@ -1,4 +1,4 @@
-"""Sim-in-the-loop: MuJoCo sim bridge + policy (+ recorder), from memaug_bringup.stacks.sim_stack."""
+"""Sim-in-the-loop: MuJoCo sim bridge + policy + TF publisher (+ recorder), from memaug_bringup.stacks.sim_stack."""
 
 from pathlib import Path
 

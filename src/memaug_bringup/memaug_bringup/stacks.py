@@ -74,7 +74,7 @@ def state_publisher_node(robot: str, base_pose: Literal["odom", "imu"], sim_time
 
 
 def sim_stack(options: SimOptions) -> Stack:
-    """Sim bridge + policy (+ recorder): sim-in-the-loop through the real topics."""
+    """Sim bridge + policy + TF publisher (+ recorder): sim-in-the-loop through the real topics."""
     lockstep = options.mode == "lockstep"
     sim = NodeSpec(
         "memaug_sim",
@@ -132,7 +132,7 @@ class RobotOptions:
 
 
 def robot_stack(options: RobotOptions) -> Stack:
-    """Go2 bridge + policy (+ recorder), against the robot or its emulator."""
+    """Go2 bridge + policy + TF publisher (+ recorder), against the robot or its emulator."""
     interface = "lo" if options.emulator else options.network_interface
     nodes: list[NodeSpec] = []
     if options.record is not None:
