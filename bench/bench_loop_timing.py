@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_loop_timing.py [--seconds 10]
 
-Runs the Go2 bridge's tick work (BridgeSafety.motor_command + lowcmd_from_command with its
+Runs the Go2 bridge's tick work (BridgeSafety.motor_command + fill_lowcmd with its
 CRC, the code the bridge runs each tick) in a 2 ms loop under each way of waiting, and prints
 |interval - 2 ms| p50/p99/max of the tick start times, with and without a second thread that
 takes the GIL the way the bridge's rclpy executor does (a callback of ~0.3 ms every 2 ms):
@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from memaug_hardware.protocol import MotorCommand, RobotState, lowcmd_from_command
+from memaug_hardware.protocol import MotorCommand, RobotState, fill_lowcmd, new_lowcmd
 from memaug_hardware.realtime import try_realtime_priority
 from memaug_hardware.safety import BridgeSafety, SafetyLimits
 
@@ -55,12 +55,13 @@ def wait_until(deadline: float) -> None:
 
 
 GO2 = load_robot_description("go2")
+LOWCMD = new_lowcmd()  # reused each tick, as the bridge does
 
 
 def tick_work(safety: BridgeSafety) -> None:
     now = time.monotonic()
     safety.motor_command(now)
-    lowcmd_from_command(MotorCommand.damping(GO2.num_joints, GO2.passive_kd))
+    fill_lowcmd(LOWCMD, MotorCommand.damping(GO2.num_joints, GO2.passive_kd))
 
 
 def gil_load(stop: threading.Event) -> None:

@@ -10,8 +10,10 @@ from memaug_hardware.protocol import (
     RobotState,
     command_from_lowcmd,
     crc_ok,
+    fill_lowcmd,
     lowcmd_from_command,
     motor_torque,
+    new_lowcmd,
 )
 from memaug_hardware.safety import BridgeMode, BridgeSafety, SafetyLimits
 
@@ -59,6 +61,12 @@ class TestProtocol:
         np.testing.assert_allclose(back.position, GO2.default_pose + 0.1, atol=1e-6)  # float32 on the wire
         np.testing.assert_allclose(back.kp, GO2.kp)
         assert all(m.mode == 0 for m in frame.motor_cmd[N:])  # unused slots stay off
+
+    def test_a_reused_frame_equals_a_new_one_each_tick(self) -> None:
+        reused = new_lowcmd()
+        for tick in (command(0.1), MotorCommand.damping(N, GO2.passive_kd), command(-0.2)):
+            frame = fill_lowcmd(reused, tick)
+            assert frame is reused and frame == lowcmd_from_command(tick) and crc_ok(frame)
 
     def test_any_change_breaks_the_crc(self) -> None:
         frame = lowcmd_from_command(command())

@@ -29,7 +29,7 @@ from memaug_common.ros_qos import LATCHED, LATEST, STREAM
 from memaug_hardware.dds import Go2Endpoints, controller_endpoints, participant
 from memaug_hardware.motion_switcher import HELP, check_mode, release_mode
 from memaug_hardware.params import BRIDGE_PARAMETERS
-from memaug_hardware.protocol import RobotState, crc_ok, lowcmd_from_command, state_from_lowstate
+from memaug_hardware.protocol import RobotState, crc_ok, fill_lowcmd, new_lowcmd, state_from_lowstate
 from memaug_hardware.realtime import try_realtime_priority
 from memaug_hardware.remote import RemoteState
 from memaug_hardware.safety import BridgeMode, BridgeSafety, SafetyLimits
@@ -207,6 +207,7 @@ class Go2BridgeNode(LifecycleNode):
     def _loop(self) -> None:
         assert self.endpoints is not None
         period = 1.0 / self.params["loop_rate_hz"]
+        lowcmd = new_lowcmd()  # one message, refilled each tick
         priority = self.params["loop_priority"]
         if priority and not try_realtime_priority(priority):
             self.get_logger().warn(
@@ -220,7 +221,7 @@ class Go2BridgeNode(LifecycleNode):
                 command = self.safety.motor_command(now)
                 state, self._unpublished = self._unpublished, None
             self._follow_mode()
-            self.endpoints.writer.write(lowcmd_from_command(command))
+            self.endpoints.writer.write(fill_lowcmd(lowcmd, command))
             if state is not None:
                 self._publish_state(state)
                 if self._remote is not None and self.loop_stats["ticks"] % REMOTE_EVERY == 0:

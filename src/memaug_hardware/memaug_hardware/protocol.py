@@ -88,11 +88,23 @@ class MotorCommand:
         return cls(zeros, zeros, zeros, np.full(num_joints, kd), zeros)
 
 
-def lowcmd_from_command(command: MotorCommand) -> LowCmd_:
-    """A framed LowCmd_ with the CRC set; unused motor slots stay disabled (mode 0)."""
+def new_lowcmd() -> LowCmd_:
+    """An empty framed LowCmd_ (head, low-level flag; every motor slot disabled, mode 0)."""
     message = unitree_go_msg_dds__LowCmd_()
     message.head = list(HEAD)
     message.level_flag = LEVEL_LOW
+    return message
+
+
+def lowcmd_from_command(command: MotorCommand) -> LowCmd_:
+    """A new framed LowCmd_ for ``command`` with the CRC set; unused motor slots stay disabled."""
+    return fill_lowcmd(new_lowcmd(), command)
+
+
+def fill_lowcmd(message: LowCmd_, command: MotorCommand) -> LowCmd_:
+    """Write ``command`` into ``message`` (from new_lowcmd) in place and set its CRC: the
+    bridge's 500 Hz loop reuses one message rather than building 20 motor structs a tick
+    (the DDS writer serializes at write(), so reuse is safe)."""
     for i, motor in enumerate(message.motor_cmd[: len(command.position)]):
         motor.mode = MODE_SERVO
         motor.q = float(command.position[i])
