@@ -150,6 +150,11 @@ def recorded_summary(start_node, tmp_path: Path) -> Callable[[], dict[str, Any]]
     recorder = start_node("memaug_recorder", "--ros-args", "-p", f"output:={bag}")
 
     def stop_and_summarize() -> dict[str, Any]:
+        import time
+
+        # What the test just saw may still be on its way into the recorder (another process,
+        # a loaded machine): give it a moment before the stop.
+        time.sleep(1.0)
         assert recorder.stop() == 0, recorder.output()
         return summarize(read_run(bag))
 

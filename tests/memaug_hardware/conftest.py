@@ -21,3 +21,17 @@ def lowcmd_tap(go2_domain: int):
 
     dp = participant(go2_domain, "lo")
     return DataReader(dp, Topic(dp, LOWCMD_TOPIC, LowCmd_))
+
+
+@pytest.fixture
+def start_bridge(start_node, go2_domain: int):
+    """start_bridge(*ros_args): the Go2 bridge on loopback in the test's Go2 domain, arming by
+    itself (auto_activate) once configured; more ``-p name:=value`` pairs may follow."""
+
+    def start(*extra: str):
+        return start_node(
+            "memaug_go2_bridge", "--ros-args", "-p", "network_interface:=lo", "-p", f"dds_domain_id:={go2_domain}",
+            "-p", "auto_activate:=true", *extra,
+        )  # fmt: skip
+
+    return start

@@ -176,38 +176,48 @@ def test_estop_reaches_the_wire_as_damping(ros, start_node, go2_domain, lowcmd_t
     assert frames and all(f.motor_cmd[0].kp == 0 for f in frames)
 
 
-def start_bridge(start_node, go2_domain: int, *extra: str):
-    return start_node(
-        "memaug_go2_bridge", "--ros-args", "-p", "network_interface:=lo", "-p", f"dds_domain_id:={go2_domain}",
-        "-p", "auto_activate:=true", *extra,
-    )  # fmt: skip
-
-
-def test_configure_refuses_while_sport_mode_runs(start_node, go2_domain) -> None:
+def test_configure_refuses_while_sport_mode_runs(start_node, go2_domain, start_bridge) -> None:
     start_node("memaug_go2_emulator", "--domain-id", str(go2_domain), "--sport-mode")
-    bridge = start_bridge(start_node, go2_domain)
+    bridge = start_bridge()
     assert bridge.wait(60) == 3
     assert "high-level controller 'normal' is active" in bridge.output()
 
 
-def test_release_only_behind_its_flag_then_the_bridge_arms(ros, start_node, go2_domain) -> None:
+def test_release_only_behind_its_flag_then_the_bridge_arms(ros, start_node, go2_domain, start_bridge) -> None:
     states = ros.subscribe(String, "bridge/state", LATCHED)
     start_node("memaug_go2_emulator", "--domain-id", str(go2_domain), "--sport-mode")
-    start_bridge(start_node, go2_domain, "-p", "motion_switcher:=release")
+    start_bridge("-p", "motion_switcher:=release")
     ros.wait_for(lambda: any(m.data.startswith("armed") for m in states), 60.0, "the bridge to arm after release")
 
 
-def test_no_motion_switcher_is_named_and_skip_is_explicit(ros, start_node, go2_domain) -> None:
+def test_no_motion_switcher_is_named_and_skip_is_explicit(ros, start_node, go2_domain, start_bridge) -> None:
     start_node("memaug_go2_emulator", "--domain-id", str(go2_domain), "--no-motion-switcher")
-    bridge = start_bridge(start_node, go2_domain, "-p", "motion_switcher_timeout_s:=1.0")
+    bridge = start_bridge("-p", "motion_switcher_timeout_s:=1.0")
     assert bridge.wait(60) == 3
     assert "no answer from the motion switcher" in bridge.output() and "motion_switcher:=skip" in bridge.output()
     states = ros.subscribe(String, "bridge/state", LATCHED)
-    start_bridge(start_node, go2_domain, "-p", "motion_switcher:=skip")
+    start_bridge("-p", "motion_switcher:=skip")
     ros.wait_for(lambda: any(m.data.startswith("armed") for m in states), 60.0, "the bridge to arm")
 
 
-def test_configure_fails_clearly_without_a_robot(start_node, go2_domain) -> None:
-    bridge = start_bridge(start_node, go2_domain, "-p", "lowstate_wait_s:=1.0")
+def test_configure_fails_clearly_without_a_robot(start_node, go2_domain, start_bridge) -> None:
+    bridge = start_bridge("-p", "lowstate_wait_s:=1.0")
     assert bridge.wait(60) == 3
     assert "no valid rt/lowstate within 1.0 s on interface lo" in bridge.output()
+
+
+def test_lowstate_left_without_a_crc_is_a_fault_that_names_it(
+    ros, start_node, start_bridge, go2_domain, recorded_summary
+):
+    """A simulator that stops filling LowState_.crc: frames are dropped and counted, and with no
+    valid one the armed bridge damps; the fault names the CRC, on /bridge/state and in the summary."""
+    states = ros.subscribe(String, "bridge/state", LATCHED)
+    start_node("memaug_go2_emulator", "--domain-id", str(go2_domain), "--zero-crc-after", "4.0")
+    start_bridge()
+    ros.wait_for(lambda: any(m.data.startswith("armed") for m in states), 30.0, "the bridge to arm")
+    ros.wait_for(lambda: states[-1].data.startswith("fault"), 30.0, "the CRC fault")
+    assert "had a bad CRC" in states[-1].data and "lowstate_crc:=ignore" in states[-1].data
+    ros.spin_for(1.0)  # a bridge diagnostics period: its bad_crc count reaches the bag
+    summary = recorded_summary()
+    assert any("bad CRC" in fault["reason"] for fault in summary["bridge_faults"]), summary["bridge_faults"]
+    assert summary["bridge_counters"]["bad_crc"] > 0

@@ -68,21 +68,12 @@ def _upright():
     )
 
 
-def test_the_remote_damps_an_armed_robot_through_the_emulator(ros, start_node, go2_domain, recorded_summary) -> None:
+def test_the_remote_damps_an_armed_robot_through_the_emulator(
+    ros, start_node, start_bridge, go2_domain, recorded_summary
+) -> None:
     states = ros.subscribe(String, "bridge/state", LATCHED)
     start_node("memaug_go2_emulator", "--domain-id", str(go2_domain), "--remote", "3.0:L2+B")
-    start_node(
-        "memaug_go2_bridge",
-        "--ros-args",
-        "-p",
-        "network_interface:=lo",
-        "-p",
-        f"dds_domain_id:={go2_domain}",
-        "-p",
-        "auto_activate:=true",
-        "-p",
-        "state_timeout_s:=0.3",
-    )
+    start_bridge("-p", "state_timeout_s:=0.3")
     ros.wait_for(lambda: any(m.data.startswith("armed") for m in states), 30.0, "the bridge to arm")
     ros.wait_for(lambda: states[-1].data.startswith("fault"), 30.0, "the remote's damp")
     assert states[-1].data == "fault: remote damp (L2 + B)"

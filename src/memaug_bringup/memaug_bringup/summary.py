@@ -120,8 +120,10 @@ def summarize(data: RunData) -> dict[str, Any]:
 
 
 def _after_data(data: RunData, t: float, reason: str) -> bool:
+    """A stale-lowstate fault at the end of the robot's data: the robot (or emulator) stopped.
+    Not one that names bad CRCs: frames kept coming, and failed the check."""
     last_state = float(data.joint_t[-1]) if len(data.joint_t) else -math.inf
-    return reason.startswith("stale lowstate") and t >= last_state - 0.01
+    return reason.startswith("stale lowstate") and "bad CRC" not in reason and t >= last_state - 0.01
 
 
 def format_summary(summary: dict[str, Any]) -> str:

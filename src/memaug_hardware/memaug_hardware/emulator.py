@@ -155,6 +155,12 @@ def main(argv: list[str] | None = None) -> int:
         "--suspended", action="store_true", help="hold the base in the air, as a robot hanging from a gantry"
     )
     parser.add_argument(
+        "--zero-crc-after",
+        type=float,
+        default=-1.0,
+        help="from this sim time, s, leave LowState_.crc at 0, as some independent Go2 simulators do (negative: never)",
+    )
+    parser.add_argument(
         "--sport-mode",
         action="store_true",
         help="a Go2 whose own sport-mode controller is active: the motion switcher answers 'normal' (until "
@@ -207,7 +213,10 @@ def main(argv: list[str] | None = None) -> int:
             emulator.step()
         while remote_script and remote_script[0][0] <= emulator.sim.time_s:
             emulator.remote = remote_script.pop(0)[1]
-        endpoints.writer.write(emulator.lowstate())
+        state = emulator.lowstate()
+        if 0.0 <= args.zero_crc_after <= emulator.sim.time_s:
+            state.crc = 0
+        endpoints.writer.write(state)
         emulator.stats.states_published += 1
         if sport is not None:
             sport.write(unitree_go_msg_dds__SportModeState_())
