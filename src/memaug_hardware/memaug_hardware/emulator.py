@@ -66,6 +66,14 @@ class Go2Emulator:
         self.command: MotorCommand | None = None
         self.stats = EmulatorStats()
         self._state = unitree_go_msg_dds__LowState_()
+        #: An external torque on one joint: (start s, joint's dof address, N m, duration s).
+        self.kick: tuple[float, int, float, float] | None = None
+
+    def kick_joint(self, start_s: float, joint: str, torque_nm: float, duration_s: float) -> None:
+        """From sim time ``start_s`` for ``duration_s``, push joint ``joint`` with ``torque_nm``
+        from outside the motor (a hit, a fall on the leg): what drives a real overspeed."""
+        model = self.sim.model
+        self.kick = (start_s, int(model.jnt_dofadr[model.joint(joint).id]), torque_nm, duration_s)
 
     def receive(self, frame: LowCmd_) -> None:
         if tuple(frame.head) != HEAD:
@@ -86,6 +94,9 @@ class Go2Emulator:
             tau = motor_torque(self.command, joints.position, joints.velocity, self.description.torque_limits)
         if self.suspended:
             self._gantry()
+        if self.kick is not None:
+            start, dof, torque, duration = self.kick
+            self.sim.data.qfrc_applied[dof] = torque if start <= self.sim.time_s < start + duration else 0.0
         self.sim.step_torque(tau)
 
     def _gantry(self) -> None:
@@ -155,6 +166,12 @@ def main(argv: list[str] | None = None) -> int:
         "--suspended", action="store_true", help="hold the base in the air, as a robot hanging from a gantry"
     )
     parser.add_argument(
+        "--kick",
+        default="",
+        help="an external torque on a joint, 'T:JOINT:NM:S' (from sim time T s, S seconds long), e.g. "
+        "'3:RR_calf_joint:40:0.05': a real overspeed for the bridge's velocity protection",
+    )
+    parser.add_argument(
         "--zero-crc-after",
         type=float,
         default=-1.0,
@@ -175,6 +192,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"memaug_go2_emulator: {exc}", file=sys.stderr)
         return 2
     emulator = Go2Emulator(description, args.scenario, suspended=args.suspended)
+    if args.kick:
+        try:
+            start, joint, torque, duration = args.kick.split(":")
+            emulator.kick_joint(float(start), joint, float(torque), float(duration))
+        except (ValueError, KeyError) as exc:
+            print(
+                f"memaug_go2_emulator: --kick {args.kick!r}: expected T:JOINT:NM:S with a joint of "
+                f"{description.name} ({exc})",
+                file=sys.stderr,
+            )
+            return 2
     dp = participant(args.domain_id, args.interface)
     endpoints = robot_endpoints(dp)
     sport = None
