@@ -43,6 +43,22 @@ def _relative(parent_pos: np.ndarray, parent_quat: np.ndarray, pos: np.ndarray, 
     return translation, rotation
 
 
+def robot_bodies(model: mujoco.MjModel, base: int) -> list[int]:
+    """The base and every body below it (MuJoCo body ids, tree order): the robot's links."""
+    return [b for b in range(1, model.nbody) if b == base or model.body_rootid[b] == base]
+
+
+def sensor_frames(model: mujoco.MjModel, description: RobotDescription) -> list[Transform]:
+    """The robot's fixed frames that are not bodies: the IMU site and each foot (the centre of
+    its sphere, axes of its body), each in the body that carries it. The URDF and TF both."""
+    imu = model.site(description.imu.site)
+    frames = [Transform(model.body(int(imu.bodyid[0])).name, "imu", np.array(imu.pos), np.array(imu.quat))]
+    for foot in description.feet:
+        geom = model.geom(foot)
+        frames.append(Transform(model.body(int(geom.bodyid[0])).name, foot, np.array(geom.pos), IDENTITY))
+    return frames
+
+
 class RobotFrames:
     """TF transforms of one robot description.
 
@@ -62,16 +78,12 @@ class RobotFrames:
         self.base_frame = model.body(self.base).name
         self._base_qpos = int(model.jnt_qposadr[model.body_jntadr[self.base]])
         self._joint_qpos = np.array([model.jnt_qposadr[model.joint(name).id] for name in description.joint_names])
-        robot = [b for b in range(1, model.nbody) if b == self.base or model.body_rootid[b] == self.base]
-        self._jointed = [b for b in robot if b != self.base and model.body_jntnum[b] > 0]
-        self._static = [self._body_fixed(b) for b in robot if b != self.base and model.body_jntnum[b] == 0]
-        imu = model.site(description.imu.site)
-        self._imu_quat = np.array(imu.quat, dtype=float)
-        self._static.append(Transform(model.body(int(imu.bodyid[0])).name, "imu", np.array(imu.pos), self._imu_quat))
+        links = [b for b in robot_bodies(model, self.base) if b != self.base]
+        self._jointed = [b for b in links if model.body_jntnum[b] > 0]
+        self._static = [self._body_fixed(b) for b in links if model.body_jntnum[b] == 0]
+        self._static += sensor_frames(model, description)
+        self._imu_quat = np.array(model.site(description.imu.site).quat, dtype=float)
         self._feet = [model.geom(foot).id for foot in description.feet]
-        for foot in self._feet:
-            parent = model.body(int(model.geom_bodyid[foot])).name
-            self._static.append(Transform(parent, model.geom(foot).name, np.array(model.geom_pos[foot]), IDENTITY))
 
     def _body_fixed(self, body: int) -> Transform:
         parent = self.model.body(int(self.model.body_parentid[body])).name
