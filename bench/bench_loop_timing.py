@@ -44,6 +44,13 @@ SPIN_MARGIN_S = 0.0003  # hybrid wait: sleep to this long before the deadline, s
 SWITCH_INTERVAL_S = 0.0002  # GIL switch interval tried against CPython's default 5 ms
 
 
+def sleep_until(deadline: float) -> None:
+    """time.sleep() to ``deadline`` (perf_counter), as the bridge's loop waits."""
+    remaining = deadline - time.perf_counter()
+    if remaining > 0:
+        time.sleep(remaining)
+
+
 def wait_until(deadline: float) -> None:
     """Sleep to SPIN_MARGIN_S before ``deadline`` (perf_counter), then spin; sleep(0) lets other
     threads take the GIL meanwhile."""
@@ -96,18 +103,14 @@ def run(seconds: float, hybrid: bool, load: bool, switch: bool, freeze: bool, fi
     def loop() -> None:
         if fifo:
             result["fifo"] = try_realtime_priority(80)
+        wait = wait_until if hybrid else sleep_until
         starts = np.empty(int(seconds / PERIOD_S))
         next_tick = time.perf_counter()
         for i in range(len(starts)):
             starts[i] = time.perf_counter()
             tick_work(safety)
             next_tick += PERIOD_S
-            if hybrid:
-                wait_until(next_tick)
-            else:
-                remaining = next_tick - time.perf_counter()
-                if remaining > 0:
-                    time.sleep(remaining)
+            wait(next_tick)
         result["starts"] = starts
 
     thread = threading.Thread(target=loop)

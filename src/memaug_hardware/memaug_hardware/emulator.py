@@ -68,6 +68,8 @@ class Go2Emulator:
         self._state = unitree_go_msg_dds__LowState_()
         #: An external torque on one joint: (start s, joint's dof address, N m, duration s).
         self.kick: tuple[float, int, float, float] | None = None
+        #: From this sim time, s, LowState_.crc is left at 0, as some simulators do (None: never).
+        self.zero_crc_after_s: float | None = None
 
     def kick_joint(self, start_s: float, joint: str, torque_nm: float, duration_s: float) -> None:
         """From sim time ``start_s`` for ``duration_s``, push joint ``joint`` with ``torque_nm``
@@ -131,7 +133,8 @@ class Go2Emulator:
         state.bms_state.soc = 90  # a charged battery and warm motors, as a robot reports them
         state.power_v = 28.8
         state.wireless_remote = list(self.remote.pack())
-        state.crc = crc_of(state)
+        zero_crc = self.zero_crc_after_s is not None and self.sim.time_s >= self.zero_crc_after_s
+        state.crc = 0 if zero_crc else crc_of(state)
         return state
 
 
@@ -169,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         "--kick",
         default="",
         help="an external torque on a joint, 'T:JOINT:NM:S' (from sim time T s, S seconds long), e.g. "
-        "'3:RR_calf_joint:40:0.05': a real overspeed for the bridge's velocity protection",
+        "'4:RR_thigh_joint:60:0.04': a real overspeed for the bridge's velocity protection",
     )
     parser.add_argument(
         "--zero-crc-after",
@@ -192,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"memaug_go2_emulator: {exc}", file=sys.stderr)
         return 2
     emulator = Go2Emulator(description, args.scenario, suspended=args.suspended)
+    if args.zero_crc_after >= 0.0:
+        emulator.zero_crc_after_s = args.zero_crc_after
     if args.kick:
         try:
             start, joint, torque, duration = args.kick.split(":")
@@ -241,10 +246,7 @@ def main(argv: list[str] | None = None) -> int:
             emulator.step()
         while remote_script and remote_script[0][0] <= emulator.sim.time_s:
             emulator.remote = remote_script.pop(0)[1]
-        state = emulator.lowstate()
-        if 0.0 <= args.zero_crc_after <= emulator.sim.time_s:
-            state.crc = 0
-        endpoints.writer.write(state)
+        endpoints.writer.write(emulator.lowstate())
         emulator.stats.states_published += 1
         if sport is not None:
             sport.write(unitree_go_msg_dds__SportModeState_())
