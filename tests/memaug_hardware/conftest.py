@@ -35,3 +35,23 @@ def start_bridge(start_node, go2_domain: int):
         )  # fmt: skip
 
     return start
+
+
+@pytest.fixture
+def fault_rehearsal(ros, start_node, start_bridge, go2_domain: int):
+    """fault_rehearsal(emulator_args, bridge_args=()) -> str: the emulator with a rehearsed
+    fault (--kick, --zero-crc-after, --remote ...), the bridge arming by itself; waits for it to
+    arm and then to fault, and returns its /bridge/state text ("fault: ...")."""
+    from std_msgs.msg import String
+
+    from memaug_common.ros_qos import LATCHED
+
+    def rehearse(emulator_args: tuple[str, ...], bridge_args: tuple[str, ...] = ()) -> str:
+        states = ros.subscribe(String, "bridge/state", LATCHED)
+        start_node("memaug_go2_emulator", "--domain-id", str(go2_domain), *emulator_args)
+        start_bridge(*bridge_args)
+        ros.wait_for(lambda: any(m.data.startswith("armed") for m in states), 30.0, "the bridge to arm")
+        ros.wait_for(lambda: states[-1].data.startswith("fault"), 30.0, f"a fault from {emulator_args}")
+        return states[-1].data
+
+    return rehearse

@@ -206,35 +206,23 @@ def test_configure_fails_clearly_without_a_robot(start_node, go2_domain, start_b
     assert "no valid rt/lowstate within 1.0 s on interface lo" in bridge.output()
 
 
-def test_lowstate_left_without_a_crc_is_a_fault_that_names_it(
-    ros, start_node, start_bridge, go2_domain, recorded_summary
-):
+def test_lowstate_left_without_a_crc_is_a_fault_that_names_it(ros, fault_rehearsal, recorded_summary) -> None:
     """A simulator that stops filling LowState_.crc: frames are dropped and counted, and with no
     valid one the armed bridge damps; the fault names the CRC, on /bridge/state and in the summary."""
-    states = ros.subscribe(String, "bridge/state", LATCHED)
-    start_node("memaug_go2_emulator", "--domain-id", str(go2_domain), "--zero-crc-after", "4.0")
-    start_bridge()
-    ros.wait_for(lambda: any(m.data.startswith("armed") for m in states), 30.0, "the bridge to arm")
-    ros.wait_for(lambda: states[-1].data.startswith("fault"), 30.0, "the CRC fault")
-    assert "had a bad CRC" in states[-1].data and "lowstate_crc:=ignore" in states[-1].data
+    fault = fault_rehearsal(("--zero-crc-after", "4.0"))
+    assert "had a bad CRC" in fault and "lowstate_crc:=ignore" in fault
     ros.spin_for(1.0)  # a bridge diagnostics period: its bad_crc count reaches the bag
     summary = recorded_summary()
     assert any("bad CRC" in fault["reason"] for fault in summary["bridge_faults"]), summary["bridge_faults"]
     assert summary["bridge_counters"]["bad_crc"] > 0
 
 
-def test_a_real_overspeed_damps_and_names_the_joint(
-    ros, start_node, start_bridge, go2_domain, recorded_summary
-) -> None:
+def test_a_real_overspeed_damps_and_names_the_joint(fault_rehearsal, recorded_summary) -> None:
     """A 60 N m push on a rear thigh for 40 ms (the emulator's --kick) spins it past 1.1x its
     30.1 rad/s limit for more than 10 lowstates, inside its range: the bridge damps and says
     why, on /bridge/state and in the summary."""
-    states = ros.subscribe(String, "bridge/state", LATCHED)
-    start_node("memaug_go2_emulator", "--domain-id", str(go2_domain), "--kick", "4.0:RR_thigh_joint:60:0.04")
-    start_bridge()
-    ros.wait_for(lambda: any(m.data.startswith("armed") for m in states), 30.0, "the bridge to arm")
-    ros.wait_for(lambda: states[-1].data.startswith("fault"), 30.0, "the overspeed fault")
-    assert states[-1].data.startswith("fault: joint RR_thigh_joint over its velocity limit (")
+    fault = fault_rehearsal(("--kick", "4.0:RR_thigh_joint:60:0.04"))
+    assert fault.startswith("fault: joint RR_thigh_joint over its velocity limit (")
     reasons = [fault["reason"] for fault in recorded_summary()["bridge_faults"]]
     assert [r.startswith("joint RR_thigh_joint over its velocity limit") for r in reasons] == [True], reasons
 

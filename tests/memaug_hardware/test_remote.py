@@ -8,11 +8,9 @@ import numpy as np
 import pytest
 from memaug_hardware.remote import SIZE, RemoteState, parse_script
 from memaug_hardware.safety import BridgeMode, BridgeSafety, SafetyLimits
-from std_msgs.msg import String
 
 from memaug_common.description import load_robot_description
 from memaug_common.remote_map import KEYS, stick_command
-from memaug_common.ros_qos import LATCHED
 
 GO2 = load_robot_description("go2")
 
@@ -68,13 +66,6 @@ def _upright():
     )
 
 
-def test_the_remote_damps_an_armed_robot_through_the_emulator(
-    ros, start_node, start_bridge, go2_domain, recorded_summary
-) -> None:
-    states = ros.subscribe(String, "bridge/state", LATCHED)
-    start_node("memaug_go2_emulator", "--domain-id", str(go2_domain), "--remote", "3.0:L2+B")
-    start_bridge("-p", "state_timeout_s:=0.3")
-    ros.wait_for(lambda: any(m.data.startswith("armed") for m in states), 30.0, "the bridge to arm")
-    ros.wait_for(lambda: states[-1].data.startswith("fault"), 30.0, "the remote's damp")
-    assert states[-1].data == "fault: remote damp (L2 + B)"
+def test_the_remote_damps_an_armed_robot_through_the_emulator(fault_rehearsal, recorded_summary) -> None:
+    assert fault_rehearsal(("--remote", "3.0:L2+B"), ("-p", "state_timeout_s:=0.3")) == "fault: remote damp (L2 + B)"
     assert "remote damp (L2 + B)" in [f["reason"] for f in recorded_summary()["bridge_faults"]]
