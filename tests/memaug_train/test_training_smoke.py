@@ -41,6 +41,31 @@ def test_a_few_iterations_move_losses_and_returns(tmp_path: Path, cell: str) -> 
     assert (tmp_path / "checkpoint.pt").is_file()
 
 
+def test_the_action_noise_stays_under_its_cap(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """max_action_std caps the trained Gaussian's std from the first update (std 1.0 at the
+    start here), is recorded in run.json and holds again after --resume; a cap that is not
+    positive is one named error."""
+    env = VecGo2Env(GO2, EnvConfig(num_envs=8, threads=1, episode_steps=12), TaskSampler(leg_joints(GO2, LEFT_LEGS)))
+    net = NetConfig(hidden=16, head=(32,), init_log_std=0.0)
+    ppo = RecurrentPpo(env, PpoConfig(steps_per_iteration=12, net=net, max_action_std=0.3))
+    ppo.train(2, tmp_path / "direct", checkpoint_every=2)
+    assert float(ppo.model.log_std.detach().exp().max()) == pytest.approx(0.3, rel=1e-5)
+
+    run = tmp_path / "run"
+    tiny = ["--envs", "8", "--hidden", "16", "--threads", "1", "--max-action-std", "0.2"]
+    assert train_cli(["train", "--run-dir", str(run), "--iterations", "1", *tiny]) == 0
+    assert json.loads((run / "run.json").read_text())["ppo"]["max_action_std"] == 0.2
+    assert train_cli(["train", "--run-dir", str(run), "--iterations", "1", "--resume", "--threads", "1"]) == 0
+    stds = [json.loads(line)["action_std"] for line in (run / "log.jsonl").read_text().splitlines()]
+    assert len(stds) == 2 and max(stds) <= 0.2 + 1e-6
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        train_cli(["train", "--run-dir", str(tmp_path / "bad"), "--max-action-std", "0"])
+    assert exit_.value.code == 2
+    assert "--max-action-std: must be positive, got 0" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()
+
+
 def train_tiny_run(run: Path, iterations: int) -> None:
     """A run small enough for CI (8 envs, GRU-16), through the CLI, checkpointed every iteration."""
     tiny = ["--envs", "8", "--hidden", "16", "--threads", "1", "--checkpoint-every", "1"]

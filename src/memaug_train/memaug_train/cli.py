@@ -78,6 +78,7 @@ def _train(args: argparse.Namespace) -> int:
         critic_warmup_iterations=args.critic_warmup,
         learning_rate=args.learning_rate,
         estimator_coef=args.estimator_coef,
+        max_action_std=args.max_action_std,
     )
     if args.resume:
         config = dataclasses.replace(
@@ -86,6 +87,7 @@ def _train(args: argparse.Namespace) -> int:
             critic_warmup_iterations=meta["ppo"].get("critic_warmup_iterations", 0),
             learning_rate=meta["ppo"]["learning_rate"],
             estimator_coef=meta["ppo"].get("estimator_coef", PpoConfig.estimator_coef),
+            max_action_std=meta["ppo"].get("max_action_std"),
         )
     device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
     ppo = RecurrentPpo(env, config, seed=args.seed, device=device)
@@ -225,6 +227,14 @@ def _emit(table: str, out: str | None) -> None:
         Path(out).write_text(table + "\n")
 
 
+def _positive(text: str) -> float:
+    """argparse type: a float above zero."""
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="memaug_train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -271,6 +281,13 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=PpoConfig.estimator_coef,
         help="weight of the velocity estimator's loss against PPO's (asymmetric critic runs)",
+    )
+    train.add_argument(
+        "--max-action-std",
+        type=_positive,
+        default=None,
+        help="cap on the action noise's std (action units): keeps the trained gait close to the noise-free "
+        "one the robot runs (PpoConfig.max_action_std)",
     )
     train.add_argument("--init-actor", default=None, help="start the actor from this checkpoint (a new run only)")
     train.add_argument(
