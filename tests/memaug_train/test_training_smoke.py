@@ -14,6 +14,7 @@ from memaug_train.cli import main as train_cli
 from memaug_train.env import EnvConfig, VecGo2Env
 from memaug_train.networks import NetConfig
 from memaug_train.ppo import PpoConfig, RecurrentPpo
+from memaug_train.rewards import describe_rewards
 from memaug_train.tasks import LEFT_LEGS, TaskSampler, leg_joints
 
 GO2 = load_robot_description("go2")
@@ -77,11 +78,19 @@ def test_cli_trains_resumes_and_exports(tmp_path: Path, capsys: pytest.CaptureFi
     train_tiny_run(run, iterations=1)
     meta = json.loads((run / "run.json").read_text())
     assert meta["physics_period_s"] == EnvConfig.physics_period_s
+    assert meta["rewards"] == describe_rewards()
     # A run resumes on the physics step it recorded, not on a changed default.
-    (run / "run.json").write_text(json.dumps({**meta, "physics_period_s": 0.004}))
+    # A run that began under other reward scales resumes under today's, and says which changed.
+    older_rewards = {**meta["rewards"], "velocity_progress": 0.5}
+    (run / "run.json").write_text(json.dumps({**meta, "physics_period_s": 0.004, "rewards": older_rewards}))
     capsys.readouterr()
     assert train_cli(["train", "--run-dir", str(run), "--iterations", "1", "--resume", "--threads", "1"]) == 0
-    assert "(physics step 4 ms)" in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "(physics step 4 ms)" in out
+    assert f"'velocity_progress': (0.5, {describe_rewards()['velocity_progress']})" in err
+    resumed = json.loads((run / "run.json").read_text())
+    assert resumed["rewards"] == describe_rewards()
+    assert resumed["earlier_rewards"] == [{"until_iteration": 1, "rewards": older_rewards}]
     assert torch.load(run / "checkpoint.pt", weights_only=False)["iteration"] == 2
     # TensorBoard curves of both invocations, read back by TensorBoard's own reader.
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -98,6 +107,7 @@ def test_cli_trains_resumes_and_exports(tmp_path: Path, capsys: pytest.CaptureFi
     model = load_policy(out)
     check_compatible(model, GO2)
     assert model.metadata.provenance["iterations"] == 2
+    assert model.metadata.provenance["rewards"] == describe_rewards()
 
 
 def test_eval_writes_the_table_for_id_and_ood_tasks(tmp_path: Path) -> None:

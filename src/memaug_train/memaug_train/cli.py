@@ -27,6 +27,7 @@ from memaug_train.monitor import TrainingMonitor
 from memaug_train.networks import ActorCritic, NetConfig
 from memaug_train.ppo import PpoConfig, RecurrentPpo
 from memaug_train.randomization import describe as describe_randomization
+from memaug_train.rewards import describe_rewards
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -98,6 +99,7 @@ def _train(args: argparse.Namespace) -> int:
     if args.resume:
         ppo.load(checkpoint)
         print(f"resumed {run_dir} at iteration {ppo.iteration} ({ppo.env_steps} env steps)")
+        _record_reward_changes(meta, meta_path, ppo.iteration)
     else:
         if args.init_actor:
             ppo.init_actor(Path(args.init_actor))
@@ -113,6 +115,7 @@ def _train(args: argparse.Namespace) -> int:
             "ppo": dataclasses.asdict(config),
             "command": " ".join(sys.argv),
             "init_actor": args.init_actor,
+            "rewards": describe_rewards(),
         }
         if env_config.randomization is not None:
             meta["randomization"] = describe_randomization(env_config.randomization)
@@ -160,6 +163,7 @@ def _export(args: argparse.Namespace) -> int:
         "training_command": meta.get("command", ""),
         "critic": model.config.critic,
         "randomization": meta.get("randomization"),
+        "rewards": meta.get("rewards"),
     }
     metadata = build_metadata(description, layout, model, env_config.action_scale, env_config.commands, provenance)
     export_onnx(model, Path(args.output), metadata)
@@ -225,6 +229,21 @@ def _emit(table: str, out: str | None) -> None:
     print(table)
     if out:
         Path(out).write_text(table + "\n")
+
+
+def _record_reward_changes(meta: dict, meta_path: Path, iteration: int) -> None:
+    """A resumed run trains under today's reward scales: when they differ from run.json's,
+    say which, and keep run.json (and so the exported provenance) true to them, with the
+    earlier scales and the iteration they held until."""
+    now = describe_rewards()
+    before = meta.get("rewards")
+    if before is None or before == now:
+        return
+    changed = {name: (before.get(name), scale) for name, scale in now.items() if before.get(name) != scale}
+    print(f"memaug_train: rewards changed since iteration {iteration} (was, now): {changed}", file=sys.stderr)
+    meta.setdefault("earlier_rewards", []).append({"until_iteration": iteration, "rewards": before})
+    meta["rewards"] = now
+    meta_path.write_text(json.dumps(meta, indent=2))
 
 
 def _positive(text: str) -> float:
