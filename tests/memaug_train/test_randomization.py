@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -172,44 +171,3 @@ def test_an_asymmetric_critic_trains_and_a_warmed_up_actor_stays_put_while_the_c
     other.init_actor(tmp_path / "checkpoint.pt")
     torch.testing.assert_close(other.model.actor_head[0].weight, ppo.model.actor_head[0].weight)
     assert not torch.equal(other.model.critic_head[0].weight, ppo.model.critic_head[0].weight)
-
-
-def test_an_actor_that_reads_its_velocity_estimate_starts_as_its_parent_and_exports_it(tmp_path: Path) -> None:
-    """velocity_input: warm-started from an actor without the input, the actor acts exactly as
-    its parent did (the new inputs' weights start at zero); PPO's gradient does not reach the
-    estimator through the head; the ONNX export computes the same actions as torch."""
-    from memaug_policy.model import load_policy
-    from memaug_policy.runtime import PolicyRuntime
-    from memaug_train.export import build_metadata, export_onnx
-    from memaug_train.tasks import CommandRanges
-
-    env = make_env(n=8, episode_steps=12)
-    base = NetConfig(hidden=16, head=(32,), critic="mlp", privileged_dim=env.privileged_layout.dim)
-    parent = RecurrentPpo(env, PpoConfig(steps_per_iteration=12, net=base))
-    parent.train(1, tmp_path / "parent", checkpoint_every=1)
-    with_input = dataclasses.replace(base, velocity_estimator=True, velocity_input=True)
-    child = RecurrentPpo(env, PpoConfig(steps_per_iteration=12, net=with_input), seed=5)
-    child.init_actor(tmp_path / "parent" / "checkpoint.pt")
-    obs = torch.from_numpy(np.random.default_rng(2).normal(size=(4, env.layout.dim)).astype(np.float32))
-    with torch.no_grad():
-        expected, _ = parent.model.act_step(obs, parent.model.actor_memory.initial(4))
-        actual, _ = child.model.act_step(obs, child.model.actor_memory.initial(4))
-    torch.testing.assert_close(actual, expected)
-
-    y, _ = child.model.actor_memory(obs.unsqueeze(0), child.model.actor_memory.initial(4))
-    child.model.action_mean(y[0]).sum().backward()
-    assert child.model.velocity_head is not None and child.model.velocity_head.weight.grad is None
-
-    child.train(1, tmp_path / "child", checkpoint_every=1)
-    path = tmp_path / "child.onnx"
-    metadata = build_metadata(GO2, env.layout, child.model, 0.25, CommandRanges(), {"method": "test"})
-    export_onnx(child.model, path, metadata)
-    runtime = PolicyRuntime(load_policy(path))
-    model = child.model.eval()
-    h = model.actor_memory.initial(1)
-    with torch.no_grad():
-        for o in obs:
-            mean, h = model.act_step(o[None], h)
-            np.testing.assert_allclose(runtime.step(o.numpy()), mean[0].numpy(), atol=1e-5)
-    with pytest.raises(ValueError, match="velocity_input needs velocity_estimator"):
-        NetConfig(velocity_input=True)

@@ -57,11 +57,6 @@ def _train(args: argparse.Namespace) -> int:
         print(f"memaug_train: {checkpoint} exists; use --resume or another --run-dir", file=sys.stderr)
         return 2
     method = METHODS[args.method]
-    if args.velocity_input and not args.resume and (args.critic != "mlp" or method.cell == "mlp"):
-        print(
-            "memaug_train: --velocity-input needs the estimator: --critic mlp and a method with memory", file=sys.stderr
-        )
-        return 2
     description = load_robot_description(args.robot)
     env_config = EnvConfig(
         num_envs=args.envs,
@@ -77,7 +72,6 @@ def _train(args: argparse.Namespace) -> int:
         critic=args.critic,
         privileged_dim=privileged_dim,
         velocity_estimator=privileged_dim > 0 and method.cell != "mlp",
-        velocity_input=args.velocity_input,
     )
     config = PpoConfig(
         augment=method.augment,
@@ -313,11 +307,6 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="cap on the action noise's std (action units): keeps the trained gait close to the noise-free "
         "one the robot runs (PpoConfig.max_action_std)",
-    )
-    train.add_argument(
-        "--velocity-input",
-        action="store_true",
-        help="the actor's head also reads its memory's velocity estimate (NetConfig.velocity_input; a new run only)",
     )
     train.add_argument("--init-actor", default=None, help="start the actor from this checkpoint (a new run only)")
     train.add_argument(

@@ -39,16 +39,6 @@ class NetConfig:
     #: the privileged ground truth): the memory must carry the robot's speed, which no sensor
     #: measures and which the gait's speed otherwise follows open loop (joint damping).
     velocity_estimator: bool = False
-    #: The actor's head also reads the estimator's velocity (detached: only the estimator's
-    #: own loss trains it), as in concurrent state estimation. The estimate is a linear
-    #: function of the memory the head already reads, but as an input of its own it is a
-    #: direction the head's gradient reaches directly: the go2_memaug_dr actor estimated its
-    #: speed to 0.01 m/s and still walked 0.57 m/s at joint damping 0 and 0.40 at 2.
-    velocity_input: bool = False
-
-    def __post_init__(self) -> None:
-        if self.velocity_input and not self.velocity_estimator:
-            raise ValueError("NetConfig.velocity_input needs velocity_estimator")
 
     @classmethod
     def from_json(cls, values: dict) -> NetConfig:
@@ -146,8 +136,7 @@ class ActorCritic(nn.Module):
         self.actor_memory = Memory(config.cell, obs_dim, config.hidden, config.layers)
         critic_cell: Cell = "mlp" if config.critic == "mlp" else config.cell
         self.critic_memory = Memory(critic_cell, obs_dim + config.privileged_dim, config.hidden, config.layers)
-        head_inputs = self.actor_memory.out_size + (3 if config.velocity_input else 0)
-        self.actor_head = mlp([head_inputs, *config.head, act_dim])
+        self.actor_head = mlp([self.actor_memory.out_size, *config.head, act_dim])
         self.critic_head = mlp([self.critic_memory.out_size, *config.head, 1])
         self.log_std = nn.Parameter(torch.full((act_dim,), config.init_log_std))
         self.velocity_head = nn.Linear(self.actor_memory.out_size, 3) if config.velocity_estimator else None
@@ -158,15 +147,7 @@ class ActorCritic(nn.Module):
     def act_step(self, obs: torch.Tensor, h: Hidden) -> tuple[torch.Tensor, Hidden]:
         """One step: obs [B, D] -> action mean [B, A], next hidden."""
         y, h = self.actor_memory(obs.unsqueeze(0), h)
-        return self.action_mean(y[0]), h
-
-    def action_mean(self, y: torch.Tensor) -> torch.Tensor:
-        """The actor's memory output [..., H] -> action mean [..., A] (with the velocity
-        estimate as a further input when the config says so)."""
-        if self.config.velocity_input:
-            assert self.velocity_head is not None
-            y = torch.cat([y, self.velocity_head(y).detach()], dim=-1)
-        return self.actor_head(y)
+        return self.actor_head(y[0]), h
 
     def value_step(self, obs: torch.Tensor, h: Hidden) -> tuple[torch.Tensor, Hidden]:
         """One step: critic input [B, D + P] (obs, then privileged terms) -> value [B], next hidden."""
@@ -182,13 +163,14 @@ class ExportedPolicy(nn.Module):
 
     def __init__(self, model: ActorCritic) -> None:
         super().__init__()
-        self.model = model
+        self.memory = model.actor_memory
+        self.head = model.actor_head
         self.cell = model.config.cell
 
     def forward(self, obs: torch.Tensor, *state: torch.Tensor) -> tuple[torch.Tensor, ...]:
         h: Hidden = (state[0], state[1]) if self.cell == "lstm" else state[0]
-        y, h_out = self.model.actor_memory(obs.unsqueeze(0), h)
-        actions = self.model.action_mean(y[0])
+        y, h_out = self.memory(obs.unsqueeze(0), h)
+        actions = self.head(y[0])
         if isinstance(h_out, tuple):
             return actions, h_out[0], h_out[1]
         return actions, h_out

@@ -282,7 +282,7 @@ class RecurrentPpo:
                 kl = torch.tensor(0.0)
                 for k, (obs, critic_obs, actions, ha, hc) in enumerate(sequences):
                     y, _ = model.actor_memory.sequence(obs, ha, starts)
-                    dist = model.distribution(model.action_mean(y))
+                    dist = model.distribution(model.actor_head(y))
                     logp = dist.log_prob(actions).sum(-1)
                     ratio = torch.exp(logp - buf["logp"][:, mb])
                     adv = buf["advantages"][:, mb]
@@ -422,12 +422,6 @@ class RecurrentPpo:
             for k, v in state.items()
             if k.startswith(("actor_memory.", "actor_head.", "velocity_head.")) or k == "log_std"
         }
-        first = "actor_head.0.weight"
-        own = self.model.state_dict()[first]
-        if actor[first].shape[1] + 3 == own.shape[1] and self.model.config.velocity_input:
-            # A head that now also reads the velocity estimate: its weights for the new
-            # inputs start at zero, so the actor starts out acting exactly as it did.
-            actor[first] = torch.cat([actor[first], torch.zeros(own.shape[0], 3, dtype=own.dtype)], dim=1)
         missing, _ = self.model.load_state_dict(actor, strict=False)
         left_out = [k for k in missing if k.startswith(("actor_", "log_std"))]  # a new estimator may start fresh
         if left_out:
