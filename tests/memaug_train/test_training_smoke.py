@@ -81,13 +81,14 @@ def test_cli_trains_resumes_and_exports(tmp_path: Path, capsys: pytest.CaptureFi
     assert meta["rewards"] == describe_rewards()
     # A run resumes on the physics step it recorded, not on a changed default.
     # A run that began under other reward scales resumes under today's, and says which changed.
-    older_rewards = {**meta["rewards"], "velocity_progress": 0.5}
+    older = meta["rewards"]["velocity_progress"] + 1.0
+    older_rewards = {**meta["rewards"], "velocity_progress": older}
     (run / "run.json").write_text(json.dumps({**meta, "physics_period_s": 0.004, "rewards": older_rewards}))
     capsys.readouterr()
     assert train_cli(["train", "--run-dir", str(run), "--iterations", "1", "--resume", "--threads", "1"]) == 0
     out, err = capsys.readouterr()
     assert "(physics step 4 ms)" in out
-    assert f"'velocity_progress': (0.5, {describe_rewards()['velocity_progress']})" in err
+    assert f"'velocity_progress': ({older}, {describe_rewards()['velocity_progress']})" in err
     resumed = json.loads((run / "run.json").read_text())
     assert resumed["rewards"] == describe_rewards()
     assert resumed["earlier_rewards"] == [{"until_iteration": 1, "rewards": older_rewards}]
