@@ -14,7 +14,6 @@ from memaug_train.methods import METHODS
 from memaug_train.tasks import (
     FRONT_KNEE_FAILURE_WEIGHT,
     FRONT_LEG_FAILURE_WEIGHT,
-    HIP_FAILURE_WEIGHT,
     LEFT_LEGS,
     Task,
     TaskSampler,
@@ -241,17 +240,16 @@ def test_failure_kinds_follow_their_weights_and_only_listed_joints_fail() -> Non
     assert {f.joint for f in faults} == set(leg_joints(GO2, LEFT_LEGS))  # type: ignore[union-attr]
 
 
-def test_front_leg_joints_and_hips_fail_more_often_in_every_method() -> None:
+def test_front_leg_joints_fail_more_often_in_every_method() -> None:
     joints = leg_joints(GO2, LEFT_LEGS)
     weights = failure_weights(joints)
-    front = {"FL_hip_joint": HIP_FAILURE_WEIGHT, "FL_thigh_joint": FRONT_LEG_FAILURE_WEIGHT}
+    front = {"FL_hip_joint": FRONT_LEG_FAILURE_WEIGHT, "FL_thigh_joint": FRONT_LEG_FAILURE_WEIGHT}
     front["FL_calf_joint"] = FRONT_KNEE_FAILURE_WEIGHT
-    rear = {"RL_hip_joint": HIP_FAILURE_WEIGHT}
-    assert weights == tuple({**front, **rear}.get(j, 1.0) for j in joints)
+    assert weights == tuple(front.get(j, 1.0) for j in joints)
     sampler = METHODS["memaug"].sampler(GO2)
     rng = np.random.default_rng(1)
     failed = [t.fault.joint for t in (sampler.sample(rng) for _ in range(6000)) if t.fault is not None]
-    front_to_rear = sum(front.values()) / (HIP_FAILURE_WEIGHT + 2.0)
+    front_to_rear = sum(front.values()) / 3.0
     assert sum(j.startswith("FL") for j in failed) / sum(j.startswith("RL") for j in failed) == pytest.approx(
         front_to_rear, rel=0.15
     )

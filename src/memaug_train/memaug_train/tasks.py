@@ -59,19 +59,12 @@ FRONT_LEG_FAILURE_WEIGHT = 3.0
 #: knees, safe and paid for standing still; 6x for 1,850 iterations did not move it. 30x, with
 #: the knee-contact cost and the weakened continuum below, taught it to walk on in 2.5 M steps.
 FRONT_KNEE_FAILURE_WEIGHT = 30.0
-#: Any hip (front or rear) fails at this weight. Under the 30x front-knee weighting the
-#: randomized policies (go2_memaug v2 and its parent dr4) fell in 25-100 % of episodes with a
-#: limp hip (`memaug_train probe --kind limp`), where v1, trained on the nominal robot, fell in
-#: none: at 3 (front) and 1 (rear) hips were 10 % of the failures.
-HIP_FAILURE_WEIGHT = 10.0
 
 
 def failure_weights(joints: tuple[str, ...]) -> tuple[float, ...]:
-    """Relative odds that each of ``joints`` is the one that fails (front legs and hips weighted up)."""
+    """Relative odds that each of ``joints`` is the one that fails (front legs weighted up)."""
 
     def weight(joint: str) -> float:
-        if "_hip" in joint:
-            return HIP_FAILURE_WEIGHT
         if leg_of(joint) not in FRONT_LEGS:
             return 1.0
         is_knee = "_calf" in joint  # Unitree names the knee joint "calf"
