@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,8 +59,6 @@ class RosPeer:
         return wait_until(condition, timeout_s, what, poll=self.spin)
 
     def spin_for(self, seconds: float) -> None:
-        import time
-
         end = time.monotonic() + seconds
         while time.monotonic() < end:
             self.spin(0.005)
@@ -150,8 +149,6 @@ def recorded_summary(start_node, tmp_path: Path) -> Callable[[], dict[str, Any]]
     recorder = start_node("memaug_recorder", "--ros-args", "-p", f"output:={bag}")
 
     def stop_and_summarize() -> dict[str, Any]:
-        import time
-
         # What the test just saw may still be on its way into the recorder (another process,
         # a loaded machine): give it a moment before the stop.
         time.sleep(1.0)

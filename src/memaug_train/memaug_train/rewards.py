@@ -174,9 +174,9 @@ DEFAULT_REWARDS: tuple[tuple[RewardTerm, float], ...] = (
 )
 
 
-def describe_rewards(terms: tuple[tuple[RewardTerm, float], ...] = DEFAULT_REWARDS) -> dict[str, float]:
-    """{term name: scale per second}, for run.json and the exported model's provenance."""
-    return {term.__name__: scale for term, scale in terms}
+def describe_rewards() -> dict[str, float]:
+    """{term name: scale per second} of DEFAULT_REWARDS, for run.json and the exported model's provenance."""
+    return {term.__name__: scale for term, scale in DEFAULT_REWARDS}
 
 
 def total_reward(
