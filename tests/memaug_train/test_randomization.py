@@ -48,6 +48,15 @@ def test_sampled_dynamics_stay_inside_the_description_ranges() -> None:
         assert all(abs(c) <= RANGES.base_com_offset_m[1] for c in d.base_com_offset_m)
 
 
+@pytest.mark.parametrize("share", [0.0, 0.5, 1.0])
+def test_joint_friction_loss_goes_to_its_share_of_robots(share: float) -> None:
+    ranges = RANGES.model_copy(update={"joint_friction_share": share})
+    rng = np.random.default_rng(0)
+    friction = np.array([rnd.sample_dynamics(ranges, rng).joint_friction_loss for _ in range(1000)])
+    assert np.mean(friction > 0) == pytest.approx(share, abs=0.05)
+    assert friction.max() <= RANGES.joint_friction_loss[1]
+
+
 def test_observation_noise_touches_only_what_sensors_measure() -> None:
     raw = {name: np.zeros((1000, 12)) for name in ("joint_position", "joint_velocity", "last_action")}
     raw |= {name: np.zeros((1000, 3)) for name in ("base_angular_velocity", "projected_gravity", "velocity_command")}

@@ -83,7 +83,10 @@ def test_cli_trains_resumes_and_exports(tmp_path: Path, capsys: pytest.CaptureFi
     # A run that began under other reward scales resumes under today's, and says which changed.
     older = meta["rewards"]["velocity_progress"] + 1.0
     older_rewards = {**meta["rewards"], "velocity_progress": older}
-    (run / "run.json").write_text(json.dumps({**meta, "physics_period_s": 0.004, "rewards": older_rewards}))
+    # ...and so does a run that began before a randomization setting existed.
+    older_ranges = {k: v for k, v in meta["randomization"].items() if k != "joint_friction_share"}
+    older_meta = {**meta, "physics_period_s": 0.004, "rewards": older_rewards, "randomization": older_ranges}
+    (run / "run.json").write_text(json.dumps(older_meta))
     capsys.readouterr()
     assert train_cli(["train", "--run-dir", str(run), "--iterations", "1", "--resume", "--threads", "1"]) == 0
     out, err = capsys.readouterr()
@@ -92,6 +95,10 @@ def test_cli_trains_resumes_and_exports(tmp_path: Path, capsys: pytest.CaptureFi
     resumed = json.loads((run / "run.json").read_text())
     assert resumed["rewards"] == describe_rewards()
     assert resumed["earlier_rewards"] == [{"until_iteration": 1, "rewards": older_rewards}]
+    share = GO2.randomization.joint_friction_share
+    assert f"randomization changed since iteration 1 (was, now): {{'joint_friction_share': (None, {share})}}" in err
+    assert resumed["randomization"] == meta["randomization"]
+    assert resumed["earlier_randomization"] == [{"until_iteration": 1, "randomization": older_ranges}]
     assert torch.load(run / "checkpoint.pt", weights_only=False)["iteration"] == 2
     # TensorBoard curves of both invocations, read back by TensorBoard's own reader.
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator

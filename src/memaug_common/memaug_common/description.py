@@ -91,6 +91,12 @@ class RandomizationRanges(_Ranges):
 
     joint_damping: Range = Field(description="viscous joint damping, N m s/rad (absolute)")
     joint_friction_loss: Range = Field(description="dry joint friction, N m (absolute)")
+    joint_friction_share: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=1.0,
+        description="share of robots drawn with joint friction loss; the others have none (it costs solver rows)",
+    )
     armature_scale: Range = Field(description="x the MJCF's rotor inertia")
     kp_scale: Range = Field(description="x the description's kp")
     kd_scale: Range = Field(description="x the description's kd")

@@ -99,7 +99,11 @@ def _train(args: argparse.Namespace) -> int:
     if args.resume:
         ppo.load(checkpoint)
         print(f"resumed {run_dir} at iteration {ppo.iteration} ({ppo.env_steps} env steps)")
-        _record_reward_changes(meta, meta_path, ppo.iteration)
+        _record_changes(meta, meta_path, ppo.iteration, "rewards", describe_rewards())
+        if env_config.randomization is not None:
+            _record_changes(
+                meta, meta_path, ppo.iteration, "randomization", describe_randomization(env_config.randomization)
+            )
     else:
         if args.init_actor:
             ppo.init_actor(Path(args.init_actor))
@@ -231,18 +235,18 @@ def _emit(table: str, out: str | None) -> None:
         Path(out).write_text(table + "\n")
 
 
-def _record_reward_changes(meta: dict, meta_path: Path, iteration: int) -> None:
-    """A resumed run trains under today's reward scales: when they differ from run.json's,
+def _record_changes(meta: dict, meta_path: Path, iteration: int, key: str, now: dict) -> None:
+    """A resumed run trains under today's reward scales and randomization ranges (``key``
+    "rewards" or "randomization", ``now`` today's record): when they differ from run.json's,
     say which, and keep run.json (and so the exported provenance) true to them, with the
-    earlier scales and the iteration they held until."""
-    now = describe_rewards()
-    before = meta.get("rewards")
+    earlier record and the iteration it held until."""
+    before = meta.get(key)
     if before is None or before == now:
         return
-    changed = {name: (before.get(name), scale) for name, scale in now.items() if before.get(name) != scale}
-    print(f"memaug_train: rewards changed since iteration {iteration} (was, now): {changed}", file=sys.stderr)
-    meta.setdefault("earlier_rewards", []).append({"until_iteration": iteration, "rewards": before})
-    meta["rewards"] = now
+    changed = {name: (before.get(name), value) for name, value in now.items() if before.get(name) != value}
+    print(f"memaug_train: {key} changed since iteration {iteration} (was, now): {changed}", file=sys.stderr)
+    meta.setdefault(f"earlier_{key}", []).append({"until_iteration": iteration, key: before})
+    meta[key] = now
     meta_path.write_text(json.dumps(meta, indent=2))
 
 

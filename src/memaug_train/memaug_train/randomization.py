@@ -25,10 +25,13 @@ def _uniform(rng: np.random.Generator, bounds: tuple[float, float]) -> float:
 
 
 def sample_dynamics(ranges: RandomizationRanges, rng: np.random.Generator) -> Dynamics:
-    """One robot's physical parameters, each drawn uniformly from its range."""
+    """One robot's physical parameters, each drawn uniformly from its range; joint friction
+    loss only on a share ``ranges.joint_friction_share`` of robots (none on the others)."""
+    friction_loss = _uniform(rng, ranges.joint_friction_loss)
+    with_friction = rng.random() < ranges.joint_friction_share
     return Dynamics(
         joint_damping=_uniform(rng, ranges.joint_damping),
-        joint_friction_loss=_uniform(rng, ranges.joint_friction_loss),
+        joint_friction_loss=friction_loss if with_friction else 0.0,
         armature_scale=_uniform(rng, ranges.armature_scale),
         kp_scale=_uniform(rng, ranges.kp_scale),
         kd_scale=_uniform(rng, ranges.kd_scale),
