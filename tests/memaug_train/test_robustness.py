@@ -11,9 +11,12 @@ import pytest
 from memaug_common.description import load_robot_description
 from memaug_policy.controller import PolicyController
 from memaug_policy.model import load_policy
+from memaug_sim.commands import JointCommand
 from memaug_sim.dynamics import Dynamics
+from memaug_sim.simulator import Simulator
 from memaug_train.cli import main as train_cli
-from memaug_train.robustness import Row, RunResult, SuitePoint, run_point, select, suite_points
+from memaug_train.env import FOOT_CONTACT_M
+from memaug_train.robustness import Row, RunResult, SuitePoint, _dead_foot, run_point, select, suite_points
 
 GO2 = load_robot_description("go2")
 SHIPPED = Path(__file__).parents[2] / "config" / "policies" / "go2_memaug.onnx"
@@ -49,6 +52,25 @@ def test_a_run_is_deterministic_for_its_seed() -> None:
     runs = [run_point(controller, GO2, point, "yaw", s, 3.5, GO2.randomization) for s in (0, 0, 1)]
     np.testing.assert_array_equal(runs[0].velocity, runs[1].velocity)
     assert not np.array_equal(runs[0].velocity, runs[2].velocity)
+
+
+def test_the_dead_foot_is_the_limp_joints_own_and_reads_down_when_standing() -> None:
+    sim = Simulator(GO2, command_timeout_s=1.0, seed=0)
+    zeros = np.zeros(GO2.num_joints)
+    for _ in range(round(0.5 / sim.physics_period_s)):  # settle on the default pose, feet on the ground
+        sim.submit_command(JointCommand(GO2.default_pose.copy(), zeros, zeros))
+        sim.step()
+    assert _dead_foot(sim, GO2, None) is None
+    for joint, foot in (("FR_calf_joint", "FR_foot"), ("RL_thigh_joint", "RL_foot")):
+        found = _dead_foot(sim, GO2, joint)
+        assert found is not None
+        sensor, radius = found
+        assert sensor == int(sim.model.sensor(f"{foot}_pos").adr[0]) + 2
+        assert sim.data.sensordata[sensor] - radius < FOOT_CONTACT_M
+    controller = PolicyController(load_policy(SHIPPED), GO2)
+    limp = run_point(controller, GO2, SuitePoint("knee", True, limp_joint="FR_calf_joint"), "forward", 0, 5.0)
+    healthy = run_point(controller, GO2, SuitePoint("nominal", True), "forward", 0, 3.0)
+    assert 0.0 <= limp.dead_foot_down <= 1.0 and np.isnan(healthy.dead_foot_down)
 
 
 def test_verdicts_name_what_a_row_misses() -> None:

@@ -11,6 +11,8 @@ on either side (the right one never simulated in training), at nominal and high 
 Every dynamics point on flat ground runs forward, lateral and yaw commands; the others run
 forward. A run: stand 1 s on the default pose (the node's stand phase), then the policy for
 ``duration_s``; speeds are averaged from WARMUP_S into the run (or from 2 s after a fault).
+With a limp knee the table also says how the robot walks on: knee-ground time, and the share
+of the time after the fault that the dead leg's foot was down (held up on three legs: near 0).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from memaug_sim.dynamics import NOMINAL, Dynamics
 from memaug_sim.faults import LimpFault
 from memaug_sim.simulator import Simulator
 from memaug_sim.terrain import FLAT, Terrain
+from memaug_train.env import FOOT_CONTACT_M
 from memaug_train.rewards import KNEE_CONTACT_M
 
 STAND_S = 1.0
@@ -136,6 +139,9 @@ class RunResult:
     tracking_error: float  # mean |v_xy - v_xy*| m/s over the judged window
     peak_speed_fraction: float  # max over joints and physics steps of |dq| / velocity limit
     knee_contact_s: float  # summed time knees spent on the ground, s
+    #: With a limp joint: the share of the time after the fault that the dead leg's foot was on
+    #: the ground (0: held up, three-legged; 1: dragged or leaned on). NaN without a fault.
+    dead_foot_down: float = float("nan")
 
 
 @dataclass
@@ -172,6 +178,8 @@ def run_point(
 
     command = np.array(COMMANDS[command_name])
     knees = [int(sim.model.sensor(f"{foot.split('_')[0]}_knee_pos").adr[0]) + 2 for foot in description.feet]
+    dead_foot = _dead_foot(sim, description, point.limp_joint)
+    dead_foot_down_s, after_fault_s = 0.0, 0.0
     action_delay = round(point.action_latency_s / physics_dt)
     sensor_delay = round(point.sensor_latency_s / physics_dt)
     history: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
@@ -205,6 +213,10 @@ def run_point(
             del history[: -(sensor_delay + 1)]
             peak = max(peak, float(np.max(np.abs(data.qvel[idx.qvel]) / description.velocity_limits)))
             knee_time += physics_dt * int(np.sum(data.sensordata[knees] < KNEE_CONTACT_M))
+            if dead_foot is not None and tick >= fault_tick:
+                sensor, radius = dead_foot
+                after_fault_s += physics_dt
+                dead_foot_down_s += physics_dt * float(data.sensordata[sensor] - radius < FOOT_CONTACT_M)
         base = sim.base()
         if fallen(np.array([base.position[2]]), projected_gravity(base.orientation_wxyz)[None])[0]:
             fell = True
@@ -216,7 +228,20 @@ def run_point(
             window.samples += 1
     samples = max(window.samples, 1)
     velocity = window.velocity / samples if window.samples else np.full(3, np.nan)
-    return RunResult(fell, velocity, window.error / samples if window.samples else np.nan, peak, knee_time)
+    error = window.error / samples if window.samples else np.nan
+    dead_foot_down = dead_foot_down_s / after_fault_s if after_fault_s else np.nan
+    return RunResult(fell, velocity, error, peak, knee_time, dead_foot_down)
+
+
+def _dead_foot(sim: Simulator, description: RobotDescription, limp_joint: str | None) -> tuple[int, float] | None:
+    """(sensordata index of the world z of the foot on ``limp_joint``'s leg, the foot sphere's
+    radius m), or None without a limp joint. On flat ground only, as every limp point is."""
+    if limp_joint is None:
+        return None
+    legs = [foot.split("_")[0] for foot in description.feet]
+    k = legs.index(limp_joint.split("_")[0])
+    sensor = int(sim.model.sensor(f"{description.feet[k]}_pos").adr[0]) + 2
+    return sensor, float(sim.model.geom_size[sim.index.feet_geoms[k], 0])
 
 
 def _sense(sim: Simulator) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -294,8 +319,8 @@ def format_table(rows: Iterable[Row]) -> str:
     rows = list(rows)
     lines = [
         "| point | range | command | falls | judged speed (command) | vx, vy m/s, wz rad/s | "
-        "tracking error m/s | peak abs(dq)/limit | knees down s | meets criteria |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "tracking error m/s | peak abs(dq)/limit | knees down s | dead foot down | meets criteria |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         v = row.mean_velocity()
@@ -307,7 +332,8 @@ def format_table(rows: Iterable[Row]) -> str:
             f"{row.falls}/{len(row.runs)} | {achieved:.2f} ({commanded:g}) | {v[0]:+.2f}, {v[1]:+.2f}, {v[2]:+.2f} | "
             f"{np.mean(errors) if errors else float('nan'):.3f} | "
             f"{max(r.peak_speed_fraction for r in row.runs):.2f} | "
-            f"{np.mean([r.knee_contact_s for r in row.runs]):.1f} | {'yes' if not problems else '; '.join(problems)} |"
+            f"{np.mean([r.knee_contact_s for r in row.runs]):.1f} | {_dead_foot_cell(row)} | "
+            f"{'yes' if not problems else '; '.join(problems)} |"
         )
     beyond = [r for r in rows if not r.point.inside]
     beyond_runs = sum(len(r.runs) for r in beyond)
@@ -320,6 +346,14 @@ def format_table(rows: Iterable[Row]) -> str:
         f"({'within' if beyond_falls * 10 <= beyond_runs else 'above'} the 1-in-10 allowance).",
     ]
     return "\n".join(lines)
+
+
+def _dead_foot_cell(row: Row) -> str:
+    """The dead leg's foot-down share after the fault, over the runs (runs that fell count up to
+    their fall); '-' where no joint fails."""
+    if row.point.limp_joint is None:
+        return "-"
+    return f"{np.nanmean([r.dead_foot_down for r in row.runs]):.0%}"
 
 
 def select(points: Sequence[SuitePoint], names: Sequence[str] | None) -> list[SuitePoint]:
