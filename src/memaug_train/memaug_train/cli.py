@@ -80,6 +80,7 @@ def _train(args: argparse.Namespace) -> int:
         learning_rate=args.learning_rate,
         estimator_coef=args.estimator_coef,
         max_action_std=args.max_action_std,
+        hindsight_coef=args.hindsight_coef,
     )
     if args.resume:
         config = dataclasses.replace(
@@ -89,6 +90,7 @@ def _train(args: argparse.Namespace) -> int:
             learning_rate=meta["ppo"]["learning_rate"],
             estimator_coef=meta["ppo"].get("estimator_coef", PpoConfig.estimator_coef),
             max_action_std=meta["ppo"].get("max_action_std"),
+            hindsight_coef=meta["ppo"].get("hindsight_coef", 0.0),
         )
     device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
     ppo = RecurrentPpo(env, config, seed=args.seed, device=device)
@@ -258,6 +260,14 @@ def _positive(text: str) -> float:
     return value
 
 
+def _not_negative(text: str) -> float:
+    """argparse type: a float at or above zero."""
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {text}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="memaug_train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -311,6 +321,13 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="cap on the action noise's std (action units): keeps the trained gait close to the noise-free "
         "one the robot runs (PpoConfig.max_action_std)",
+    )
+    train.add_argument(
+        "--hindsight-coef",
+        type=_not_negative,
+        default=0.0,
+        help="weight of hindsight command relabelling: the actor copies its own actions under the command each "
+        "robot achieved (memaug_train.hindsight; needs the MLP critic); 0 is off",
     )
     train.add_argument("--init-actor", default=None, help="start the actor from this checkpoint (a new run only)")
     train.add_argument(

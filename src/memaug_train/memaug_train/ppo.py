@@ -34,6 +34,7 @@ import torch
 from memaug_common.symmetry import MirrorSymmetry
 from memaug_policy.observation import ObservationLayout
 from memaug_train.env import VecGo2Env
+from memaug_train.hindsight import CommandColumns, imitation_loss, relabel_commands
 from memaug_train.networks import ActorCritic, Hidden, NetConfig, _index, _scale
 
 
@@ -67,10 +68,18 @@ class PpoConfig:
     #: nominal robot), so the deployed policy ran fast by what the noise cost. A cap keeps the
     #: gait that is trained close to the one that is shipped; the entropy bonus still acts below it.
     max_action_std: float | None = None
+    #: Weight of hindsight command relabelling (memaug_train.hindsight): the actor copies its
+    #: own noise-free actions under the command each robot achieved. 0 turns it off; it needs
+    #: the asymmetric critic's input (the true base velocity).
+    hindsight_coef: float = 0.0
 
     def __post_init__(self) -> None:
         if self.max_action_std is not None and not self.max_action_std > 0:
             raise ValueError(f"PpoConfig.max_action_std must be positive, got {self.max_action_std}")
+        if self.hindsight_coef < 0:
+            raise ValueError(f"PpoConfig.hindsight_coef must not be negative, got {self.hindsight_coef}")
+        if self.hindsight_coef > 0 and self.net.privileged_dim == 0:
+            raise ValueError("PpoConfig.hindsight_coef needs the privileged critic (the true base velocity)")
 
 
 def _block_diagonal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -147,6 +156,11 @@ class RecurrentPpo:
             )
         self.mirror = Mirror(
             env.layout, env.description.mirror, self.device, env.privileged_layout if self.privileged else None
+        )
+        self.hindsight = (
+            CommandColumns.for_layouts(env.layout, env.privileged_layout, self.device)
+            if config.hindsight_coef > 0
+            else None
         )
         self.obs = self._tensor(env.reset())
         self.critic_obs = self._critic_input(self.obs, env.initial_privileged())
@@ -255,6 +269,14 @@ class RecurrentPpo:
             aug_actions = self.mirror.actions(buf["actions"])
         stats: dict[str, list[float]] = {"surrogate": [], "value": [], "entropy": [], "kl": [], "velocity_error": []}
         velocity = self._velocity_columns()
+        # Per sequence (the rollout, then its mirror image): relabelled obs, target actions.
+        hindsight: list[tuple[torch.Tensor, torch.Tensor]] = []
+        if self.hindsight is not None:
+            stats["hindsight"] = []
+            relabelled, hindsight_mask = relabel_commands(buf["obs"], buf["critic_obs"], buf["starts"], self.hindsight)
+            hindsight.append((relabelled, buf["mean"]))
+            if cfg.augment:
+                hindsight.append((self.mirror.obs(relabelled), self.mirror.actions(buf["mean"])))
         for _ in range(cfg.epochs):
             for mb in torch.randperm(n).chunk(cfg.minibatches):
                 starts = buf["starts"][:, mb]
@@ -278,7 +300,7 @@ class RecurrentPpo:
                             _index(h_aug_critic, mb),
                         )
                     )
-                surrogate_terms, value_terms, entropy_terms, estimator_terms = [], [], [], []
+                surrogate_terms, value_terms, entropy_terms, estimator_terms, hindsight_terms = [], [], [], [], []
                 kl = torch.tensor(0.0)
                 for k, (obs, critic_obs, actions, ha, hc) in enumerate(sequences):
                     y, _ = model.actor_memory.sequence(obs, ha, starts)
@@ -298,6 +320,10 @@ class RecurrentPpo:
                         estimator_terms.append((estimate - critic_obs[..., velocity]).pow(2).sum(-1).mean())
                     if k == 0:
                         kl = gaussian_kl(buf["mean"][:, mb], buf["log_std"], dist.mean, model.log_std).detach()
+                    if hindsight:
+                        relabelled_obs, targets = hindsight[k]
+                        yh, _ = model.actor_memory.sequence(relabelled_obs[:, mb], ha, starts)
+                        hindsight_terms.append(imitation_loss(model.actor_head(yh), targets[:, mb], hindsight_mask[mb]))
                 surrogate = torch.stack(surrogate_terms).mean()
                 value_loss = torch.stack(value_terms).mean()
                 entropy = torch.stack(entropy_terms).mean()
@@ -305,6 +331,10 @@ class RecurrentPpo:
                 estimator = torch.stack(estimator_terms).mean() if estimator_terms else torch.tensor(0.0)
                 if actor_learns:
                     loss = loss + surrogate - cfg.entropy_coef * entropy + cfg.estimator_coef * estimator
+                if actor_learns and hindsight_terms:
+                    imitation = torch.stack(hindsight_terms).mean()
+                    loss = loss + cfg.hindsight_coef * imitation
+                    stats["hindsight"].append(float(imitation.detach()))
                 self.optimizer.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
@@ -322,7 +352,7 @@ class RecurrentPpo:
                     stats[key].append(float(value_.detach()))
         if cfg.augment:
             self._carry_augmented_hidden(aug_obs, aug_critic_obs, buf["starts"])
-        return {key: float(np.mean(values)) for key, values in stats.items()}
+        return {key: float(np.mean(values)) for key, values in stats.items() if values}
 
     @torch.no_grad()
     def _cap_action_std(self) -> None:

@@ -181,7 +181,6 @@ DEFAULT_REWARDS: tuple[tuple[RewardTerm, float], ...] = (
     # 2.0 was tried (runs/memaug_dr6, 5.7 M env steps from dr5): the speed still followed the
     # joint damping (0.73 m/s at 0, 0.53 at 2 N m s/rad) and the gait ran faster at nominal.
     (velocity_progress, 0.5),
-    (tracking_mean_velocity, 1.0),
     (tracking_yaw_rate, 0.75),
     (vertical_velocity, -2.0),
     (roll_pitch_rate, -0.05),

@@ -1,0 +1,72 @@
+"""Hindsight command relabelling: hand-made windows, the loss, and a PPO update that uses it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from memaug_common.description import load_robot_description
+from memaug_train.env import EnvConfig, VecGo2Env
+from memaug_train.hindsight import CommandColumns, imitation_loss, relabel_commands
+from memaug_train.networks import NetConfig
+from memaug_train.ppo import PpoConfig, RecurrentPpo
+from memaug_train.tasks import CommandRanges, TaskSampler
+
+GO2 = load_robot_description("go2")
+
+
+def small_env(n: int = 4) -> VecGo2Env:
+    commands = CommandRanges(vx=(0.5, 0.5), vy=(0.0, 0.0), yaw_rate=(0.0, 0.0), standing_probability=0.0)
+    config = EnvConfig(num_envs=n, threads=1, episode_steps=40, commands=commands, randomization=GO2.randomization)
+    return VecGo2Env(GO2, config, TaskSampler(joints=(), fault_probability=0.0, payload_kg=(0.0, 0.0)), seed=0)
+
+
+def test_a_window_is_relabelled_with_the_motion_it_achieved_under_one_command() -> None:
+    env = small_env()
+    columns = CommandColumns.for_layouts(env.layout, env.privileged_layout, torch.device("cpu"))
+    steps, n = 4, 3
+    obs = torch.zeros(steps, n, env.layout.dim)
+    critic_obs = torch.zeros(steps, n, env.layout.dim + env.privileged_layout.dim)
+    obs[..., columns.command] = torch.tensor([0.5, 0.0, 0.0]) * columns.command_scale
+    # Robot 0 walks 0.4 m/s forward, 0.1 sideways, turning 0.2 rad/s; each step's motion differs.
+    speeds = torch.tensor([0.3, 0.5, 0.35, 0.45])
+    critic_obs[:, 0, columns.velocity] = (
+        torch.stack([speeds, torch.full((4,), 0.1), torch.zeros(4)], dim=-1) * columns.velocity_scale
+    )
+    obs[:, 0, columns.yaw_rate] = torch.tensor([0.1, 0.3, 0.2, 0.2]) * columns.yaw_rate_scale
+    obs[2:, 1, columns.command] = torch.tensor([0.8, 0.0, 0.0]) * columns.command_scale  # new command mid-window
+    starts = torch.zeros(steps, n)
+    starts[0, 0] = 1.0  # an episode that begins with the window is still one episode
+    starts[2, 2] = 1.0  # robot 2 fell and restarted inside it
+    relabelled, mask = relabel_commands(obs, critic_obs, starts, columns)
+    torch.testing.assert_close(mask, torch.tensor([1.0, 0.0, 0.0]))
+    achieved = relabelled[:, 0, columns.command] / columns.command_scale
+    torch.testing.assert_close(achieved, torch.tensor([[0.4, 0.1, 0.2]]).expand(steps, 3))
+    untouched = [c for c in range(env.layout.dim) if not columns.command.start <= c < columns.command.stop]
+    torch.testing.assert_close(relabelled[..., untouched], obs[..., untouched])
+
+
+def test_the_imitation_loss_counts_masked_robots_only() -> None:
+    actions, targets = torch.zeros(5, 3, 2), torch.zeros(5, 3, 2)
+    targets[:, 1] = 1.0  # robot 1 is off by 1 on both joints
+    targets[:, 2] = 10.0  # robot 2 is masked out
+    mask = torch.tensor([1.0, 1.0, 0.0])
+    assert float(imitation_loss(actions, targets, mask)) == pytest.approx(1.0)  # (0 + 2) / 2 robots
+    assert float(imitation_loss(actions, targets, torch.zeros(3))) == 0.0
+
+
+def test_ppo_learns_from_relabelled_commands_and_validates_the_weight(tmp_path: Path) -> None:
+    env = small_env(n=8)
+    net = NetConfig(hidden=16, head=(32,), critic="mlp", privileged_dim=env.privileged_layout.dim)
+    ppo = RecurrentPpo(env, PpoConfig(steps_per_iteration=12, net=net, hindsight_coef=1.0))
+    stats = ppo.update(ppo.collect())
+    assert np.isfinite(stats["hindsight"]) and stats["hindsight"] > 0.0
+    plain = RecurrentPpo(env, PpoConfig(steps_per_iteration=12, net=net))
+    assert "hindsight" not in plain.update(plain.collect())
+    with pytest.raises(ValueError, match="must not be negative"):
+        PpoConfig(net=net, hindsight_coef=-1.0)
+    with pytest.raises(ValueError, match="needs the privileged critic"):
+        PpoConfig(net=NetConfig(hidden=16), hindsight_coef=1.0)
