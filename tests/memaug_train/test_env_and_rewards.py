@@ -78,7 +78,6 @@ def batch(**overrides) -> rewards.RobotBatch:
         "feet_contact": np.ones((1, 4), dtype=bool),
         "knee_height": np.full((1, 4), 0.2),
         "joint_speed_fraction": np.full((1, 12), 0.5),
-        "mean_planar_velocity": np.array([[0.5, 0.0]]),
     }
     values.update(overrides)
     return rewards.RobotBatch(**values)
@@ -89,16 +88,6 @@ class TestRewardTerms:
         assert rewards.tracking_linear_velocity(batch())[0] == pytest.approx(1.0)
         slow = batch(linear_velocity=np.array([[0.0, 0.0, 0.0]]))
         assert rewards.tracking_linear_velocity(slow)[0] == pytest.approx(np.exp(-0.25 / rewards.TRACKING_WIDTH))
-
-    def test_mean_velocity_tracking_pays_for_the_averaged_offset_only(self) -> None:
-        def score(mean: list[float], instantaneous: list[float]) -> float:
-            b = batch(mean_planar_velocity=np.array([mean]), linear_velocity=np.array([instantaneous]))
-            return float(rewards.tracking_mean_velocity(b)[0])
-
-        assert score([0.5, 0.0], [0.7, 0.0, 0.0]) == pytest.approx(1.0)  # a surge within the stride is free
-        assert score([0.425, 0.0], [0.5, 0.0, 0.0]) == pytest.approx(np.exp(-(0.075**2) / rewards.MEAN_TRACKING_WIDTH))
-        assert score([0.575, 0.0], [0.5, 0.0, 0.0]) == pytest.approx(score([0.425, 0.0], [0.5, 0.0, 0.0]))
-        assert score([0.5, 0.1], [0.5, 0.0, 0.0]) < 0.5  # sideways drift counts too
 
     def test_progress_is_a_tent_on_the_speed_along_the_command(self) -> None:
         def progress(command: list[float], velocity: list[float]) -> float:
@@ -189,23 +178,6 @@ def test_a_robot_holding_its_default_pose_never_falls() -> None:
     for _ in range(200):
         falls += int(env.step(rng.normal(0.0, 0.2, (16, 12))).terminated.sum())
     assert falls == 0
-
-
-def test_the_averaged_velocity_is_a_first_order_filter_of_the_base_velocity_from_rest() -> None:
-    env = make_env(seed=0, episode_steps=1000)
-    env.reset()
-    np.testing.assert_array_equal(env.mean_planar_velocity, 0.0)
-    keep = np.exp(-env.dt / rewards.MEAN_VELOCITY_TIME_S)
-    expected = np.zeros((8, 2))
-    rng = np.random.default_rng(0)
-    for _ in range(5):
-        result = env.step(rng.normal(0, 0.5, (8, 12)))
-        assert not (result.terminated | result.truncated).any()
-        expected = keep * expected + (1 - keep) * result.base_velocity[:, :2]
-    np.testing.assert_allclose(env.mean_planar_velocity, expected, atol=1e-12)
-    assert np.abs(expected).max() > 1e-3  # the robots moved: the check compares something
-    env.reset()
-    np.testing.assert_array_equal(env.mean_planar_velocity, 0.0)
 
 
 def test_feet_reach_the_rewards_in_canonical_leg_order() -> None:

@@ -28,7 +28,7 @@ from memaug_sim.model import Actuation, ModelIndex, build_model
 from memaug_sim.terrain import FLAT, GroundLookup, Terrain
 from memaug_train import randomization as rnd
 from memaug_train.privileged import privileged_layout
-from memaug_train.rewards import KNEE_CONTACT_M, MEAN_VELOCITY_TIME_S, RobotBatch, total_reward
+from memaug_train.rewards import KNEE_CONTACT_M, RobotBatch, total_reward
 from memaug_train.tasks import CommandRanges, Task, TaskSampler, leg_of
 
 STATE_SPEC = mujoco.mjtState.mjSTATE_FULLPHYSICS
@@ -164,7 +164,6 @@ class VecGo2Env:
         self.last_action = np.zeros((n, description.num_joints))
         self.step_count = np.zeros(n, dtype=np.int64)
         self.air_time = np.zeros((n, len(description.feet)))
-        self.mean_planar_velocity = np.zeros((n, 2))  # m/s, base frame (rewards.RobotBatch)
         self.fault_active = np.zeros(n, dtype=bool)
         self._q_target = np.tile(description.default_pose, (n, 1))
 
@@ -215,7 +214,6 @@ class VecGo2Env:
         self.last_action[envs] = 0.0
         self.step_count[envs] = 0
         self.air_time[envs] = 0.0
-        self.mean_planar_velocity[envs] = 0.0  # every episode starts standing
         self.fault_active[envs] = False
 
     def _set_dynamics(self, i: int, dynamics: Dynamics) -> None:
@@ -396,13 +394,9 @@ class VecGo2Env:
         q, dq = qpos[:, self.index.qpos], qvel[:, self.index.qvel]
         factor = self.strength[:, None] * self.torque_factor
         torque = self.envelope.clip(self.kp * (targets - q) - self.kd * dq, dq, factor)
-        linear_velocity = rotate_to_base(quat, qvel[:, 0:3])
-        self.mean_planar_velocity += (1.0 - np.exp(-self.dt / MEAN_VELOCITY_TIME_S)) * (
-            linear_velocity[:, :2] - self.mean_planar_velocity
-        )
         batch = RobotBatch(
             command=self.command,
-            linear_velocity=linear_velocity,
+            linear_velocity=rotate_to_base(quat, qvel[:, 0:3]),
             angular_velocity=qvel[:, 3:6],
             projected_gravity=gravity,
             base_height=qpos[:, 2],
@@ -414,7 +408,6 @@ class VecGo2Env:
             feet_contact=(feet_z[:, -1] < FOOT_CONTACT_M)[:, self._feet_canonical],
             knee_height=knee_height,
             joint_speed_fraction=np.abs(dq) / d.velocity_limits,
-            mean_planar_velocity=self.mean_planar_velocity.copy(),
         )
         reward, terms = total_reward(batch, self.dt)
         terminated = fallen(qpos[:, 2], gravity)

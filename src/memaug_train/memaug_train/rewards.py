@@ -29,7 +29,6 @@ class RobotBatch:
     feet_contact: np.ndarray  # [N, 4] bool, feet in leg order FR, FL, RR, RL (memaug_train.env.CANONICAL_LEGS)
     knee_height: np.ndarray  # [N, 4] m, world z of the knee joints, same leg order
     joint_speed_fraction: np.ndarray  # [N, J] |dq| / the joint's velocity limit
-    mean_planar_velocity: np.ndarray  # [N, 2] m/s, base frame: exponential average over MEAN_VELOCITY_TIME_S
 
 
 #: Width of the tracking kernels, (m/s)^2 or (rad/s)^2. 0.1 rather than legged_gym's 0.25:
@@ -59,27 +58,6 @@ def velocity_progress(b: RobotBatch) -> np.ndarray:
     # Velocity along the command as a fraction of the commanded speed: (v . c) / |c|^2.
     fraction = np.sum(b.command[:, :2] * b.linear_velocity[:, :2], axis=1) / np.maximum(speed, 1e-6) ** 2
     return np.where(speed > 0.05, np.clip(1.0 - np.abs(fraction - 1.0), 0.0, 1.0), 0.0)
-
-
-#: Time constant of the averaged planar velocity, s. A Go2 trot at 0.5 m/s strides at 2-2.5 Hz;
-#: 0.5 s takes the stride's surge down about sevenfold and still follows a new command in ~1 s.
-MEAN_VELOCITY_TIME_S = 0.5
-
-#: Width of the averaged-velocity kernel, (m/s)^2: 0.075 m/s off (the edge of +-15 % at 0.5 m/s)
-#: keeps 57 % of the term.
-MEAN_TRACKING_WIDTH = 0.01
-
-
-def tracking_mean_velocity(b: RobotBatch) -> np.ndarray:
-    """exp(-|v_xy* - mean v_xy|^2 / MEAN_TRACKING_WIDTH) on the stride-averaged planar velocity.
-
-    Within a trot stride the instantaneous velocity surges by about +-0.1 m/s, and the
-    instantaneous kernel pays for that surge more than for a steady offset: at joint damping
-    2 N m s/rad the policy ran 0.41 m/s for 0.5 and scored higher on tracking_linear_velocity
-    than at damping 0 running 0.575 (smoother strides). Averaged over strides, only the offset
-    is left, and a narrow kernel pays for closing it.
-    """
-    return np.exp(-np.sum((b.command[:, :2] - b.mean_planar_velocity) ** 2, axis=1) / MEAN_TRACKING_WIDTH)
 
 
 def tracking_yaw_rate(b: RobotBatch) -> np.ndarray:
