@@ -24,29 +24,33 @@ def small_env(n: int = 4) -> VecGo2Env:
     return VecGo2Env(GO2, config, TaskSampler(joints=(), fault_probability=0.0, payload_kg=(0.0, 0.0)), seed=0)
 
 
-def test_a_window_is_relabelled_with_the_motion_it_achieved_under_one_command() -> None:
+def test_a_healthy_window_is_relabelled_with_the_speed_it_achieved_along_its_command() -> None:
     env = small_env()
     columns = CommandColumns.for_layouts(env.layout, env.privileged_layout, torch.device("cpu"))
-    steps, n = 4, 3
+    steps, n = 4, 6
     obs = torch.zeros(steps, n, env.layout.dim)
     critic_obs = torch.zeros(steps, n, env.layout.dim + env.privileged_layout.dim)
-    obs[..., columns.command] = torch.tensor([0.5, 0.0, 0.0]) * columns.command_scale
-    # Robot 0 walks 0.4 m/s forward, 0.1 sideways, turning 0.2 rad/s; each step's motion differs.
+    critic_obs[..., columns.torque_left] = 1.0
+    obs[..., columns.command] = torch.tensor([0.5, 0.0, 0.3]) * columns.command_scale
+    # Every robot walks 0.4 m/s forward on average (each step differs) and sways 0.1 m/s sideways.
     speeds = torch.tensor([0.3, 0.5, 0.35, 0.45])
-    critic_obs[:, 0, columns.velocity] = (
-        torch.stack([speeds, torch.full((4,), 0.1), torch.zeros(4)], dim=-1) * columns.velocity_scale
-    )
-    obs[:, 0, columns.yaw_rate] = torch.tensor([0.1, 0.3, 0.2, 0.2]) * columns.yaw_rate_scale
-    obs[2:, 1, columns.command] = torch.tensor([0.8, 0.0, 0.0]) * columns.command_scale  # new command mid-window
+    walk = torch.stack([speeds, torch.full((4,), 0.1), torch.zeros(4)], dim=-1) * columns.velocity_scale
+    critic_obs[..., columns.velocity] = walk[:, None, :]
+    obs[2:, 1, columns.command] = torch.tensor([0.8, 0.0, 0.3]) * columns.command_scale  # new command mid-window
     starts = torch.zeros(steps, n)
     starts[0, 0] = 1.0  # an episode that begins with the window is still one episode
     starts[2, 2] = 1.0  # robot 2 fell and restarted inside it
+    critic_obs[3, 3, columns.torque_left.start] = 0.0  # robot 3's first joint went limp
+    critic_obs[1, 4, columns.locked.start + 5] = 1.0  # robot 4's sixth joint locked
+    obs[:, 5, columns.command] = torch.tensor([0.0, 0.0, 0.6]) * columns.command_scale  # robot 5 turns on the spot
     relabelled, mask = relabel_commands(obs, critic_obs, starts, columns)
-    torch.testing.assert_close(mask, torch.tensor([1.0, 0.0, 0.0]))
+    torch.testing.assert_close(mask, torch.tensor([1.0, 0.0, 0.0, 0.0, 0.0, 0.0]))
     achieved = relabelled[:, 0, columns.command] / columns.command_scale
-    torch.testing.assert_close(achieved, torch.tensor([[0.4, 0.1, 0.2]]).expand(steps, 3))
+    # The speed along the command is relabelled; the sway and the yaw command are not.
+    torch.testing.assert_close(achieved, torch.tensor([[0.4, 0.0, 0.3]]).expand(steps, 3))
     untouched = [c for c in range(env.layout.dim) if not columns.command.start <= c < columns.command.stop]
     torch.testing.assert_close(relabelled[..., untouched], obs[..., untouched])
+    torch.testing.assert_close(relabelled[:, 5], obs[:, 5])  # no planar command: nothing to rescale
 
 
 def test_the_imitation_loss_counts_masked_robots_only() -> None:
