@@ -16,7 +16,16 @@ from memaug_sim.dynamics import Dynamics
 from memaug_sim.simulator import Simulator
 from memaug_train.cli import main as train_cli
 from memaug_train.env import FOOT_CONTACT_M
-from memaug_train.robustness import Row, RunResult, SuitePoint, _dead_foot, run_point, select, suite_points
+from memaug_train.robustness import (
+    Row,
+    RunResult,
+    SuitePoint,
+    _dead_foot,
+    format_table,
+    run_point,
+    select,
+    suite_points,
+)
 
 GO2 = load_robot_description("go2")
 SHIPPED = Path(__file__).parents[2] / "config" / "policies" / "go2_memaug.onnx"
@@ -87,6 +96,8 @@ def test_verdicts_name_what_a_row_misses() -> None:
     limp = SuitePoint("knee", True, limp_joint="FR_calf_joint")
     assert Row(limp, "forward", (result(0.2),)).problems() == ["speed 0.20 < 50% of 0.5"]
     assert Row(limp, "forward", (result(0.3),)).problems() == []
+    # A limp row whose runs all fell before the fault has no dead-foot share to give.
+    assert "| 0.0 | - | yes |" in format_table([Row(limp, "forward", (result(0.3),))])
 
 
 def test_the_cli_runs_an_exported_policy_and_writes_the_table(tmp_path: Path) -> None:

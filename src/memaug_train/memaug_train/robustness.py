@@ -351,9 +351,10 @@ def format_table(rows: Iterable[Row]) -> str:
 def _dead_foot_cell(row: Row) -> str:
     """The dead leg's foot-down share after the fault, over the runs (runs that fell count up to
     their fall); '-' where no joint fails."""
-    if row.point.limp_joint is None:
+    shares = [r.dead_foot_down for r in row.runs if not np.isnan(r.dead_foot_down)]
+    if row.point.limp_joint is None or not shares:  # no fault, or every run fell before it
         return "-"
-    return f"{np.nanmean([r.dead_foot_down for r in row.runs]):.0%}"
+    return f"{np.mean(shares):.0%}"
 
 
 def select(points: Sequence[SuitePoint], names: Sequence[str] | None) -> list[SuitePoint]:
