@@ -84,3 +84,23 @@ def test_without_odometry_the_base_follows_the_imu(start_node, ros) -> None:
     base = _by_child(moving)["base"].transform
     assert abs(base.rotation.x - np.sin(0.2)) < 1e-9 and base.translation.x == 0.0
     assert 0.2 < base.translation.z < 0.4
+
+
+def test_it_takes_the_robots_state_only_once_its_recorder_listens_to_tf(start_node, ros) -> None:
+    node = start_node(
+        resolve_executable("memaug_state_publisher"),
+        "--ros-args",
+        "-p",
+        "wait_for_subscribers:=1",
+        "-p",
+        "subscriber_timeout_s:=30.0",
+    )
+    joints = ros.node.create_publisher(JointState, "joint_states", STREAM)
+    ros.wait_for(lambda: ros.node.count_publishers("/tf") > 0, 20.0, "the node's /tf publisher")
+    ros.spin_for(1.0)
+    assert joints.get_subscription_count() == 0  # no /tf subscriber yet: the sim would not start
+    moving = ros.subscribe(TFMessage, "tf", STREAM)  # the recorder arrives
+    ros.wait_for(lambda: joints.get_subscription_count() > 0, 20.0, "the node's /joint_states subscription")
+    joints.publish(_joint_state(np.array(GO2.default_pose), 1))
+    ros.wait_for(lambda: moving, 10.0, "/tf after the recorder subscribed")
+    assert node.alive()

@@ -67,9 +67,12 @@ def recorder_node(folder: Path, sim_time: bool = False) -> NodeSpec:
     return NodeSpec("memaug_recorder", "memaug_bringup", "memaug_recorder", params)
 
 
-def state_publisher_node(robot: str, base_pose: Literal["odom", "imu"], sim_time: bool = False) -> NodeSpec:
-    """/tf and /tf_static of the robot (robot_state_publisher's job, from the robot description)."""
-    params = {"robot": robot, "base_pose": base_pose, "use_sim_time": sim_time}
+def state_publisher_node(
+    robot: str, base_pose: Literal["odom", "imu"], sim_time: bool = False, recorded: bool = False
+) -> NodeSpec:
+    """/tf and /tf_static of the robot (robot_state_publisher's job, from the robot description);
+    ``recorded``: it waits for the recorder's /tf subscription before it takes the robot's state."""
+    params = {"robot": robot, "base_pose": base_pose, "use_sim_time": sim_time, "wait_for_subscribers": int(recorded)}
     return NodeSpec("memaug_state_publisher", "memaug_bringup", "memaug_state_publisher", params)
 
 
@@ -110,7 +113,7 @@ def sim_stack(options: SimOptions) -> Stack:
             "wait_for_subscribers": 1 if options.record is None else 2,
         },
     )
-    frames = state_publisher_node(options.robot, "odom", lockstep)
+    frames = state_publisher_node(options.robot, "odom", lockstep, recorded=options.record is not None)
     recorder = () if options.record is None else (recorder_node(options.record, lockstep),)
     return Stack("sim", (*recorder, sim, policy, frames))
 
@@ -190,7 +193,9 @@ def robot_stack(options: RobotOptions) -> Stack:
         )
     )
     # The emulator publishes ground truth on /odom; a real Go2 has only its IMU.
-    nodes.append(state_publisher_node(options.robot, "odom" if options.emulator else "imu"))
+    nodes.append(
+        state_publisher_node(options.robot, "odom" if options.emulator else "imu", recorded=options.record is not None)
+    )
     return Stack("robot", tuple(nodes))
 
 

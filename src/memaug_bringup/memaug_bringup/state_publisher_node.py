@@ -10,6 +10,7 @@ Thin: the kinematics is memaug_sim.frames.
 from __future__ import annotations
 
 import sys
+import time
 
 import numpy as np
 from geometry_msgs.msg import TransformStamped
@@ -42,6 +43,17 @@ STATE_PUBLISHER_PARAMETERS: tuple[ParamSpec, ...] = (
     # 20 Hz: robot_state_publisher's default publish_frequency; enough for a viewer, and each
     # update costs about 1 ms of Python (kinematics and 13 TransformStamped).
     ParamSpec("rate_hz", 20.0, "Most /tf updates per second per source, by message stamps, Hz.", min=1.0, max=1000.0),
+    # The sim starts its run once this node subscribes to /joint_states, so waiting here first
+    # keeps a recorder from missing the frames: once in CI the run ended before the recorder
+    # had matched /tf, and the bag had no frame at all.
+    ParamSpec(
+        "wait_for_subscribers",
+        0,
+        "/tf subscribers (a recorder) to wait for before subscribing to the robot's state.",
+        min=0,
+        max=16,
+    ),
+    ParamSpec("subscriber_timeout_s", 30.0, "Longest wait for those subscribers, s (wall).", min=0.1, max=600.0),
 )
 
 
@@ -86,6 +98,7 @@ class StatePublisherNode(Node):
         self.pub_static = self.create_publisher(TFMessage, "tf_static", LATCHED)
         now = self.get_clock().now().to_msg()
         self.pub_static.publish(TFMessage(transforms=[_message(t, now) for t in self.frames.static_transforms()]))
+        self._wait_for_subscribers(p["wait_for_subscribers"], p["subscriber_timeout_s"])
         # Raw: the state streams run at 500 Hz (2 kHz in a lockstep sim) and TF needs 20 of them a
         # second; only those are deserialized (the stamp is read from the bytes).
         self.create_subscription(JointState, "joint_states", self._on_joint_state, STREAM, raw=True)
@@ -93,6 +106,18 @@ class StatePublisherNode(Node):
             self.create_subscription(Imu, "imu/data", self._on_imu, LATEST, raw=True)
         else:
             self.create_subscription(Odometry, "odom", self._on_odom, STREAM, raw=True)
+
+    def _wait_for_subscribers(self, count: int, timeout_s: float) -> None:
+        """Until ``count`` subscribers match /tf, or ``timeout_s`` (then a warning names the shortfall)."""
+        deadline = time.monotonic() + timeout_s
+        while self.pub_tf.get_subscription_count() < count:
+            if time.monotonic() > deadline:
+                self.get_logger().warn(
+                    f"subscribing to the robot's state with {self.pub_tf.get_subscription_count()} of {count} "
+                    f"/tf subscribers after waiting {timeout_s} s"
+                )
+                return
+            time.sleep(0.01)
 
     def _on_imu(self, data: bytes) -> None:
         self.imu_raw = data
