@@ -10,7 +10,6 @@ Thin: the kinematics is memaug_sim.frames.
 from __future__ import annotations
 
 import sys
-import time
 
 import numpy as np
 from geometry_msgs.msg import TransformStamped
@@ -27,6 +26,7 @@ from memaug_common.params import ParamSpec
 from memaug_common.ros_main import spin_main
 from memaug_common.ros_params import declare_parameters
 from memaug_common.ros_qos import LATCHED, LATEST, STREAM
+from memaug_common.ros_wait import wait_for_subscribers
 from memaug_policy.state import JointOrder, StateRejected
 from memaug_sim.frames import RobotFrames, Transform
 
@@ -98,7 +98,12 @@ class StatePublisherNode(Node):
         self.pub_static = self.create_publisher(TFMessage, "tf_static", LATCHED)
         now = self.get_clock().now().to_msg()
         self.pub_static.publish(TFMessage(transforms=[_message(t, now) for t in self.frames.static_transforms()]))
-        self._wait_for_subscribers(p["wait_for_subscribers"], p["subscriber_timeout_s"])
+        count, timeout_s = p["wait_for_subscribers"], p["subscriber_timeout_s"]
+        if not wait_for_subscribers(self.pub_tf, count, timeout_s):
+            self.get_logger().warn(
+                f"subscribing to the robot's state with {self.pub_tf.get_subscription_count()} of {count} "
+                f"/tf subscribers after waiting {timeout_s} s"
+            )
         # Raw: the state streams run at 500 Hz (2 kHz in a lockstep sim) and TF needs 20 of them a
         # second; only those are deserialized (the stamp is read from the bytes).
         self.create_subscription(JointState, "joint_states", self._on_joint_state, STREAM, raw=True)
@@ -106,18 +111,6 @@ class StatePublisherNode(Node):
             self.create_subscription(Imu, "imu/data", self._on_imu, LATEST, raw=True)
         else:
             self.create_subscription(Odometry, "odom", self._on_odom, STREAM, raw=True)
-
-    def _wait_for_subscribers(self, count: int, timeout_s: float) -> None:
-        """Until ``count`` subscribers match /tf, or ``timeout_s`` (then a warning names the shortfall)."""
-        deadline = time.monotonic() + timeout_s
-        while self.pub_tf.get_subscription_count() < count:
-            if time.monotonic() > deadline:
-                self.get_logger().warn(
-                    f"subscribing to the robot's state with {self.pub_tf.get_subscription_count()} of {count} "
-                    f"/tf subscribers after waiting {timeout_s} s"
-                )
-                return
-            time.sleep(0.01)
 
     def _on_imu(self, data: bytes) -> None:
         self.imu_raw = data

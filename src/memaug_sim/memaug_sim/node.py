@@ -25,6 +25,7 @@ from memaug_common.description import load_robot_description
 from memaug_common.ros_main import spin_main
 from memaug_common.ros_params import check_parameter_update, declare_parameters
 from memaug_common.ros_qos import LATCHED, LATEST, STATE_STREAM, STREAM
+from memaug_common.ros_wait import wait_for_subscribers
 from memaug_sim.commands import CommandRejected, joint_command_from_fields
 from memaug_sim.faults import FaultEvent, check_fault, fault_label, parse_fault
 from memaug_sim.messages import fill_quaternion, fill_vector, odometry
@@ -191,17 +192,14 @@ class SimBridgeNode(Node):
             self.finished.set()
 
     def _wait_for_subscribers(self, count: int, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        while self.pub_joints.get_subscription_count() < count and not self._stop.is_set():
-            if time.monotonic() > deadline:
-                self.get_logger().warn(
-                    f"starting with {self.pub_joints.get_subscription_count()} of {count} /joint_states "
-                    f"subscribers after waiting {timeout_s} s"
-                )
-                return
-            time.sleep(0.01)
-        if count:
-            time.sleep(0.1)  # matched is not yet acknowledged: let discovery settle on both sides
+        if wait_for_subscribers(self.pub_joints, count, timeout_s, self._stop.is_set):
+            if count:
+                time.sleep(0.1)  # matched is not yet acknowledged: let discovery settle on both sides
+        elif not self._stop.is_set():
+            self.get_logger().warn(
+                f"starting with {self.pub_joints.get_subscription_count()} of {count} /joint_states "
+                f"subscribers after waiting {timeout_s} s"
+            )
 
     def _wait_for_command(self, seen: int, timeout_s: float) -> None:
         """Block the physics thread until a command newer than ``seen`` arrives, or timeout."""

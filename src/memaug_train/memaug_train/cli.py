@@ -14,6 +14,7 @@ import argparse
 import dataclasses
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -252,20 +253,20 @@ def _record_changes(meta: dict, meta_path: Path, iteration: int, key: str, now: 
     meta_path.write_text(json.dumps(meta, indent=2))
 
 
-def _positive(text: str) -> float:
-    """argparse type: a float above zero."""
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-    return value
+def _float_that(must: str, holds: Callable[[float], bool]) -> Callable[[str], float]:
+    """An argparse type: a float for which ``holds`` is true, else "must <must>, got <text>"."""
+
+    def parse(text: str) -> float:
+        value = float(text)
+        if not holds(value):
+            raise argparse.ArgumentTypeError(f"must {must}, got {text}")
+        return value
+
+    return parse
 
 
-def _not_negative(text: str) -> float:
-    """argparse type: a float at or above zero."""
-    value = float(text)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, got {text}")
-    return value
+_positive = _float_that("be positive", lambda value: value > 0)
+_not_negative = _float_that("not be negative", lambda value: value >= 0)
 
 
 def main(argv: list[str] | None = None) -> int:

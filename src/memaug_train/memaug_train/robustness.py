@@ -36,6 +36,7 @@ from memaug_sim.simulator import Simulator
 from memaug_sim.terrain import FLAT, Terrain
 from memaug_train.env import FOOT_CONTACT_M
 from memaug_train.rewards import KNEE_CONTACT_M
+from memaug_train.tasks import leg_of
 
 STAND_S = 1.0
 WARMUP_S = 3.0
@@ -177,7 +178,7 @@ def run_point(
         sim.step()
 
     command = np.array(COMMANDS[command_name])
-    knees = [int(sim.model.sensor(f"{foot.split('_')[0]}_knee_pos").adr[0]) + 2 for foot in description.feet]
+    knees = [int(sim.model.sensor(f"{leg_of(foot)}_knee_pos").adr[0]) + 2 for foot in description.feet]
     dead_foot = _dead_foot(sim, description, point.limp_joint)
     dead_foot_down_s, after_fault_s = 0.0, 0.0
     action_delay = round(point.action_latency_s / physics_dt)
@@ -238,8 +239,7 @@ def _dead_foot(sim: Simulator, description: RobotDescription, limp_joint: str | 
     radius m), or None without a limp joint. On flat ground only, as every limp point is."""
     if limp_joint is None:
         return None
-    legs = [foot.split("_")[0] for foot in description.feet]
-    k = legs.index(limp_joint.split("_")[0])
+    k = [leg_of(foot) for foot in description.feet].index(leg_of(limp_joint))
     sensor = int(sim.model.sensor(f"{description.feet[k]}_pos").adr[0]) + 2
     return sensor, float(sim.model.geom_size[sim.index.feet_geoms[k], 0])
 
