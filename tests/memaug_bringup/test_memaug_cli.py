@@ -203,5 +203,5 @@ def test_the_shipped_policy_walks_60_s_on_the_emulator_without_a_bridge_fault(st
     assert run.wait(400) == 0, run.output()[-3000:]
     summary = json.loads(summary_path.read_text())
     assert summary["bridge_faults"] == [], summary["bridge_faults"]
-    assert summary["falls"] == 0
+    assert summary["falls"] == 0, summary
     assert summary["distance_m"] > 20.0 and abs(summary["mean_speed_mps"] - 0.5) < 0.15, summary

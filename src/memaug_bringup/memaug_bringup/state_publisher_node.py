@@ -149,7 +149,7 @@ class StatePublisherNode(Node):
 def main(args: list[str] | None = None) -> int:
     # The events executor: the default one spends ~0.3 ms of Python per message rebuilding its
     # wait set, 16 % of a core for the 500 Hz /joint_states this node mostly skips (measured).
-    return spin_main("memaug_state_publisher", StatePublisherNode, args, make_executor=EventsExecutor)
+    return spin_main("memaug_state_publisher", StatePublisherNode, args, make_executor=lambda _node: EventsExecutor())
 
 
 if __name__ == "__main__":

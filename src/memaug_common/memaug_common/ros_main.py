@@ -52,10 +52,11 @@ def spin_main(
     *,
     finished: Callable[[NodeT], bool] = lambda _node: False,
     on_stop: Callable[[NodeT], None] = lambda _node: None,
-    make_executor: Callable[[], Executor] = SingleThreadedExecutor,
+    make_executor: Callable[[NodeT], Executor] = lambda _node: SingleThreadedExecutor(),
 ) -> int:
     """A node's whole main(): init, construct, spin until a signal, ``finished(node)`` or an
-    external shutdown; then ``on_stop(node)`` (stop its threads), destroy it, shut rclpy down."""
+    external shutdown; then ``on_stop(node)`` (stop its threads), destroy it, shut rclpy down.
+    ``make_executor(node)`` chooses the executor once the node (and its parameters) exist."""
     stop = stop_on_signals()
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
     node = create_or_report(program, factory)
@@ -63,7 +64,7 @@ def spin_main(
         return 2
     # One executor for the node's life (rclpy.spin_once(node) adds and removes the node on
     # every call).
-    executor = make_executor()
+    executor = make_executor(node)
     executor.add_node(node)
     try:
         while rclpy.ok() and not stop.is_set() and not finished(node):
