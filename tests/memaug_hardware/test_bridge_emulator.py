@@ -87,6 +87,29 @@ def test_no_motion_before_arming_then_each_motor_moves_its_own_joint(ros, start_
         hold(ros, commands, GO2.default_pose, 0.4)
 
 
+def test_states_go_out_at_the_publish_rate_while_the_loop_keeps_500_hz(ros, start_node, go2_domain) -> None:
+    """publish_rate_hz thins /joint_states and /imu/data for a computer short of cores; the
+    motor loop (rt/lowcmd, the safety checks) stays at loop_rate_hz."""
+    states = ros.subscribe(JointState, "joint_states", STREAM)
+    diagnostics = ros.subscribe(DiagnosticArray, "diagnostics")
+    start_pair(start_node, go2_domain, "-p", "publish_rate_hz:=50.0", "-p", "state_timeout_s:=0.3")
+    assert transition(ros, Transition.TRANSITION_CONFIGURE)
+    ros.wait_for(lambda: len(states) > 10, 20.0, "/joint_states from the configured bridge")
+    first, ticks_before = len(states), _loop_ticks(diagnostics)
+    ros.spin_for(3.0)
+    stamps = np.array([m.header.stamp.sec + 1e-9 * m.header.stamp.nanosec for m in states[first:]])
+    rate_hz = (len(stamps) - 1) / (stamps[-1] - stamps[0])
+    loop_hz = (_loop_ticks(diagnostics) - ticks_before) / 3.0
+    assert 35.0 < rate_hz <= 51.0, f"/joint_states at {rate_hz:.1f} Hz, publish_rate_hz 50"
+    assert loop_hz > 200.0, f"the loop ran at {loop_hz:.0f} Hz"
+
+
+def _loop_ticks(diagnostics: list[DiagnosticArray]) -> int:
+    """The bridge loop's tick count in its newest /diagnostics."""
+    values = {v.key: v.value for v in diagnostics[-1].status[0].values}
+    return int(values["ticks"])
+
+
 def test_emulator_rejects_frames_with_a_bad_crc(start_node, go2_domain) -> None:
     from cyclonedds.pub import DataWriter
     from cyclonedds.topic import Topic

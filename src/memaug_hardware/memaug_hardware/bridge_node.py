@@ -35,6 +35,7 @@ from memaug_hardware.remote import RemoteState
 from memaug_hardware.safety import BridgeMode, BridgeSafety, SafetyLimits
 from memaug_policy.observation import projected_gravity
 from memaug_sim.commands import CommandRejected, joint_command_from_fields
+from memaug_sim.pacing import Every
 from memaug_sim.urdf import urdf_from_description
 
 #: /remote goes out every this many loop ticks (50 Hz at 500 Hz): a hand's pace.
@@ -213,13 +214,17 @@ class Go2BridgeNode(LifecycleNode):
             self.get_logger().warn(
                 f"500 Hz loop at normal priority: SCHED_FIFO {priority} refused (root or CAP_SYS_NICE)"
             )
+        # /joint_states and /imu/data at publish_rate_hz (monotonic time), each the newest state.
+        publication = Every(1.0 / self.params["publish_rate_hz"])
         next_tick = time.perf_counter()
         while not self._stop.is_set():
             self._read_states()
             now = time.monotonic()
             with self._lock:
                 command = self.safety.motor_command(now)
-                state, self._unpublished = self._unpublished, None
+                state = None
+                if self._unpublished is not None and publication.due(now):
+                    state, self._unpublished = self._unpublished, None
             self._follow_mode()
             self.endpoints.writer.write(fill_lowcmd(lowcmd, command))
             if state is not None:

@@ -6,7 +6,14 @@ BRIDGE_PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("robot", "go2", "Robot description: a name under config/robots/ or a YAML path."),
     ParamSpec("network_interface", "eth0", "Interface that reaches the Go2 (its wired port); lo for the emulator."),
     ParamSpec("dds_domain_id", 0, "DDS domain of rt/lowstate and rt/lowcmd (the Go2 uses 0).", min=0, max=232),
-    ParamSpec("loop_rate_hz", 500.0, "Bridge loop rate: rt/lowcmd and /joint_states, Hz.", min=50.0, max=1000.0),
+    ParamSpec("loop_rate_hz", 500.0, "Bridge loop rate: rt/lowcmd and the safety checks, Hz.", min=50.0, max=1000.0),
+    ParamSpec(
+        "publish_rate_hz",
+        500.0,
+        "Rate of /joint_states and /imu/data (the newest valid rt/lowstate), Hz.",
+        min=1.0,
+        max=1000.0,
+    ),
     ParamSpec(
         "lowstate_wait_s", 5.0, "configure: how long to wait for the first valid rt/lowstate, s.", min=0.1, max=60.0
     ),
