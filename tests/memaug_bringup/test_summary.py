@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from memaug_bringup.summary import windowed_tracking_error
+from memaug_bringup.summary import run_faults, windowed_tracking_error
 
 T = np.arange(0.0, 10.0, 0.01)  # 100 Hz, 10 s
 COMMAND = np.tile([0.5, 0.0, 0.0], (len(T), 1))
@@ -30,3 +30,29 @@ def test_lateral_error_counts_and_too_short_runs_are_nan() -> None:
     velocity = np.tile([0.5, 0.1, 0.0], (len(T), 1))
     assert windowed_tracking_error(T, COMMAND, velocity, 1.0) == pytest.approx(0.1)
     assert np.isnan(windowed_tracking_error(T[:50], COMMAND[:50], velocity[:50], 1.0))
+
+
+def _outcome(bridge_faults: list[dict], policy_stops: list[dict]) -> dict:
+    return {"bridge_faults": bridge_faults, "policy_stops": policy_stops, "falls": 1}
+
+
+def test_a_run_with_no_fault_is_healthy_even_if_it_fell() -> None:
+    """A fall under a fault scenario can be the experiment's result: the summary counts it."""
+    assert run_faults(_outcome([], [])) == []
+
+
+def test_a_policy_that_stopped_on_its_own_makes_the_run_unhealthy() -> None:
+    """The policy starved of state for 0.19 s went to damp and the robot fell, with no bridge
+    fault: once such a run exited 0."""
+    stop = {"t": 8.2, "reason": "stale /joint_states: 0.188 s old (limit 0.1 s)"}
+    assert run_faults(_outcome([], [stop])) == [
+        "the policy stopped at 8.20 s: stale /joint_states: 0.188 s old (limit 0.1 s)"
+    ]
+
+
+def test_the_policys_answer_to_a_bridge_fault_is_not_a_second_fault() -> None:
+    fault = {"t": 4.4, "reason": "joint FR_calf_joint outside its range"}
+    answer = {"t": 4.41, "reason": "bridge fault: joint FR_calf_joint outside its range"}
+    assert run_faults(_outcome([fault], [answer])) == [
+        "the bridge faulted at 4.40 s: joint FR_calf_joint outside its range"
+    ]

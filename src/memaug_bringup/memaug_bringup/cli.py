@@ -34,21 +34,22 @@ def _domain() -> int:
 
 
 def _finish(bag: Path | None, summary_json: str | None) -> int:
-    """Print (and write) the run's summary; 1 when a bridge faulted during the run."""
+    """Print (and write) the run's summary; 1 when a bridge faulted or the policy stopped on a
+    fault during the run."""
     if bag is None:
         return 0
     from memaug_bringup.bag_reader import read_run
-    from memaug_bringup.summary import format_summary, summarize
+    from memaug_bringup.summary import format_summary, run_faults, summarize
 
     summary = summarize(read_run(bag))
     print("\n== run summary\n" + format_summary(summary))
     if summary_json:
         Path(summary_json).write_text(json.dumps(summary, indent=2, allow_nan=True))
         print(f"summary written to {summary_json}")
-    if summary["bridge_faults"]:
-        print(f"memaug: the bridge faulted: {summary['bridge_faults'][0]['reason']}", file=sys.stderr)
-        return 1
-    return 0
+    faults = run_faults(summary)
+    for line in faults:
+        print(f"memaug: {line}", file=sys.stderr)
+    return 1 if faults else 0
 
 
 def _sim(args: argparse.Namespace) -> int:

@@ -119,6 +119,19 @@ def summarize(data: RunData) -> dict[str, Any]:
     }
 
 
+def run_faults(summary: dict[str, Any]) -> list[str]:
+    """What went wrong during the run, one line each: the bridge's faults, then the policy's
+    stops that are not its answer to one of them. Empty for a healthy run. A fall is not listed:
+    under a fault scenario it can be the experiment's result (the summary counts falls)."""
+    lines = [f"the bridge faulted at {f['t']:.2f} s: {f['reason']}" for f in summary["bridge_faults"]]
+    lines += [
+        f"the policy stopped at {s['t']:.2f} s: {s['reason']}"
+        for s in summary["policy_stops"]
+        if not s["reason"].startswith("bridge fault: ")
+    ]
+    return lines
+
+
 def _after_data(data: RunData, t: float, reason: str) -> bool:
     """A stale-lowstate fault at the end of the robot's data: the robot (or emulator) stopped.
     Not one that names bad CRCs: frames kept coming, and failed the check."""
