@@ -11,7 +11,7 @@ from memaug_sim.commands import JointCommand
 from memaug_sim.dynamics import NOMINAL, Dynamics
 from memaug_sim.faults import PayloadFault, WeakenedFault
 from memaug_sim.simulator import Simulator
-from memaug_sim.terrain import GroundLookup, Terrain
+from memaug_sim.terrain import ROUGH_LIFT_M, GroundLookup, Terrain
 
 GO2 = load_robot_description("go2")
 KNEE = GO2.joint_index("FR_calf_joint")
@@ -112,6 +112,24 @@ def test_ground_lookup_matches_mujocos_height_field() -> None:
         errors.append(1.0 - distance - lookup.height(np.array([x]), np.array([y]), np.array([0.05]))[0])
     errors_mm = 1e3 * np.abs(errors)
     assert np.mean(errors_mm) < 3.0 and np.max(errors_mm) < 25.0  # bilinear vs MuJoCo's triangles
+
+
+def test_feet_on_rough_ground_touch_the_field_and_not_the_floor_under_it() -> None:
+    """The field stands ROUGH_LIFT_M above the floor: a standing foot makes one contact, not
+    a duplicate pair (each contact is solver rows: a quarter of a rough-ground robot's)."""
+    sim = Simulator(GO2, terrain=Terrain(kind="rough", height_m=0.05))
+    for step in range(500):  # 1 s standing on the flat patch at the origin
+        if step % GO2.substeps == 0:
+            sim.submit_command(JointCommand(GO2.default_pose.copy(), np.zeros(12), np.zeros(12)))
+        sim.step()
+    model = sim.model
+    touched = [
+        {mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_GEOM, g) for g in (c.geom1, c.geom2)}
+        for c in sim.data.contact[: sim.data.ncon]
+    ]
+    assert sum("terrain_rough" in pair for pair in touched) >= 4, touched
+    assert not any("floor" in pair for pair in touched), touched
+    assert sim.base().position[2] == pytest.approx(GO2.nominal_base_height_m + ROUGH_LIFT_M, abs=0.02)
 
 
 def test_a_step_stands_ahead_of_the_robot() -> None:

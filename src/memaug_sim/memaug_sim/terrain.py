@@ -17,6 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field
 #: Rough ground: a square of this half-width, m, around the origin, in cells of this size, m.
 ROUGH_HALF_WIDTH_M = 10.0
 ROUGH_CELL_M = 0.1
+#: Rough ground stands this far, m, above the floor. Level with it, a foot on a low cell touched
+#: the floor and the height field at once: those duplicate contacts were a quarter of a rough-
+#: ground robot's solver rows (measured in the training env). Feet sink up to ~7 mm (p99)
+#: into soft ground, so a few still touch both.
+ROUGH_LIFT_M = 0.005
 #: Where a step begins ahead of the robot's start, m (world x), and how far it runs.
 STEP_START_M = 1.0
 STEP_LENGTH_M = 20.0
@@ -24,7 +29,7 @@ STEP_LENGTH_M = 20.0
 
 class Terrain(BaseModel):
     """``flat``: the floor only. ``rough``: bumps uniformly 0..height_m, one per ROUGH_CELL_M
-    cell (the robot starts on a flat patch). ``step``: a ledge height_m high from
+    cell, ROUGH_LIFT_M above the floor (the robot starts on a flat patch). ``step``: a ledge height_m high from
     STEP_START_M ahead."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -66,6 +71,7 @@ def add_terrain(spec: mujoco.MjSpec, terrain: Terrain) -> None:
         name="terrain_rough",
         type=mujoco.mjtGeom.mjGEOM_HFIELD,
         hfieldname="terrain_rough",
+        pos=[0.0, 0.0, ROUGH_LIFT_M],
         contype=0,
         conaffinity=1,
         rgba=[0.45, 0.45, 0.5, 1.0],
@@ -97,7 +103,7 @@ class GroundLookup:
 
     def height(self, x: np.ndarray, y: np.ndarray, scale: np.ndarray) -> np.ndarray:
         """Ground z, m, under world points (x, y) [N, ...] for robots whose bumps are
-        ``scale`` [N] m high."""
+        ``scale`` [N] m high (0: the field is off, flat floor), ROUGH_LIFT_M included."""
         cells = self.heights.shape[0]
         u = (x + ROUGH_HALF_WIDTH_M) / (2 * ROUGH_HALF_WIDTH_M) * (cells - 1)  # column coordinate
         v = (y + ROUGH_HALF_WIDTH_M) / (2 * ROUGH_HALF_WIDTH_M) * (cells - 1)  # row coordinate
@@ -109,4 +115,5 @@ class GroundLookup:
         z = (h[r0, c0] * (1 - fu) + h[r0, c0 + 1] * fu) * (1 - fv) + (
             h[r0 + 1, c0] * (1 - fu) + h[r0 + 1, c0 + 1] * fu
         ) * fv
-        return z * inside * scale.reshape((-1,) + (1,) * (z.ndim - 1))
+        scale = scale.reshape((-1,) + (1,) * (z.ndim - 1))
+        return (z * scale + ROUGH_LIFT_M * (scale > 0)) * inside
