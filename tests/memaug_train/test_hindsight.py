@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -74,3 +75,35 @@ def test_ppo_learns_from_relabelled_commands_and_validates_the_weight(tmp_path: 
         PpoConfig(net=net, hindsight_coef=-1.0)
     with pytest.raises(ValueError, match="needs the privileged critic"):
         PpoConfig(net=NetConfig(hidden=16), hindsight_coef=1.0)
+
+
+def test_clean_robots_act_noise_free_are_the_ones_relabelled_and_stay_out_of_the_surrogate() -> None:
+    env = small_env(n=8)
+    net = NetConfig(hidden=16, head=(32,), critic="mlp", privileged_dim=env.privileged_layout.dim)
+    ppo = RecurrentPpo(env, PpoConfig(steps_per_iteration=12, net=net, hindsight_coef=1.0, hindsight_clean_share=0.5))
+    buf = ppo.collect()
+    torch.testing.assert_close(buf["actions"][:, :4], buf["mean"][:, :4])  # the first half acts noise-free
+    assert (buf["actions"][:, 4:] - buf["mean"][:, 4:]).abs().min() > 0.0
+    # Their advantages do not reach the update: the same update with them changed learns the same.
+    before = copy.deepcopy((ppo.model.state_dict(), ppo.optimizer.state_dict(), ppo.aug_hidden, ppo.learning_rate))
+
+    def update_from_before(rollout: dict) -> tuple[dict, dict]:
+        model, optimizer, ppo.aug_hidden, ppo.learning_rate = copy.deepcopy(before)
+        ppo.model.load_state_dict(model)
+        ppo.optimizer.load_state_dict(optimizer)
+        torch.manual_seed(1)
+        return ppo.update(rollout), copy.deepcopy(ppo.model.state_dict())
+
+    stats, weights = update_from_before(buf)
+    changed = {**buf, "advantages": buf["advantages"].clone()}
+    changed["advantages"][:, :4] = 1e3
+    changed_stats, changed_weights = update_from_before(changed)
+    assert stats["surrogate"] == changed_stats["surrogate"] and stats["hindsight"] == changed_stats["hindsight"]
+    for name, value in weights.items():
+        torch.testing.assert_close(value, changed_weights[name])
+    changed["advantages"][:, 4] = 1e3  # ...which a robot that explores does
+    assert update_from_before(changed)[0]["surrogate"] != stats["surrogate"]
+    with pytest.raises(ValueError, match="must be in"):
+        PpoConfig(net=net, hindsight_coef=1.0, hindsight_clean_share=1.0)
+    with pytest.raises(ValueError, match="needs hindsight"):
+        PpoConfig(net=net, hindsight_clean_share=0.2)

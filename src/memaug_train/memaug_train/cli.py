@@ -82,6 +82,7 @@ def _train(args: argparse.Namespace) -> int:
         estimator_coef=args.estimator_coef,
         max_action_std=args.max_action_std,
         hindsight_coef=args.hindsight_coef,
+        hindsight_clean_share=args.hindsight_clean_share,
     )
     if args.resume:
         config = dataclasses.replace(
@@ -92,6 +93,7 @@ def _train(args: argparse.Namespace) -> int:
             estimator_coef=meta["ppo"].get("estimator_coef", PpoConfig.estimator_coef),
             max_action_std=meta["ppo"].get("max_action_std"),
             hindsight_coef=meta["ppo"].get("hindsight_coef", 0.0),
+            hindsight_clean_share=meta["ppo"].get("hindsight_clean_share", 0.0),
         )
     device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
     ppo = RecurrentPpo(env, config, seed=args.seed, device=device)
@@ -267,6 +269,7 @@ def _float_that(must: str, holds: Callable[[float], bool]) -> Callable[[str], fl
 
 _positive = _float_that("be positive", lambda value: value > 0)
 _not_negative = _float_that("not be negative", lambda value: value >= 0)
+_share = _float_that("be at least 0 and below 1", lambda value: 0 <= value < 1)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -329,6 +332,13 @@ def main(argv: list[str] | None = None) -> int:
         default=0.0,
         help="weight of hindsight command relabelling: the actor copies its own actions under the command each "
         "robot achieved (memaug_train.hindsight; needs the MLP critic); 0 is off",
+    )
+    train.add_argument(
+        "--hindsight-clean-share",
+        type=_share,
+        default=0.0,
+        help="share of the robots that act noise-free and alone are relabelled, so that the relabelled speed is "
+        "the deployed gait's (PpoConfig.hindsight_clean_share; needs --hindsight-coef)",
     )
     train.add_argument("--init-actor", default=None, help="start the actor from this checkpoint (a new run only)")
     train.add_argument(
