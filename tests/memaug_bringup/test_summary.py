@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from memaug_bringup.summary import run_faults, windowed_tracking_error
+from memaug_bringup.bag_reader import RunData
+from memaug_bringup.summary import run_faults, summarize, windowed_tracking_error
 
 T = np.arange(0.0, 10.0, 0.01)  # 100 Hz, 10 s
 COMMAND = np.tile([0.5, 0.0, 0.0], (len(T), 1))
@@ -56,3 +59,18 @@ def test_the_policys_answer_to_a_bridge_fault_is_not_a_second_fault() -> None:
     assert run_faults(_outcome([fault], [answer])) == [
         "the bridge faulted at 4.40 s: joint FR_calf_joint outside its range"
     ]
+
+
+def _states_until(last_s: float, stops: list[tuple[float, str]]) -> RunData:
+    """A run whose /joint_states (500 Hz) end at ``last_s``, with these policy stops."""
+    t = np.arange(0.0, last_s, 0.002)
+    return RunData(bag=Path("run"), counts={}, joint_t=t, policy_stops=stops)
+
+
+def test_a_stale_state_stop_once_the_states_ended_is_the_end_of_the_run_not_a_fault() -> None:
+    """A realtime sim or an emulator ends: 0.1 s later the policy finds its state stale."""
+    ended = summarize(_states_until(5.0, [(5.1, "stale /joint_states: 0.102 s old (limit 0.1 s)")]))
+    assert run_faults(ended) == []
+    assert [stop["t"] for stop in ended["policy_stops_after_data_ended"]] == [5.1]  # still shown
+    starved = summarize(_states_until(60.0, [(8.2, "stale /joint_states: 0.188 s old (limit 0.1 s)")]))
+    assert run_faults(starved) == ["the policy stopped at 8.20 s: stale /joint_states: 0.188 s old (limit 0.1 s)"]

@@ -102,11 +102,15 @@ def summarize(data: RunData) -> dict[str, Any]:
         "bridge_faults_after_data_ended": [
             {"t": t, "reason": r} for t, r in data.bridge_faults if _after_data(data, t, r)
         ],
-        # The policy's damps; its answer to an end-of-data bridge fault goes with that fault.
+        # The policy's damps. Its answer to an end-of-data bridge fault goes with that fault;
+        # its own stale-state stop once the states ended is listed apart, as the bridge's is.
         "policy_stops": [
             {"t": t, "reason": r}
             for t, r in data.policy_stops
             if not _after_data(data, t, r.removeprefix("bridge fault: "))
+        ],
+        "policy_stops_after_data_ended": [
+            {"t": t, "reason": r} for t, r in data.policy_stops if _after_data(data, t, r)
         ],
         # The bridge's last safety counters: its watchdog (damping for want of a fresh command:
         # the policy stopped or died), lowstate frames dropped for a bad CRC, late loop ticks.
@@ -132,11 +136,16 @@ def run_faults(summary: dict[str, Any]) -> list[str]:
     return lines
 
 
+#: How a stale-state stop begins: the bridge's (rt/lowstate) and the policy node's (its topics).
+STALE_STATE_REASONS = ("stale lowstate", "stale /joint_states", "stale /imu/data")
+
+
 def _after_data(data: RunData, t: float, reason: str) -> bool:
-    """A stale-lowstate fault at the end of the robot's data: the robot (or emulator) stopped.
-    Not one that names bad CRCs: frames kept coming, and failed the check."""
+    """A stale-state stop at the end of the robot's data: the robot, emulator or sim stopped.
+    Not one that names bad CRCs: frames kept coming, and failed the check. A stop while the
+    states went on (the policy starved of CPU, say) is a fault."""
     last_state = float(data.joint_t[-1]) if len(data.joint_t) else -math.inf
-    return reason.startswith("stale lowstate") and "bad CRC" not in reason and t >= last_state - 0.01
+    return reason.startswith(STALE_STATE_REASONS) and "bad CRC" not in reason and t >= last_state - 0.01
 
 
 def format_summary(summary: dict[str, Any]) -> str:
@@ -160,7 +169,11 @@ def format_summary(summary: dict[str, Any]) -> str:
             for f in summary["bridge_faults_after_data_ended"]
         ),
         "policy stops           "
-        + (", ".join(f"{f['reason']} at {f['t']:.2f} s" for f in summary["policy_stops"]) or "none"),
+        + (", ".join(f"{f['reason']} at {f['t']:.2f} s" for f in summary["policy_stops"]) or "none")
+        + "".join(
+            f"; after the robot's data ended: {f['reason']} at {f['t']:.2f} s"
+            for f in summary["policy_stops_after_data_ended"]
+        ),
         "bridge counters        " + (", ".join(f"{k} {v}" for k, v in summary["bridge_counters"].items()) or "none"),
         f"policy step            p50 {summary['policy_step_ms_p50']:.3f} ms, "
         f"p99 {summary['policy_step_ms_p99']:.3f} ms",
