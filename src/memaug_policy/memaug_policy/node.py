@@ -304,7 +304,12 @@ def executor_for(node: PolicyNode) -> Executor:
     (4 runs of 5 on `memaug robot --emulator`). The events executor: 13 %, 0 of 6 (measured,
     2 cores). Under sim time it runs the control timer from clock-jump callbacks, and in gated
     lockstep commands bunched: the sim took only 290-293 of 300 (measured), so it is not used
-    there; the sim waits for the policy, so its cost does not matter there."""
+    there; the sim waits for the policy, so its cost does not matter there.
+
+    It is rclpy's experimental executor (known crashes with Fast DDS: ros2/rclpy#1644,
+    ros2/rclcpp#2437): the recorder, on it since earlier, died once on SIGSEGV in about 30
+    emulator runs. A policy node that dies leaves the robot to the bridge's 50 ms watchdog
+    (damping), and the run fails naming the node."""
     if node.get_parameter("use_sim_time").value:
         return SingleThreadedExecutor()
     return EventsExecutor()
