@@ -316,3 +316,35 @@ def test_states_before_the_first_clock_never_make_a_stale_start(ros, start_node)
         publish(sim_time)
         sim_time += 0.002
     assert [m.data for m in modes][:3] == ["idle", "stand", "run"], [m.data for m in modes]
+
+
+def test_autostart_waits_for_the_bridge_to_arm(ros, start_node) -> None:
+    """Standing up into a disarmed bridge's damping would leave a lying robot in run mode when it
+    arms (seen on the emulator: the stand began 1.2 s before the bridge armed)."""
+    states = ros.node.create_publisher(JointState, "joint_states", STREAM)
+    imus = ros.node.create_publisher(Imu, "imu/data", STREAM)
+    bridge = ros.node.create_publisher(String, "bridge/state", LATCHED)
+    modes = ros.subscribe(String, "policy/mode", LATCHED)
+    start_node("memaug_policy_node", "--ros-args", "-p", "autostart:=true", "-p", "wait_for_bridge_armed:=true")
+
+    def publish_for(seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            now = ros.node.get_clock().now().to_msg()
+            joints = JointState(name=list(GO2.joint_names), position=GO2.default_pose.tolist(), velocity=[0.0] * 12)
+            joints.header.stamp = now
+            imu = Imu()
+            imu.header.stamp, imu.orientation.w = now, 1.0
+            states.publish(joints)
+            imus.publish(imu)
+            ros.spin(0.01)
+
+    ros.wait_for(lambda: states.get_subscription_count() >= 1, 20.0, "the policy node's /joint_states subscription")
+    bridge.publish(String(data="disarmed: not armed"))
+    publish_for(2.0)
+    assert [m.data for m in modes] == ["idle"]
+    bridge.publish(String(data="armed: armed"))
+    deadline = time.monotonic() + 10.0
+    while "stand" not in [m.data for m in modes] and time.monotonic() < deadline:
+        publish_for(0.1)
+    assert [m.data for m in modes][:2] == ["idle", "stand"]

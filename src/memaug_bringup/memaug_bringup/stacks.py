@@ -189,6 +189,9 @@ def robot_stack(options: RobotOptions) -> Stack:
                 "command_vy": float(vy),
                 "command_yaw_rate": float(wz),
                 "wait_for_subscribers": 1 if options.record is None else 2,
+                # On the emulator the stand began 1.2 s before the bridge armed, and once the
+                # robot was still lying when run began (a fall in the summary).
+                "wait_for_bridge_armed": True,
             },
         )
     )

@@ -117,6 +117,7 @@ class PolicyNode(Node):
             and not self.fsm.estop
             and self.imu is not None
             and self.pub_command.get_subscription_count() >= p["wait_for_subscribers"]
+            and (not p["wait_for_bridge_armed"] or self.bridge_state.startswith("armed"))
         )
 
     def _on_imu(self, msg: Imu) -> None:

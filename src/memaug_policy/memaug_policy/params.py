@@ -25,6 +25,12 @@ POLICY_PARAMETERS: tuple[ParamSpec, ...] = (
         max=64,
     ),
     ParamSpec(
+        "wait_for_bridge_armed",
+        False,
+        "Autostart only once the Go2 bridge says it is armed (bridge/state): standing up into a disarmed "
+        "bridge's damping would leave a lying robot in run mode when it arms.",
+    ),
+    ParamSpec(
         "cmd_vel_timeout_s", 0.5, "A /cmd_vel older than this falls back to the default command, s.", min=0.01, max=60.0
     ),
     ParamSpec("command_vx", 0.0, "Default forward velocity command, m/s (used without /cmd_vel).", min=-5.0, max=5.0),
