@@ -107,7 +107,7 @@ def summarize(data: RunData) -> dict[str, Any]:
         "policy_stops": [
             {"t": t, "reason": r}
             for t, r in data.policy_stops
-            if not _after_data(data, t, r.removeprefix("bridge fault: "))
+            if not _after_data(data, t, r.removeprefix(BRIDGE_FAULT_ECHO))
         ],
         "policy_stops_after_data_ended": [
             {"t": t, "reason": r} for t, r in data.policy_stops if _after_data(data, t, r)
@@ -123,6 +123,10 @@ def summarize(data: RunData) -> dict[str, Any]:
     }
 
 
+#: How the policy names its answer to a bridge fault (memaug_policy.node: "bridge " + bridge/state).
+BRIDGE_FAULT_ECHO = "bridge fault: "
+
+
 def run_faults(summary: dict[str, Any]) -> list[str]:
     """What went wrong during the run, one line each: the bridge's faults, then the policy's
     stops that are not its answer to one of them. Empty for a healthy run. A fall is not listed:
@@ -131,7 +135,7 @@ def run_faults(summary: dict[str, Any]) -> list[str]:
     lines += [
         f"the policy stopped at {s['t']:.2f} s: {s['reason']}"
         for s in summary["policy_stops"]
-        if not s["reason"].startswith("bridge fault: ")
+        if not s["reason"].startswith(BRIDGE_FAULT_ECHO)
     ]
     return lines
 

@@ -302,10 +302,11 @@ def executor_for(node: PolicyNode) -> Executor:
     On wall time the default executor rebuilds its wait set in Python for every message: beside
     a 500 Hz robot that was 35-40 % of a core, and on a 2-core computer that also runs the
     bridge (and an emulator) the node was starved for over 0.1 s and stopped on stale state
-    (4 runs of 5 on `memaug robot --emulator`). The events executor: 13 %, 0 of 6 (measured,
-    2 cores). Under sim time it runs the control timer from clock-jump callbacks, and in gated
-    lockstep commands bunched: the sim took only 290-293 of 300 (measured), so it is not used
-    there; the sim waits for the policy, so its cost does not matter there.
+    (4 runs of 5 on `memaug robot --emulator`). The events executor: 13 %; in 12 later runs
+    none starved mid-run, one at start-up (measured, 2 cores). Under sim time it runs the
+    control timer from clock-jump callbacks, and in gated lockstep commands bunched: the sim
+    took only 290-293 of 300 (measured), so it is not used there; the sim waits for the
+    policy, so its cost does not matter there.
 
     It is rclpy's experimental executor (known crashes with Fast DDS: ros2/rclpy#1644,
     ros2/rclcpp#2437): the recorder, on it since earlier, died once on SIGSEGV in about 30

@@ -295,6 +295,7 @@ class RecurrentPpo:
         for _ in range(cfg.epochs):
             for mb in torch.randperm(n).chunk(cfg.minibatches):
                 starts = buf["starts"][:, mb]
+                explored = (~self.clean[mb]).float()  # [robots of the minibatch]: in the surrogate
                 sequences = [
                     (
                         buf["obs"][:, mb],
@@ -324,7 +325,6 @@ class RecurrentPpo:
                     ratio = torch.exp(logp - buf["logp"][:, mb])
                     adv = buf["advantages"][:, mb]
                     clipped = torch.min(ratio * adv, torch.clamp(ratio, 1 - cfg.clip, 1 + cfg.clip) * adv)
-                    explored = (~self.clean[mb]).float()  # [robots of the minibatch]
                     surrogate_terms.append(-(clipped * explored).sum() / (explored.sum() * len(clipped)).clamp(min=1))
                     yc, _ = model.critic_memory.sequence(critic_obs, hc, starts)
                     value = model.critic_head(yc).squeeze(-1)
