@@ -61,6 +61,12 @@ def test_the_policys_answer_to_a_bridge_fault_is_not_a_second_fault() -> None:
     ]
 
 
+def test_the_policys_answer_to_the_bridge_being_disarmed_is_not_a_fault() -> None:
+    """An operator deactivating the bridge (or Ctrl-C) is not a fault of the run; the stop is still listed."""
+    answer = {"t": 30.0, "reason": "bridge disarmed: deactivated"}
+    assert run_faults(_outcome([], [answer])) == []
+
+
 def _states_until(last_s: float, stops: list[tuple[float, str]]) -> RunData:
     """A run whose /joint_states (500 Hz) end at ``last_s``, with these policy stops."""
     t = np.arange(0.0, last_s, 0.002)

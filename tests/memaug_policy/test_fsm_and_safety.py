@@ -1,4 +1,4 @@
-"""The control FSM's transitions and the last gate before a command leaves the node."""
+"""The control FSM's transitions, the staleness guard and the last gate before a command leaves the node."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from memaug_common.description import load_robot_description
 from memaug_policy.fsm import ControlFsm, Mode
 from memaug_policy.safety import CommandLimits
-from memaug_policy.state import JointOrder, StateRejected, clamp_command
+from memaug_policy.state import ImuReading, JointOrder, JointReading, StalenessGuard, StateRejected, clamp_command
 
 GO2 = load_robot_description("go2")
 LYING = GO2.default_pose + np.tile([0.0, 0.6, 0.9], 4)
@@ -97,3 +97,40 @@ class TestState:
         np.testing.assert_array_equal(clamped, [1.0, 0.0, -1.0])
         assert was
         assert clamp_command(np.array([0.5, 0.1, 0.2]), ranges)[1] is False
+
+
+class TestStalenessGuard:
+    """One late control tick skips the command; the next stale one in a row is a fault."""
+
+    @staticmethod
+    def readings(joint_stamp: float, imu_stamp: float) -> tuple[tuple[str, JointReading], tuple[str, ImuReading]]:
+        joints = JointReading(np.zeros(12), np.zeros(12), joint_stamp)
+        imu = ImuReading(np.array([1.0, 0.0, 0.0, 0.0]), np.zeros(3), imu_stamp)
+        return ("/joint_states", joints), ("/imu/data", imu)
+
+    def test_fresh_state_commands(self) -> None:
+        guard = StalenessGuard(timeout_s=0.1, stale_ticks_allowed=1)
+        assert guard.check(1.0, self.readings(0.95, 0.99)) == (True, None)
+
+    def test_one_stale_tick_skips_and_a_fresh_one_clears_it(self) -> None:
+        guard = StalenessGuard(timeout_s=0.1, stale_ticks_allowed=1)
+        assert guard.check(1.0, self.readings(0.88, 0.99)) == (False, None)
+        assert guard.check(1.02, self.readings(1.01, 1.01)) == (True, None)
+        assert guard.check(1.2, self.readings(1.01, 1.19)) == (False, None)
+
+    def test_two_stale_ticks_in_a_row_are_a_fault_that_names_the_topic(self) -> None:
+        guard = StalenessGuard(timeout_s=0.1, stale_ticks_allowed=1)
+        assert guard.check(1.0, self.readings(0.99, 0.88)) == (False, None)
+        fresh, fault = guard.check(1.02, self.readings(1.01, 0.88))
+        assert not fresh
+        assert fault == "stale /imu/data: 0.140 s old (limit 0.1 s, 2 control ticks in a row)"
+
+    def test_with_none_allowed_the_first_stale_tick_is_a_fault(self) -> None:
+        guard = StalenessGuard(timeout_s=0.1, stale_ticks_allowed=0)
+        fresh, fault = guard.check(1.0, self.readings(0.8, 1.0))
+        assert not fresh and fault is not None and fault.startswith("stale /joint_states: 0.200 s old")
+
+    def test_a_reading_never_received_is_a_fault_at_once(self) -> None:
+        guard = StalenessGuard(timeout_s=0.1, stale_ticks_allowed=3)
+        joints, _ = self.readings(1.0, 1.0)
+        assert guard.check(1.0, (joints, ("/imu/data", None))) == (False, "no /imu/data received")

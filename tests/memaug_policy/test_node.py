@@ -320,9 +320,11 @@ def test_states_before_the_first_clock_never_make_a_stale_start(ros, start_node)
     assert [m.data for m in modes][:3] == ["idle", "stand", "run"], [m.data for m in modes]
 
 
-def test_autostart_waits_for_the_bridge_to_arm(ros, start_node) -> None:
+def test_autostart_waits_for_the_bridge_to_arm_and_a_disarm_damps(ros, start_node) -> None:
     """Standing up into a disarmed bridge's damping would leave a lying robot in run mode when it
-    arms (seen on the emulator: the stand began 1.2 s before the bridge armed)."""
+    arms (seen on the emulator: the stand began 1.2 s before the bridge armed). For the same
+    reason a bridge disarmed under a running policy damps it, and ~/start is refused until the
+    bridge arms again."""
     states = ros.node.create_publisher(JointState, "joint_states", STREAM)
     imus = ros.node.create_publisher(Imu, "imu/data", STREAM)
     bridge = ros.node.create_publisher(String, "bridge/state", LATCHED)
@@ -346,3 +348,17 @@ def test_autostart_waits_for_the_bridge_to_arm(ros, start_node) -> None:
     while "stand" not in [m.data for m in modes] and time.monotonic() < deadline:
         publish_for(0.1)
     assert [m.data for m in modes][:2] == ["idle", "stand"]
+
+    bridge.publish(String(data="disarmed: deactivated"))
+    deadline = time.monotonic() + 10.0
+    while modes[-1].data != "damp" and time.monotonic() < deadline:
+        publish_for(0.1)
+    assert modes[-1].data == "damp", [m.data for m in modes]
+    refused = call(ros, "/memaug_policy/start")
+    assert not refused.success and "the bridge is not armed (disarmed: deactivated)" in refused.message
+    publish_for(0.5)
+    assert modes[-1].data == "damp"
+    bridge.publish(String(data="armed: armed"))
+    ros.spin_for(0.2)
+    assert start_when_ready(ros).success
+    assert modes[-1].data == "stand"

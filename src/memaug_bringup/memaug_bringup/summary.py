@@ -125,17 +125,20 @@ def summarize(data: RunData) -> dict[str, Any]:
 
 #: How the policy names its answer to a bridge fault (memaug_policy.node: "bridge " + bridge/state).
 BRIDGE_FAULT_ECHO = "bridge fault: "
+#: And to the bridge being disarmed (lifecycle deactivate, shutdown): the operator's act, not a fault.
+BRIDGE_DISARM_ECHO = "bridge disarmed: "
 
 
 def run_faults(summary: dict[str, Any]) -> list[str]:
     """What went wrong during the run, one line each: the bridge's faults, then the policy's
-    stops that are not its answer to one of them. Empty for a healthy run. A fall is not listed:
+    stops that are not its answer to one of them or to the bridge being disarmed. Empty for a
+    healthy run. A fall is not listed:
     under a fault scenario it can be the experiment's result (the summary counts falls)."""
     lines = [f"the bridge faulted at {f['t']:.2f} s: {f['reason']}" for f in summary["bridge_faults"]]
     lines += [
         f"the policy stopped at {s['t']:.2f} s: {s['reason']}"
         for s in summary["policy_stops"]
-        if not s["reason"].startswith(BRIDGE_FAULT_ECHO)
+        if not s["reason"].startswith((BRIDGE_FAULT_ECHO, BRIDGE_DISARM_ECHO))
     ]
     return lines
 

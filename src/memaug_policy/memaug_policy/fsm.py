@@ -2,7 +2,8 @@
 
     idle --start--> stand --(interpolation done + hold, or start)--> run
     stand/run --stop--> damp ; any --estop--> damp (start refused while the e-stop is engaged)
-    run --fault (stale state, non-finite value)--> damp, with the reason kept
+    stand/run --fault (state stale for stale_ticks_allowed + 1 ticks, non-finite value, tilt,
+              bridge fault or disarm)--> damp, with the reason kept
     damp --start--> stand
 
 In idle and damp the node sends no command, so the bridge's watchdog holds it in damping.

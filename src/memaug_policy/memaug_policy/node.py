@@ -31,7 +31,14 @@ from memaug_policy.fsm import ControlFsm, Mode
 from memaug_policy.model import check_compatible, load_policy, resolve_model_path
 from memaug_policy.params import POLICY_PARAMETERS
 from memaug_policy.safety import CommandLimits
-from memaug_policy.state import ImuReading, JointOrder, JointReading, StateRejected, clamp_command
+from memaug_policy.state import (
+    ImuReading,
+    JointOrder,
+    JointReading,
+    StalenessGuard,
+    StateRejected,
+    clamp_command,
+)
 from memaug_policy.timing import TickStats
 
 NODE_NAME = "memaug_policy"
@@ -52,6 +59,7 @@ class PolicyNode(Node):
         self.fsm = ControlFsm(self.description.default_pose, p["stand_duration_s"], p["stand_hold_s"], p["auto_run"])
         self.order = JointOrder(self.description.joint_names)
         self.stats = TickStats(self.period_s)
+        self.staleness = StalenessGuard(p["state_timeout_s"], p["stale_ticks_allowed"])
         self.joints: JointReading | None = None
         self.imu: ImuReading | None = None
         self.default_command = np.array([p["command_vx"], p["command_vy"], p["command_yaw_rate"]])
@@ -138,16 +146,20 @@ class PolicyNode(Node):
         if pressed and keys >= DAMP_CHORD:
             self._fault("remote damp (L2 + B)")
         elif pressed and (stand or run):
-            self._start()
+            accepted, message = self._start()
+            if not accepted:
+                self.get_logger().warning(f"remote start refused: {message}")
         if len(msg.axes) >= 3:
             command = stick_command(msg.axes[0], msg.axes[1], msg.axes[2], self.model.metadata.command_ranges)
             if command is not None:
                 self.cmd_vel = (command, self._now())
 
     def _on_bridge_state(self, msg: String) -> None:
-        """The bridge faulted: it damps whatever the policy sends, so the policy damps too and says why."""
+        """The bridge faulted or was disarmed: it damps whatever the policy sends, so the policy
+        damps too and says why. Standing or running on would leave a robot that had gone limp in
+        run mode when the bridge arms again, and the memory would hold the limp seconds."""
         self.bridge_state = msg.data
-        if msg.data.startswith("fault"):
+        if msg.data.startswith(("fault", "disarmed")):
             self._fault(f"bridge {msg.data}")
 
     def _on_estop(self, msg: Bool) -> None:
@@ -156,7 +168,12 @@ class PolicyNode(Node):
 
     # --- services -----------------------------------------------------------------------
     def _start(self) -> tuple[bool, str]:
+        if self.bridge_state and not self.bridge_state.startswith("armed"):
+            # A bridge that says it is not armed damps every target: a stand-up would go
+            # nowhere and its ramp would end under a lying robot.
+            return False, f"the bridge is not armed ({self.bridge_state}): arm it first"
         measured = self.joints.position if self.joints is not None else None
+        self.staleness.stale_ticks = 0
         ok, message = self.fsm.start(self._now(), measured)
         self._publish_mode()
         return ok, message
@@ -182,9 +199,14 @@ class PolicyNode(Node):
         now = self._now()
         self.fsm.tick(now)
         if self.fsm.mode in (Mode.STAND, Mode.RUN):
-            problem = self._state_problem(now)
+            fresh, problem = self.staleness.check(now, (("/joint_states", self.joints), ("/imu/data", self.imu)))
+            if fresh:
+                assert self.imu is not None
+                problem = attitude_problem(self.imu.projected_gravity, self.params["max_tilt_deg"])
             if problem is not None:
                 self._fault(problem)
+            elif not fresh:
+                pass  # one late tick: send nothing; the bridge holds the last target meanwhile
             elif self.fsm.mode is Mode.STAND:
                 assert self.fsm.stand is not None and self.joints is not None
                 self._send(self.fsm.stand.targets(now))
@@ -192,16 +214,6 @@ class PolicyNode(Node):
                 self._run_policy(now)
         self._publish_mode()
         self.stats.tick(wall0, time.perf_counter() - wall0)
-
-    def _state_problem(self, now: float) -> str | None:
-        timeout = self.params["state_timeout_s"]
-        for label, reading in (("/joint_states", self.joints), ("/imu/data", self.imu)):
-            if reading is None:
-                return f"no {label} received"
-            if now - reading.stamp_s > timeout:
-                return f"stale {label}: {now - reading.stamp_s:.3f} s old (limit {timeout} s)"
-        assert self.imu is not None
-        return attitude_problem(self.imu.projected_gravity, self.params["max_tilt_deg"])
 
     def _command(self, now: float) -> np.ndarray:
         command = self.default_command

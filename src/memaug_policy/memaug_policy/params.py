@@ -11,6 +11,14 @@ POLICY_PARAMETERS: tuple[ParamSpec, ...] = (
         "state_timeout_s", 0.1, "Stop commanding when /joint_states or /imu/data is older, s.", min=0.005, max=5.0
     ),
     ParamSpec(
+        "stale_ticks_allowed",
+        1,
+        "Control ticks in a row with stale state that only skip the command before the node stops: one "
+        "late tick of a starved node is not lost state. Above 1 the Go2 bridge's 50 ms watchdog damps first.",
+        min=0,
+        max=3,
+    ),
+    ParamSpec(
         "max_tilt_deg", 60.0, "Stand or run with the base tilted further from upright: damp, deg.", min=10.0, max=180.0
     ),
     ParamSpec("stand_duration_s", 2.0, "Stand-up interpolation time, s.", min=0.0, max=30.0),

@@ -68,3 +68,42 @@ def clamp_command(command: np.ndarray, ranges: dict[str, tuple[float, float]]) -
     high = np.array([ranges["vx"][1], ranges["vy"][1], ranges["yaw_rate"][1]])
     clamped = np.clip(command, low, high)
     return clamped, bool(np.any(clamped != command))
+
+
+@dataclass
+class StalenessGuard:
+    """Whether the state is fresh enough to command from, control tick by control tick.
+
+    One late tick is not yet lost state. On 2 cores a stall of the node itself (its timer run
+    before the subscription callbacks queued behind it) made the state look 0.105-0.188 s old
+    for one tick while the bridge kept publishing (1 of 12 emulator runs, at start-up). So a
+    stale tick sends nothing, and the bridge keeps the last target until its own watchdog
+    (50 ms on the Go2 bridge, 2.5 control periods); ``stale_ticks_allowed + 1`` stale ticks
+    in a row are a fault. A reading never received is a fault at once.
+    """
+
+    timeout_s: float  # a reading older than this is stale, s
+    stale_ticks_allowed: int  # consecutive stale ticks that only skip the command
+    stale_ticks: int = 0
+
+    def check(
+        self, now_s: float, readings: Sequence[tuple[str, JointReading | ImuReading | None]]
+    ) -> tuple[bool, str | None]:
+        """(fresh, fault) for readings named by topic: (True, None) to command from them,
+        (False, None) to skip this tick, (False, reason) to stop."""
+        for label, reading in readings:
+            if reading is None:
+                return False, f"no {label} received"
+        for label, reading in readings:
+            assert reading is not None
+            age = now_s - reading.stamp_s
+            if age > self.timeout_s:
+                self.stale_ticks += 1
+                if self.stale_ticks > self.stale_ticks_allowed:
+                    return False, (
+                        f"stale {label}: {age:.3f} s old (limit {self.timeout_s} s, "
+                        f"{self.stale_ticks} control ticks in a row)"
+                    )
+                return False, None
+        self.stale_ticks = 0
+        return True, None
