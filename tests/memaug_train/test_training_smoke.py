@@ -129,6 +129,24 @@ def test_eval_writes_the_table_for_id_and_ood_tasks(tmp_path: Path) -> None:
     assert "| method | ID limp | ID locked | ID weakened | OOD limp | OOD locked | OOD weakened |" in table
 
 
+def test_randomized_scoring_draws_the_same_robots_for_every_checkpoint(tmp_path: Path) -> None:
+    """`eval --randomized` compares checkpoints on one set of randomized robots: the same draws
+    twice, and not the nominal robot's episodes."""
+    from memaug_train.cli import load_trained
+    from memaug_train.evaluate import run_episodes
+
+    run = tmp_path / "run"
+    train_tiny_run(run, iterations=1)
+    model, _, _ = load_trained(run / "checkpoint.pt")
+    randomized = [run_episodes(model, GO2, [None], 3, randomization=GO2.randomization) for _ in range(2)]
+    nominal = run_episodes(model, GO2, [None], 3)
+    np.testing.assert_array_equal(randomized[0].returns, randomized[1].returns)
+    assert not np.allclose(randomized[0].returns, nominal.returns)
+    out = tmp_path / "table.md"
+    assert train_cli(["eval", str(run / "checkpoint.pt"), "--episodes", "1", "--randomized", "--out", str(out)]) == 0
+    assert "| memaug (run) |" in out.read_text()
+
+
 def test_probe_lists_every_joint_with_its_split(tmp_path: Path) -> None:
     run = tmp_path / "run"
     train_tiny_run(run, iterations=1)

@@ -188,7 +188,8 @@ def _eval(args: argparse.Namespace) -> int:
     for checkpoint in map(Path, args.checkpoints):
         model, meta, state = load_trained(checkpoint)
         description = load_robot_description(meta["robot"])
-        row: dict = dict(evaluate(model, description, args.episodes))
+        ranges = description.randomization if args.randomized else None
+        row: dict = dict(evaluate(model, description, args.episodes, ranges))
         row["env_steps"] = state["env_steps"]
         row["steps_to_90"] = steps_to_90_percent(checkpoint.parent / "log.jsonl")
         rows[f"{meta['method']} ({checkpoint.parent.name})"] = row
@@ -207,7 +208,9 @@ def _probe(args: argparse.Namespace) -> int:
 
     torch.set_num_threads(1)
     model, meta, state = load_trained(Path(args.checkpoint))
-    rows = probe(model, load_robot_description(meta["robot"]), args.kind, args.episodes)
+    description = load_robot_description(meta["robot"])
+    ranges = description.randomization if args.randomized else None
+    rows = probe(model, description, args.kind, args.episodes, ranges)
     table = format_probe(rows, args.kind)
     print(f"{args.checkpoint} (iteration {state['iteration']}, {state['env_steps']:,} env steps)\n")
     _emit(table, args.out)
@@ -270,6 +273,11 @@ def _float_that(must: str, holds: Callable[[float], bool]) -> Callable[[str], fl
 _positive = _float_that("be positive", lambda value: value > 0)
 _not_negative = _float_that("not be negative", lambda value: value >= 0)
 _share = _float_that("be at least 0 and below 1", lambda value: 0 <= value < 1)
+
+RANDOMIZED_HELP = (
+    "score on robots drawn from the robot description's randomization ranges (dynamics, latency, "
+    "noise, pushes, rough ground), the same draws for every checkpoint; default: the nominal robot"
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -359,11 +367,13 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("checkpoints", nargs="+")
     evaluate.add_argument("--episodes", type=int, default=2, help="episodes per task")
     evaluate.add_argument("--out", default=None, help="also write the Markdown table here")
+    evaluate.add_argument("--randomized", action="store_true", help=RANDOMIZED_HELP)
     probe = sub.add_parser("probe", help="speed kept and falls after each single joint fails, as a table")
     probe.add_argument("checkpoint")
     probe.add_argument("--kind", choices=["limp", "locked", "weakened"], default="limp")
     probe.add_argument("--episodes", type=int, default=2, help="episodes per joint")
     probe.add_argument("--out", default=None, help="also write the Markdown table here")
+    probe.add_argument("--randomized", action="store_true", help=RANDOMIZED_HELP)
     robustness = sub.add_parser(
         "robustness", help="an exported policy over dynamics points inside and beyond its training ranges"
     )

@@ -19,6 +19,7 @@ from memaug_common.description import RobotDescription
 from memaug_sim.faults import Fault, LimpFault, LockedFault, WeakenedFault
 from memaug_train.env import EnvConfig, VecGo2Env
 from memaug_train.networks import ActorCritic
+from memaug_train.randomization import RandomizationRanges
 from memaug_train.tasks import LEFT_LEGS, RIGHT_LEGS, CommandRanges, Task, TaskSampler, leg_joints, leg_of
 
 FAULT_STEP = 100  # 2 s at 50 Hz
@@ -58,9 +59,12 @@ def run_episodes(
     faults: Sequence[Fault | None],
     episodes_per_task: int,
     seed: int = 0,
+    randomization: RandomizationRanges | None = None,
 ) -> Episodes:
     """Roll out ``episodes_per_task`` episodes of each of ``faults`` in one batch: commanded
-    forward at 0.5 m/s, the fault at FAULT_STEP, deterministic actions, EPISODE_STEPS long."""
+    forward at 0.5 m/s, the fault at FAULT_STEP, deterministic actions, EPISODE_STEPS long; on
+    the nominal robot, or with ``randomization`` on robots drawn from those ranges (the same
+    draws for every policy scored with the same seed and task list)."""
     n = len(faults) * episodes_per_task
     config = EnvConfig(
         num_envs=n,
@@ -68,6 +72,7 @@ def run_episodes(
         command_resample_steps=10**9,
         commands=EVAL_COMMAND,
         initial_joint_noise=0.05,
+        randomization=randomization,
     )
     env = VecGo2Env(description, config, FixedTasks(joints=(), faults=tuple(faults)), seed=seed)
     obs = torch.from_numpy(env.reset())
@@ -98,10 +103,11 @@ def episode_returns(
     faults: Sequence[Fault | None],
     episodes_per_task: int,
     seed: int = 0,
+    randomization: RandomizationRanges | None = None,
 ) -> dict[str, float]:
     """Mean return and fall rate over ``faults`` x ``episodes_per_task`` fixed-length episodes,
     overall ("return", "fall_rate") and per failure kind ("limp_return", "limp_fall_rate", ...)."""
-    episodes = run_episodes(model, description, faults, episodes_per_task, seed)
+    episodes = run_episodes(model, description, faults, episodes_per_task, seed, randomization)
     out = {"return": float(episodes.returns.mean()), "fall_rate": float(episodes.fell.mean())}
     kinds = np.array([fault.kind if fault is not None else "none" for fault in episodes.faults])
     for kind in FAULT_KINDS:
@@ -111,10 +117,21 @@ def episode_returns(
     return out
 
 
-def evaluate(model: ActorCritic, description: RobotDescription, episodes_per_task: int = 2) -> dict[str, float]:
-    nominal = episode_returns(model, description, [None], episodes_per_task * 4)
-    in_dist = episode_returns(model, description, task_set(description, LEFT_LEGS), episodes_per_task)
-    out_dist = episode_returns(model, description, task_set(description, RIGHT_LEGS), episodes_per_task)
+def evaluate(
+    model: ActorCritic,
+    description: RobotDescription,
+    episodes_per_task: int = 2,
+    randomization: RandomizationRanges | None = None,
+) -> dict[str, float]:
+    """ID and OOD failure returns normalized by the healthy return, and fall rates, overall
+    and per failure kind; see :func:`run_episodes` for ``randomization``."""
+    nominal = episode_returns(model, description, [None], episodes_per_task * 4, randomization=randomization)
+    in_dist = episode_returns(
+        model, description, task_set(description, LEFT_LEGS), episodes_per_task, randomization=randomization
+    )
+    out_dist = episode_returns(
+        model, description, task_set(description, RIGHT_LEGS), episodes_per_task, randomization=randomization
+    )
     scale = max(nominal["return"], 1e-9)
     row = {
         "nominal_return": nominal["return"],
@@ -150,13 +167,19 @@ class ProbeRow:
     fall_rate: float
 
 
-def probe(model: ActorCritic, description: RobotDescription, kind: str, episodes_per_task: int = 2) -> list[ProbeRow]:
+def probe(
+    model: ActorCritic,
+    description: RobotDescription,
+    kind: str,
+    episodes_per_task: int = 2,
+    randomization: RandomizationRanges | None = None,
+) -> list[ProbeRow]:
     """Which single-joint failures the policy walks through: for every joint, the speed it keeps
     after that joint fails (``kind``) at 2 s under a 0.5 m/s forward command, and how often it
     falls; first row the healthy reference. The stack's demo criterion is >= 50 % of the command."""
     joints = description.joint_names
     faults: list[Fault | None] = [None, *(make_fault(kind, joint) for joint in joints)]
-    episodes = run_episodes(model, description, faults, episodes_per_task)
+    episodes = run_episodes(model, description, faults, episodes_per_task, randomization=randomization)
     command = EVAL_COMMAND.vx[0]
     rows = []
     for index, fault in enumerate(faults):
