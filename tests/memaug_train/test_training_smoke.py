@@ -118,6 +118,23 @@ def test_cli_trains_resumes_and_exports(tmp_path: Path, capsys: pytest.CaptureFi
     assert model.metadata.provenance["rewards"] == describe_rewards()
 
 
+def test_a_resumed_run_goes_on_at_the_physics_step_it_is_given(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """--physics-period-ms: train at the deploy stack's 2 ms step from a 5 ms run, recorded in run.json."""
+    run = tmp_path / "run"
+    train_tiny_run(run, iterations=1)
+    capsys.readouterr()
+    resume = ["train", "--run-dir", str(run), "--iterations", "1", "--resume", "--threads", "1"]
+    assert train_cli([*resume, "--physics-period-ms", "3"]) == 2
+    assert "--physics-period-ms 3 does not divide the 20 ms control period" in capsys.readouterr().err
+    assert train_cli([*resume, "--physics-period-ms", "2"]) == 0
+    out, err = capsys.readouterr()
+    assert "(physics step 2 ms)" in out
+    assert f"physics_period_s changed since iteration 1 (was, now): ({EnvConfig.physics_period_s}, 0.002)" in err
+    meta = json.loads((run / "run.json").read_text())
+    assert meta["physics_period_s"] == 0.002
+    assert meta["earlier_physics_period_s"] == [{"until_iteration": 1, "physics_period_s": EnvConfig.physics_period_s}]
+
+
 def test_eval_writes_the_table_for_id_and_ood_tasks(tmp_path: Path) -> None:
     run = tmp_path / "run"
     train_tiny_run(run, iterations=2)

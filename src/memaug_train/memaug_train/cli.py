@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from memaug_common.description import load_robot_description
+from memaug_common.description import load_robot_description, whole_steps
 from memaug_policy.observation import ObservationLayout
 from memaug_train.env import EnvConfig, VecGo2Env
 from memaug_train.export import build_metadata, export_onnx
@@ -59,6 +59,15 @@ def _train(args: argparse.Namespace) -> int:
         return 2
     method = METHODS[args.method]
     description = load_robot_description(args.robot)
+    if args.physics_period_ms is not None:
+        physics_period_s = args.physics_period_ms / 1e3
+        if whole_steps(description.control_period_s, physics_period_s) is None:
+            print(
+                f"memaug_train: --physics-period-ms {args.physics_period_ms:g} does not divide the "
+                f"{description.control_period_s * 1e3:g} ms control period",
+                file=sys.stderr,
+            )
+            return 2
     env_config = EnvConfig(
         num_envs=args.envs,
         threads=args.threads,
@@ -105,6 +114,7 @@ def _train(args: argparse.Namespace) -> int:
         ppo.load(checkpoint)
         print(f"resumed {run_dir} at iteration {ppo.iteration} ({ppo.env_steps} env steps)")
         _record_changes(meta, meta_path, ppo.iteration, "rewards", describe_rewards())
+        _record_changes(meta, meta_path, ppo.iteration, "physics_period_s", physics_period_s)
         if env_config.randomization is not None:
             _record_changes(
                 meta, meta_path, ppo.iteration, "randomization", describe_randomization(env_config.randomization)
@@ -243,15 +253,19 @@ def _emit(table: str, out: str | None) -> None:
         Path(out).write_text(table + "\n")
 
 
-def _record_changes(meta: dict, meta_path: Path, iteration: int, key: str, now: dict) -> None:
-    """A resumed run trains under today's reward scales and randomization ranges (``key``
-    "rewards" or "randomization", ``now`` today's record): when they differ from run.json's,
-    say which, and keep run.json (and so the exported provenance) true to them, with the
-    earlier record and the iteration it held until."""
+def _record_changes(meta: dict, meta_path: Path, iteration: int, key: str, now: dict | float) -> None:
+    """A resumed run trains under today's reward scales and randomization ranges, and under the
+    physics step it is given (``key`` "rewards", "randomization" or "physics_period_s", ``now``
+    today's record): when they differ from run.json's, say which, and keep run.json (and so the
+    exported provenance) true to them, with the earlier record and the iteration it held until."""
     before = meta.get(key)
     if before is None or before == now:
         return
-    changed = {name: (before.get(name), value) for name, value in now.items() if before.get(name) != value}
+    changed = (
+        {name: (before.get(name), value) for name, value in now.items() if before.get(name) != value}
+        if isinstance(now, dict)
+        else (before, now)
+    )
     print(f"memaug_train: {key} changed since iteration {iteration} (was, now): {changed}", file=sys.stderr)
     meta.setdefault(f"earlier_{key}", []).append({"until_iteration": iteration, key: before})
     meta[key] = now
@@ -302,6 +316,14 @@ def main(argv: list[str] | None = None) -> int:
         "made it 1.2x faster on 2 cores: 5.4k vs 4.4k env-steps/s in bench/bench_train.py)",
     )
     train.add_argument("--checkpoint-every", type=int, default=20)
+    train.add_argument(
+        "--physics-period-ms",
+        type=_positive,
+        default=None,
+        help=f"MuJoCo step of the training env, ms (default {EnvConfig.physics_period_s * 1e3:g}; the sim bridge "
+        "and the robustness suite step 2): must divide the control period; with --resume the run goes on at "
+        "this step, and run.json records the change",
+    )
     train.add_argument(
         "--critic",
         choices=["mlp", "memory"],

@@ -51,8 +51,10 @@ class EnvConfig:
     #: the split legged-robot RL commonly trains with, not the bridge's 2 ms. It cuts the cost
     #: per sample to 0.4x of 2 ms (about 19-20k env-steps/s on 2 cores, bench/bench_train.py)
     #: and stays stable with the MJCF's 20 solver iterations. The policy meets the 2 ms bridge
-    #: as a sim-to-sim gap, which the stack-level acceptance runs measure; the shipped policy
-    #: (trained at 4 ms) keeps the same speeds and returns at 2, 4 and 5 ms.
+    #: as a sim-to-sim gap, which the stack-level acceptance runs measure. The gap depends on the
+    #: gait: v2 walks 0.575 m/s at 5 ms and at 2 ms on the nominal robot, the hindsight runs'
+    #: actors 7-8 % faster at 2 ms (model card); `memaug_train train --physics-period-ms 2`
+    #: trains at the stacks' step.
     physics_period_s: float = 0.005
     #: Environments one rollout thread takes at a time: small enough that the threads stay
     #: balanced when some robots are in costly contact states. On 2 cores 8-256 measured within
