@@ -118,21 +118,32 @@ def test_cli_trains_resumes_and_exports(tmp_path: Path, capsys: pytest.CaptureFi
     assert model.metadata.provenance["rewards"] == describe_rewards()
 
 
-def test_a_resumed_run_goes_on_at_the_physics_step_it_is_given(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    """--physics-period-ms: train at the deploy stack's 2 ms step from a 5 ms run, recorded in run.json."""
+def test_a_resumed_run_goes_on_at_the_physics_step_and_hindsight_weight_it_is_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """--physics-period-ms and --hindsight-coef on --resume: go on at the deploy stack's 2 ms step
+    and another hindsight weight (as the shipped policy did), each change recorded in run.json."""
     run = tmp_path / "run"
     train_tiny_run(run, iterations=1)
     capsys.readouterr()
     resume = ["train", "--run-dir", str(run), "--iterations", "1", "--resume", "--threads", "1"]
     assert train_cli([*resume, "--physics-period-ms", "3"]) == 2
     assert "--physics-period-ms 3 does not divide the 20 ms control period" in capsys.readouterr().err
-    assert train_cli([*resume, "--physics-period-ms", "2"]) == 0
+    assert train_cli([*resume, "--physics-period-ms", "2", "--hindsight-coef", "0.5"]) == 0
     out, err = capsys.readouterr()
     assert "(physics step 2 ms)" in out
     assert f"physics_period_s changed since iteration 1 (was, now): ({EnvConfig.physics_period_s}, 0.002)" in err
+    assert "ppo changed since iteration 1 (was, now): {'hindsight_coef': (0.0, 0.5)}" in err
     meta = json.loads((run / "run.json").read_text())
     assert meta["physics_period_s"] == 0.002
     assert meta["earlier_physics_period_s"] == [{"until_iteration": 1, "physics_period_s": EnvConfig.physics_period_s}]
+    assert meta["ppo"]["hindsight_coef"] == 0.5
+    assert [earlier["ppo"]["hindsight_coef"] for earlier in meta["earlier_ppo"]] == [0.0]
+    # Resumed again with neither given, it goes on as run.json says and records no change.
+    assert train_cli(resume) == 0
+    out, err = capsys.readouterr()
+    assert "(physics step 2 ms)" in out and "changed since" not in err
+    assert json.loads((run / "run.json").read_text())["ppo"]["hindsight_coef"] == 0.5
 
 
 def test_eval_writes_the_table_for_id_and_ood_tasks(tmp_path: Path) -> None:

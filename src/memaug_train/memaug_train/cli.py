@@ -90,7 +90,7 @@ def _train(args: argparse.Namespace) -> int:
         learning_rate=args.learning_rate,
         estimator_coef=args.estimator_coef,
         max_action_std=args.max_action_std,
-        hindsight_coef=args.hindsight_coef,
+        hindsight_coef=args.hindsight_coef or 0.0,
         hindsight_clean_share=args.hindsight_clean_share,
     )
     if args.resume:
@@ -101,7 +101,9 @@ def _train(args: argparse.Namespace) -> int:
             learning_rate=meta["ppo"]["learning_rate"],
             estimator_coef=meta["ppo"].get("estimator_coef", PpoConfig.estimator_coef),
             max_action_std=meta["ppo"].get("max_action_std"),
-            hindsight_coef=meta["ppo"].get("hindsight_coef", 0.0),
+            hindsight_coef=(
+                args.hindsight_coef if args.hindsight_coef is not None else meta["ppo"].get("hindsight_coef", 0.0)
+            ),
             hindsight_clean_share=meta["ppo"].get("hindsight_clean_share", 0.0),
         )
     device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
@@ -115,6 +117,8 @@ def _train(args: argparse.Namespace) -> int:
         print(f"resumed {run_dir} at iteration {ppo.iteration} ({ppo.env_steps} env steps)")
         _record_changes(meta, meta_path, ppo.iteration, "rewards", describe_rewards())
         _record_changes(meta, meta_path, ppo.iteration, "physics_period_s", physics_period_s)
+        # Through JSON, as run.json holds it (tuples become lists).
+        _record_changes(meta, meta_path, ppo.iteration, "ppo", json.loads(json.dumps(dataclasses.asdict(config))))
         if env_config.randomization is not None:
             _record_changes(
                 meta, meta_path, ppo.iteration, "randomization", describe_randomization(env_config.randomization)
@@ -255,9 +259,10 @@ def _emit(table: str, out: str | None) -> None:
 
 def _record_changes(meta: dict, meta_path: Path, iteration: int, key: str, now: dict | float) -> None:
     """A resumed run trains under today's reward scales and randomization ranges, and under the
-    physics step it is given (``key`` "rewards", "randomization" or "physics_period_s", ``now``
-    today's record): when they differ from run.json's, say which, and keep run.json (and so the
-    exported provenance) true to them, with the earlier record and the iteration it held until."""
+    physics step and hindsight weight it is given (``key`` "rewards", "randomization",
+    "physics_period_s" or "ppo", ``now`` today's record): when they differ from run.json's, say
+    which, and keep run.json (and so the exported provenance) true to them, with the earlier
+    record and the iteration it held until."""
     before = meta.get(key)
     if before is None or before == now:
         return
@@ -359,9 +364,10 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument(
         "--hindsight-coef",
         type=_not_negative,
-        default=0.0,
+        default=None,
         help="weight of hindsight command relabelling: the actor copies its own actions under the command each "
-        "robot achieved (memaug_train.hindsight; needs the MLP critic); 0 is off",
+        "robot achieved (memaug_train.hindsight; needs the MLP critic); 0 (the default) is off; with --resume "
+        "the run goes on at this weight, and run.json records the change",
     )
     train.add_argument(
         "--hindsight-clean-share",
