@@ -144,6 +144,14 @@ def test_a_resumed_run_goes_on_at_the_physics_step_and_hindsight_weight_it_is_gi
     out, err = capsys.readouterr()
     assert "(physics step 2 ms)" in out and "changed since" not in err
     assert json.loads((run / "run.json").read_text())["ppo"]["hindsight_coef"] == 0.5
+    # The exported model says what it trained under, changes included.
+    from memaug_policy.model import load_policy
+
+    assert train_cli(["export", str(run / "checkpoint.pt"), str(tmp_path / "policy.onnx")]) == 0
+    provenance = load_policy(tmp_path / "policy.onnx").metadata.provenance
+    assert provenance["physics_period_s"] == 0.002 and provenance["ppo"]["hindsight_coef"] == 0.5
+    assert provenance["earlier_physics_period_s"] == meta["earlier_physics_period_s"]
+    assert provenance["earlier_ppo"] == meta["earlier_ppo"]
 
 
 def test_eval_writes_the_table_for_id_and_ood_tasks(tmp_path: Path) -> None:

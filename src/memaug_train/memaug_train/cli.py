@@ -187,6 +187,10 @@ def _export(args: argparse.Namespace) -> int:
         "critic": model.config.critic,
         "randomization": meta.get("randomization"),
         "rewards": meta.get("rewards"),
+        "physics_period_s": meta.get("physics_period_s"),
+        "ppo": meta.get("ppo"),
+        # What a resumed run changed on the way (memaug_train.cli._record_changes) and how.
+        **{key: value for key, value in meta.items() if key.startswith("earlier_") or key == "resumed"},
     }
     metadata = build_metadata(description, layout, model, env_config.action_scale, env_config.commands, provenance)
     export_onnx(model, Path(args.output), metadata)
