@@ -125,6 +125,13 @@ class TestStalenessGuard:
         assert not fresh
         assert fault == "stale /imu/data: 0.140 s old (limit 0.1 s, 2 control ticks in a row)"
 
+    def test_a_new_start_forgets_earlier_stale_ticks(self) -> None:
+        guard = StalenessGuard(timeout_s=0.1, stale_ticks_allowed=1)
+        guard.check(1.0, self.readings(0.8, 1.0))
+        assert guard.check(1.02, self.readings(0.8, 1.0))[1] is not None
+        guard.reset()
+        assert guard.check(1.04, self.readings(0.8, 1.0)) == (False, None)
+
     def test_with_none_allowed_the_first_stale_tick_is_a_fault(self) -> None:
         guard = StalenessGuard(timeout_s=0.1, stale_ticks_allowed=0)
         fresh, fault = guard.check(1.0, self.readings(0.8, 1.0))

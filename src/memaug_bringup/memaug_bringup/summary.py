@@ -132,8 +132,8 @@ BRIDGE_DISARM_ECHO = "bridge disarmed: "
 def run_faults(summary: dict[str, Any]) -> list[str]:
     """What went wrong during the run, one line each: the bridge's faults, then the policy's
     stops that are not its answer to one of them or to the bridge being disarmed. Empty for a
-    healthy run. A fall is not listed:
-    under a fault scenario it can be the experiment's result (the summary counts falls)."""
+    healthy run. A fall is not listed: under a fault scenario it can be the experiment's result
+    (the summary counts falls)."""
     lines = [f"the bridge faulted at {f['t']:.2f} s: {f['reason']}" for f in summary["bridge_faults"]]
     lines += [
         f"the policy stopped at {s['t']:.2f} s: {s['reason']}"

@@ -173,7 +173,7 @@ class PolicyNode(Node):
             # nowhere and its ramp would end under a lying robot.
             return False, f"the bridge is not armed ({self.bridge_state}): arm it first"
         measured = self.joints.position if self.joints is not None else None
-        self.staleness.stale_ticks = 0
+        self.staleness.reset()
         ok, message = self.fsm.start(self._now(), measured)
         self._publish_mode()
         return ok, message
@@ -205,13 +205,12 @@ class PolicyNode(Node):
                 problem = attitude_problem(self.imu.projected_gravity, self.params["max_tilt_deg"])
             if problem is not None:
                 self._fault(problem)
-            elif not fresh:
-                pass  # one late tick: send nothing; the bridge holds the last target meanwhile
-            elif self.fsm.mode is Mode.STAND:
+            elif fresh and self.fsm.mode is Mode.STAND:
                 assert self.fsm.stand is not None and self.joints is not None
                 self._send(self.fsm.stand.targets(now))
-            else:
+            elif fresh:
                 self._run_policy(now)
+            # A late tick sends nothing: the bridge holds the last target meanwhile.
         self._publish_mode()
         self.stats.tick(wall0, time.perf_counter() - wall0)
 

@@ -107,3 +107,7 @@ class StalenessGuard:
                 return False, None
         self.stale_ticks = 0
         return True, None
+
+    def reset(self) -> None:
+        """Forget earlier stale ticks (a new start)."""
+        self.stale_ticks = 0
