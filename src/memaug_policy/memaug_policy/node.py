@@ -59,7 +59,7 @@ class PolicyNode(Node):
         self.fsm = ControlFsm(self.description.default_pose, p["stand_duration_s"], p["stand_hold_s"], p["auto_run"])
         self.order = JointOrder(self.description.joint_names)
         self.stats = TickStats(self.period_s)
-        self.staleness = StalenessGuard(p["state_timeout_s"], p["stale_ticks_allowed"])
+        self.staleness = StalenessGuard(p["state_timeout_s"], p["stale_ticks_allowed"], self.period_s)
         self.joints: JointReading | None = None
         self.imu: ImuReading | None = None
         self.default_command = np.array([p["command_vx"], p["command_vy"], p["command_yaw_rate"]])

@@ -13,8 +13,9 @@ POLICY_PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec(
         "stale_ticks_allowed",
         1,
-        "Control ticks in a row with stale state that only skip the command before the node stops: one "
-        "late tick of a starved node is not lost state. Above 1 the Go2 bridge's 50 ms watchdog damps first.",
+        "On-time control ticks in a row with stale state that only skip the command before the node stops "
+        "(late ticks of a starved node do not count; memaug_policy.state.StalenessGuard). Above 1 the Go2 "
+        "bridge's 50 ms watchdog damps first.",
         min=0,
         max=3,
     ),
