@@ -125,7 +125,7 @@ class PolicyNode(Node):
             and not self.fsm.estop
             and self.imu is not None
             and self.pub_command.get_subscription_count() >= p["wait_for_subscribers"]
-            and (not p["wait_for_bridge_armed"] or self.bridge_state.startswith("armed"))
+            and (not p["wait_for_bridge_armed"] or self._bridge_mode == "armed")
         )
 
     def _on_imu(self, msg: Imu) -> None:
@@ -159,8 +159,14 @@ class PolicyNode(Node):
         damps too and says why. Standing or running on would leave a robot that had gone limp in
         run mode when the bridge arms again, and the memory would hold the limp seconds."""
         self.bridge_state = msg.data
-        if msg.data.startswith(("fault", "disarmed")):
+        if self._bridge_mode in ("fault", "disarmed"):
             self._fault(f"bridge {msg.data}")
+
+    @property
+    def _bridge_mode(self) -> str:
+        """The Go2 bridge's mode from bridge/state ("MODE: reason"): armed, disarmed or fault;
+        "" before any (no Go2 bridge, as under the sim bridge)."""
+        return self.bridge_state.split(":", 1)[0]
 
     def _on_estop(self, msg: Bool) -> None:
         self.fsm.set_estop(bool(msg.data))
@@ -168,7 +174,7 @@ class PolicyNode(Node):
 
     # --- services -----------------------------------------------------------------------
     def _start(self) -> tuple[bool, str]:
-        if self.bridge_state and not self.bridge_state.startswith("armed"):
+        if self._bridge_mode not in ("", "armed"):
             # A bridge that says it is not armed damps every target: a stand-up would go
             # nowhere and its ramp would end under a lying robot.
             return False, f"the bridge is not armed ({self.bridge_state}): arm it first"

@@ -125,13 +125,13 @@ def evaluate(
 ) -> dict[str, float]:
     """ID and OOD failure returns normalized by the healthy return, and fall rates, overall
     and per failure kind; see :func:`run_episodes` for ``randomization``."""
-    nominal = episode_returns(model, description, [None], episodes_per_task * 4, randomization=randomization)
-    in_dist = episode_returns(
-        model, description, task_set(description, LEFT_LEGS), episodes_per_task, randomization=randomization
-    )
-    out_dist = episode_returns(
-        model, description, task_set(description, RIGHT_LEGS), episodes_per_task, randomization=randomization
-    )
+
+    def score(faults: Sequence[Fault | None], episodes: int) -> dict[str, float]:
+        return episode_returns(model, description, faults, episodes, randomization=randomization)
+
+    nominal = score([None], episodes_per_task * 4)
+    in_dist = score(task_set(description, LEFT_LEGS), episodes_per_task)
+    out_dist = score(task_set(description, RIGHT_LEGS), episodes_per_task)
     scale = max(nominal["return"], 1e-9)
     row = {
         "nominal_return": nominal["return"],
