@@ -154,6 +154,31 @@ def test_a_resumed_run_goes_on_at_the_physics_step_and_hindsight_weight_it_is_gi
     assert provenance["earlier_ppo"] == meta["earlier_ppo"]
 
 
+def test_a_resumed_run_takes_a_fault_teacher_and_keeps_it_until_told_otherwise(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    run, teacher = tmp_path / "run", tmp_path / "teacher"
+    train_tiny_run(run, iterations=1)
+    teacher.mkdir()
+    for name in ("checkpoint.pt", "run.json"):
+        (teacher / name).write_bytes((run / name).read_bytes())
+    capsys.readouterr()
+    resume = ["train", "--run-dir", str(run), "--iterations", "1", "--resume", "--threads", "1"]
+    assert train_cli([*resume, "--teacher", str(tmp_path / "missing.pt")]) == 2
+    err = capsys.readouterr().err
+    assert "missing.pt not found" in err and "Traceback" not in err
+    assert train_cli([*resume, "--teacher", str(teacher / "checkpoint.pt")]) == 0
+    changed = f"'teacher': (None, '{teacher / 'checkpoint.pt'}'), 'teacher_coef': (0.0, 1.0)"
+    assert changed in capsys.readouterr().err
+    assert train_cli(resume) == 0  # neither flag: the run goes on with its teacher
+    assert "changed since" not in capsys.readouterr().err
+    assert json.loads((run / "run.json").read_text())["ppo"]["teacher_coef"] == 1.0
+    assert train_cli([*resume, "--teacher-coef", "0"]) == 0
+    meta = json.loads((run / "run.json").read_text())
+    assert (meta["ppo"]["teacher"], meta["ppo"]["teacher_coef"]) == (None, 0.0)
+    assert [earlier["ppo"]["teacher_coef"] for earlier in meta["earlier_ppo"]] == [0.0, 1.0]
+
+
 def test_eval_writes_the_table_for_id_and_ood_tasks(tmp_path: Path) -> None:
     run = tmp_path / "run"
     train_tiny_run(run, iterations=2)
@@ -168,7 +193,7 @@ def test_eval_writes_the_table_for_id_and_ood_tasks(tmp_path: Path) -> None:
 def test_randomized_scoring_draws_the_same_robots_for_every_checkpoint(tmp_path: Path) -> None:
     """`eval --randomized` compares checkpoints on one set of randomized robots: the same draws
     twice, and not the nominal robot's episodes."""
-    from memaug_train.cli import load_trained
+    from memaug_train.checkpoints import load_trained
     from memaug_train.evaluate import run_episodes
 
     run = tmp_path / "run"
@@ -211,7 +236,7 @@ def test_the_shipped_checkpoint_walks_at_the_command_in_the_training_env() -> No
     """The committed checkpoint behind config/policies/go2_memaug.onnx, measured by the probe:
     healthy it makes 0.5 m/s good within 0.1 m/s, and with the out-of-distribution front-right
     knee limp (never simulated in training) it keeps at least half the command, no fall."""
-    from memaug_train.cli import load_trained
+    from memaug_train.checkpoints import load_trained
     from memaug_train.evaluate import probe
 
     model, _, _ = load_trained(Path(__file__).parents[2] / "training" / "go2_memaug_dr" / "checkpoint.pt")

@@ -21,11 +21,12 @@ import torch
 
 from memaug_common.description import load_robot_description, whole_steps
 from memaug_policy.observation import ObservationLayout
+from memaug_train.checkpoints import load_trained
 from memaug_train.env import EnvConfig, VecGo2Env
 from memaug_train.export import build_metadata, export_onnx
 from memaug_train.methods import METHODS
 from memaug_train.monitor import TrainingMonitor
-from memaug_train.networks import ActorCritic, NetConfig
+from memaug_train.networks import NetConfig
 from memaug_train.ppo import PpoConfig, RecurrentPpo
 from memaug_train.randomization import describe as describe_randomization
 from memaug_train.rewards import describe_rewards
@@ -92,6 +93,7 @@ def _train(args: argparse.Namespace) -> int:
         max_action_std=args.max_action_std,
         hindsight_coef=args.hindsight_coef or 0.0,
         hindsight_clean_share=args.hindsight_clean_share,
+        **_teacher_settings(args, None),
     )
     if args.resume:
         config = dataclasses.replace(
@@ -105,6 +107,7 @@ def _train(args: argparse.Namespace) -> int:
                 args.hindsight_coef if args.hindsight_coef is not None else meta["ppo"].get("hindsight_coef", 0.0)
             ),
             hindsight_clean_share=meta["ppo"].get("hindsight_clean_share", 0.0),
+            **_teacher_settings(args, meta["ppo"]),
         )
     device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
     ppo = RecurrentPpo(env, config, seed=args.seed, device=device)
@@ -148,28 +151,6 @@ def _train(args: argparse.Namespace) -> int:
     ) as monitor:
         ppo.train(args.iterations, run_dir, checkpoint_every=args.checkpoint_every, on_iteration=monitor.update)
     return 0
-
-
-def load_trained(checkpoint: Path) -> tuple[ActorCritic, dict, dict]:
-    """The ActorCritic saved in ``checkpoint`` (its run.json beside it), the run metadata and state.
-
-    Raises FileNotFoundError naming the missing file: a checkpoint copied without its run.json
-    cannot be rebuilt (the method, robot and network size are recorded there).
-    """
-    meta_path = checkpoint.parent / "run.json"
-    for needed in (checkpoint, meta_path):
-        if not needed.is_file():
-            raise FileNotFoundError(f"{needed} not found (a checkpoint needs the run.json of its run beside it)")
-    meta = json.loads(meta_path.read_text())
-    state = torch.load(checkpoint, weights_only=False, map_location="cpu")
-    method = METHODS[meta["method"]]
-    description = load_robot_description(meta["robot"])
-    net = (
-        NetConfig.from_json(meta["ppo"]["net"]) if "ppo" in meta else NetConfig(cell=method.cell, hidden=meta["hidden"])
-    )
-    model = ActorCritic(ObservationLayout.for_joints(description.num_joints).dim, description.num_joints, net)
-    model.load_state_dict(state["model"])
-    return model.eval(), meta, state
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -252,6 +233,20 @@ def _robustness(args: argparse.Namespace) -> int:
     rows = run_suite(Path(args.model), description, points, args.seeds, args.duration, on_row=progress)
     _emit("\n" + format_table(rows), args.out)
     return 0
+
+
+def _teacher_settings(args: argparse.Namespace, earlier: dict | None) -> dict:
+    """PpoConfig's teacher and teacher_coef from --teacher / --teacher-coef; on --resume
+    (``earlier``: run.json's ppo), what the run had where neither is given. A teacher given
+    without a weight copies at 1.0; a weight of 0 turns the teacher off."""
+    teacher = args.teacher if args.teacher is not None else (earlier or {}).get("teacher")
+    if args.teacher_coef is not None:
+        coef = args.teacher_coef
+    elif args.teacher is None and earlier is not None:
+        coef = earlier.get("teacher_coef", 0.0)
+    else:
+        coef = 1.0 if teacher is not None else 0.0
+    return {"teacher": teacher if coef > 0 else None, "teacher_coef": coef}
 
 
 def _emit(table: str, out: str | None) -> None:
@@ -379,6 +374,19 @@ def main(argv: list[str] | None = None) -> int:
         default=0.0,
         help="share of the robots that act noise-free and alone are relabelled, so that the relabelled speed is "
         "the deployed gait's (PpoConfig.hindsight_clean_share; needs --hindsight-coef)",
+    )
+    train.add_argument(
+        "--teacher",
+        default=None,
+        help="checkpoint (its run.json beside it) whose frozen actor the faulted robots copy, so that a change "
+        "aimed at the healthy gait keeps the fault skill (memaug_train.fault_teacher; needs the MLP critic)",
+    )
+    train.add_argument(
+        "--teacher-coef",
+        type=_not_negative,
+        default=None,
+        help="weight of copying the --teacher on faulted robots (1.0 when a teacher is given; 0 turns it off; "
+        "with --resume the run goes on at this weight, and run.json records the change)",
     )
     train.add_argument("--init-actor", default=None, help="start the actor from this checkpoint (a new run only)")
     train.add_argument(

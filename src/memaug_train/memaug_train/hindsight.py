@@ -107,7 +107,9 @@ def relabel_commands(
 
 
 def imitation_loss(actions: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean over the masked robots' steps of |a - a_target|^2 (summed over joints): ``actions``
-    and ``targets`` [T, N, A], ``mask`` [N]. Zero when no robot is masked in."""
-    per_robot = (actions - targets).pow(2).sum(-1).mean(0)  # [N]
-    return (per_robot * mask).sum() / mask.sum().clamp(min=1.0)
+    """Mean over the masked steps of |a - a_target|^2 (summed over joints): ``actions`` and
+    ``targets`` [T, N, A]; ``mask`` [N] (whole robots) or [T, N] (single steps). Zero when
+    nothing is masked in."""
+    weights = mask.expand(actions.shape[:2])
+    squared = (actions - targets).pow(2).sum(-1)  # [T, N]
+    return (squared * weights).sum() / weights.sum().clamp(min=1.0)

@@ -116,6 +116,11 @@ def _scale(h: Hidden, keep: torch.Tensor) -> Hidden:
     return (h[0] * k, h[1] * k) if isinstance(h, tuple) else h * k
 
 
+def hidden_to(hidden: Hidden, device: torch.device) -> Hidden:
+    """A hidden state (a tensor, or an LSTM's (h, c) pair) on ``device``."""
+    return (hidden[0].to(device), hidden[1].to(device)) if isinstance(hidden, tuple) else hidden.to(device)
+
+
 def _index(h: Hidden, index: torch.Tensor) -> Hidden:
     return (h[0][:, index], h[1][:, index]) if isinstance(h, tuple) else h[:, index]
 

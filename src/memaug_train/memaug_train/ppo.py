@@ -34,8 +34,9 @@ import torch
 from memaug_common.symmetry import MirrorSymmetry
 from memaug_policy.observation import ObservationLayout
 from memaug_train.env import VecGo2Env
+from memaug_train.fault_teacher import FaultTeacher, faulted_steps
 from memaug_train.hindsight import CommandColumns, imitation_loss, relabel_commands
-from memaug_train.networks import ActorCritic, Hidden, NetConfig, _index, _scale
+from memaug_train.networks import ActorCritic, Hidden, NetConfig, _index, _scale, hidden_to
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,11 @@ class PpoConfig:
     #: another: dr12's deployed speed drifted 0.51 -> 0.63 m/s for 0.5 commanded. 0: every
     #: robot explores and every healthy one is relabelled.
     hindsight_clean_share: float = 0.0
+    #: A checkpoint (its run.json beside it) whose frozen actor the faulted robots copy
+    #: (memaug_train.fault_teacher), with weight ``teacher_coef``: a change aimed at the healthy
+    #: gait must not cost the fault skill the method is about. None, 0: off.
+    teacher: str | None = None
+    teacher_coef: float = 0.0
 
     def __post_init__(self) -> None:
         if self.max_action_std is not None and not self.max_action_std > 0:
@@ -91,6 +97,14 @@ class PpoConfig:
             raise ValueError(f"PpoConfig.hindsight_clean_share must be in [0, 1), got {self.hindsight_clean_share}")
         if self.hindsight_clean_share > 0 and self.hindsight_coef == 0:
             raise ValueError("PpoConfig.hindsight_clean_share needs hindsight (hindsight_coef > 0)")
+        if self.teacher_coef < 0:
+            raise ValueError(f"PpoConfig.teacher_coef must not be negative, got {self.teacher_coef}")
+        if (self.teacher is None) != (self.teacher_coef == 0):
+            raise ValueError(
+                "PpoConfig.teacher and teacher_coef go together: a teacher needs a weight and a weight a teacher"
+            )
+        if self.teacher is not None and self.net.privileged_dim == 0:
+            raise ValueError("PpoConfig.teacher needs the privileged critic (which robots are faulted, and when)")
 
 
 def _block_diagonal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -168,11 +182,16 @@ class RecurrentPpo:
         self.mirror = Mirror(
             env.layout, env.description.mirror, self.device, env.privileged_layout if self.privileged else None
         )
-        self.hindsight = (
-            CommandColumns.for_layouts(env.layout, env.privileged_layout, self.device)
-            if config.hindsight_coef > 0
+        columns = (
+            CommandColumns.for_layouts(env.layout, env.privileged_layout, self.device) if self.privileged else None
+        )
+        self.hindsight = columns if config.hindsight_coef > 0 else None
+        self.teacher = (
+            FaultTeacher(Path(config.teacher), n, 2 if config.augment else 1, self.device)
+            if config.teacher is not None
             else None
         )
+        self.fault_columns = columns
         #: [N] True for the robots that act noise-free (PpoConfig.hindsight_clean_share): the first ones.
         self.clean = torch.arange(n, device=self.device) < round(config.hindsight_clean_share * n)
         self.obs = self._tensor(env.reset())
@@ -292,6 +311,14 @@ class RecurrentPpo:
             hindsight.append((relabelled, buf["mean"]))
             if cfg.augment:
                 hindsight.append((self.mirror.obs(relabelled), self.mirror.actions(buf["mean"])))
+        # Per sequence: the teacher's actions; where they are copied: the faulted steps [T, N].
+        taught: list[torch.Tensor] = []
+        if self.teacher is not None and self.fault_columns is not None:
+            stats["teacher"] = []
+            faulted = faulted_steps(buf["critic_obs"], self.fault_columns.torque_left, self.fault_columns.locked)
+            taught.append(self.teacher.actions(0, buf["obs"], buf["starts"]))
+            if cfg.augment:
+                taught.append(self.teacher.actions(1, aug_obs, buf["starts"]))
         for _ in range(cfg.epochs):
             for mb in torch.randperm(n).chunk(cfg.minibatches):
                 starts = buf["starts"][:, mb]
@@ -316,11 +343,13 @@ class RecurrentPpo:
                             _index(h_aug_critic, mb),
                         )
                     )
-                surrogate_terms, value_terms, entropy_terms, estimator_terms, hindsight_terms = [], [], [], [], []
+                surrogate_terms, value_terms, entropy_terms, estimator_terms = [], [], [], []
+                hindsight_terms, teacher_terms = [], []
                 kl = torch.tensor(0.0)
                 for k, (obs, critic_obs, actions, ha, hc) in enumerate(sequences):
                     y, _ = model.actor_memory.sequence(obs, ha, starts)
-                    dist = model.distribution(model.actor_head(y))
+                    mean = model.actor_head(y)
+                    dist = model.distribution(mean)
                     logp = dist.log_prob(actions).sum(-1)
                     ratio = torch.exp(logp - buf["logp"][:, mb])
                     adv = buf["advantages"][:, mb]
@@ -334,11 +363,13 @@ class RecurrentPpo:
                         estimate = model.velocity_head(y)
                         estimator_terms.append((estimate - critic_obs[..., velocity]).pow(2).sum(-1).mean())
                     if k == 0:
-                        kl = gaussian_kl(buf["mean"][:, mb], buf["log_std"], dist.mean, model.log_std).detach()
+                        kl = gaussian_kl(buf["mean"][:, mb], buf["log_std"], mean, model.log_std).detach()
                     if hindsight:
                         relabelled_obs, targets = hindsight[k]
                         yh, _ = model.actor_memory.sequence(relabelled_obs[:, mb], ha, starts)
                         hindsight_terms.append(imitation_loss(model.actor_head(yh), targets[:, mb], hindsight_mask[mb]))
+                    if taught:
+                        teacher_terms.append(imitation_loss(mean, taught[k][:, mb], faulted[:, mb]))
                 surrogate = torch.stack(surrogate_terms).mean()
                 value_loss = torch.stack(value_terms).mean()
                 entropy = torch.stack(entropy_terms).mean()
@@ -350,6 +381,10 @@ class RecurrentPpo:
                     imitation = torch.stack(hindsight_terms).mean()
                     loss = loss + cfg.hindsight_coef * imitation
                     stats["hindsight"].append(float(imitation.detach()))
+                if actor_learns and teacher_terms:
+                    copying = torch.stack(teacher_terms).mean()
+                    loss = loss + cfg.teacher_coef * copying
+                    stats["teacher"].append(float(copying.detach()))
                 self.optimizer.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
@@ -489,9 +524,5 @@ class RecurrentPpo:
 
 
 def _to_device(hidden: tuple[Hidden, Hidden], device: torch.device) -> tuple[Hidden, Hidden]:
-    """The (actor, critic) hidden states, each a tensor or an LSTM (h, c) pair, on ``device``."""
-
-    def move(h: Hidden) -> Hidden:
-        return (h[0].to(device), h[1].to(device)) if isinstance(h, tuple) else h.to(device)
-
-    return move(hidden[0]), move(hidden[1])
+    """The (actor, critic) hidden states on ``device``."""
+    return hidden_to(hidden[0], device), hidden_to(hidden[1], device)
