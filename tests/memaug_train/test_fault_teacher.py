@@ -42,15 +42,18 @@ def save_teacher(ppo: RecurrentPpo, run: Path) -> Path:
     return run / "checkpoint.pt"
 
 
-def test_faulted_steps_are_those_with_a_weakened_limp_or_locked_joint() -> None:
+def test_faulted_steps_are_those_with_a_limp_locked_or_badly_weakened_joint() -> None:
     env = small_env(fault_probability=0.0)
     columns = CommandColumns.for_layouts(env.layout, env.privileged_layout, torch.device("cpu"))
-    critic_obs = torch.zeros(3, 4, env.layout.dim + env.privileged_layout.dim)
+    critic_obs = torch.zeros(3, 5, env.layout.dim + env.privileged_layout.dim)
     critic_obs[..., columns.torque_left] = 1.0
     critic_obs[1:, 1, columns.torque_left.start + 2] = 0.0  # robot 1: a joint goes limp at step 1
     critic_obs[2, 2, columns.torque_left.start + 7] = 0.4  # robot 2: one weakened at step 2
     critic_obs[:, 3, columns.locked.start + 11] = 1.0  # robot 3: one locked throughout
-    expected = torch.tensor([[0.0, 0.0, 0.0, 1.0], [0.0, 1.0, 0.0, 1.0], [0.0, 1.0, 1.0, 1.0]])
+    critic_obs[:, 4, columns.torque_left.start] = 0.7  # robot 4: one mildly weakened throughout
+    expected = torch.tensor([[0.0, 0.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 1.0, 1.0, 0.0]])
+    torch.testing.assert_close(faulted_steps(critic_obs, columns.torque_left, columns.locked, 0.5), expected)
+    expected[:, 4] = 1.0  # ...which counts when every fault does
     torch.testing.assert_close(faulted_steps(critic_obs, columns.torque_left, columns.locked), expected)
 
 
@@ -94,3 +97,5 @@ def test_a_teacher_needs_its_weight_and_the_privileged_critic(tmp_path: Path) ->
         PpoConfig(net=net, teacher="teacher.pt", teacher_coef=-1.0)
     with pytest.raises(ValueError, match="needs the privileged critic"):
         PpoConfig(net=NetConfig(hidden=16), teacher="teacher.pt", teacher_coef=1.0)
+    with pytest.raises(ValueError, match=r"must be in \(0, 1\]"):
+        PpoConfig(net=net, teacher="teacher.pt", teacher_coef=1.0, teacher_torque_left_below=0.0)

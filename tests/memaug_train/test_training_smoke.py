@@ -173,6 +173,10 @@ def test_a_resumed_run_takes_a_fault_teacher_and_keeps_it_until_told_otherwise(
     assert train_cli(resume) == 0  # neither flag: the run goes on with its teacher
     assert "changed since" not in capsys.readouterr().err
     assert json.loads((run / "run.json").read_text())["ppo"]["teacher_coef"] == 1.0
+    with pytest.raises(SystemExit) as refused:  # argparse's own one-line refusal
+        train_cli([*resume, "--teacher-torque-below", "1.5"])
+    assert refused.value.code == 2
+    assert "--teacher-torque-below: must be in (0, 1], got 1.5" in capsys.readouterr().err
     assert train_cli([*resume, "--teacher-coef", "0"]) == 0
     meta = json.loads((run / "run.json").read_text())
     assert (meta["ppo"]["teacher"], meta["ppo"]["teacher_coef"]) == (None, 0.0)

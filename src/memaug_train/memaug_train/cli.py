@@ -246,7 +246,10 @@ def _teacher_settings(args: argparse.Namespace, earlier: dict | None) -> dict:
         coef = earlier.get("teacher_coef", 0.0)
     else:
         coef = 1.0 if teacher is not None else 0.0
-    return {"teacher": teacher if coef > 0 else None, "teacher_coef": coef}
+    below = args.teacher_torque_below
+    if below is None:
+        below = (earlier or {}).get("teacher_torque_left_below", PpoConfig.teacher_torque_left_below)
+    return {"teacher": teacher if coef > 0 else None, "teacher_coef": coef, "teacher_torque_left_below": below}
 
 
 def _emit(table: str, out: str | None) -> None:
@@ -387,6 +390,13 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="weight of copying the --teacher on faulted robots (1.0 when a teacher is given; 0 turns it off; "
         "with --resume the run goes on at this weight, and run.json records the change)",
+    )
+    train.add_argument(
+        "--teacher-torque-below",
+        type=_float_that("be in (0, 1]", lambda value: 0 < value <= 1),
+        default=None,
+        help="the teacher is copied where some motor keeps less than this fraction of its torque, or is locked "
+        f"(default {PpoConfig.teacher_torque_left_below}: severe faults; 1: every fault)",
     )
     train.add_argument("--init-actor", default=None, help="start the actor from this checkpoint (a new run only)")
     train.add_argument(

@@ -85,6 +85,9 @@ class PpoConfig:
     #: gait must not cost the fault skill the method is about. None, 0: off.
     teacher: str | None = None
     teacher_coef: float = 0.0
+    #: The teacher is copied where some motor keeps less than this fraction of its torque (or
+    #: is locked): the severe faults. Mild ones walk with the healthy gait, which is the student's.
+    teacher_torque_left_below: float = 0.5
 
     def __post_init__(self) -> None:
         if self.max_action_std is not None and not self.max_action_std > 0:
@@ -102,6 +105,10 @@ class PpoConfig:
         if (self.teacher is None) != (self.teacher_coef == 0):
             raise ValueError(
                 "PpoConfig.teacher and teacher_coef go together: a teacher needs a weight and a weight a teacher"
+            )
+        if not 0.0 < self.teacher_torque_left_below <= 1.0:
+            raise ValueError(
+                f"PpoConfig.teacher_torque_left_below must be in (0, 1], got {self.teacher_torque_left_below}"
             )
         if self.teacher is not None and self.net.privileged_dim == 0:
             raise ValueError("PpoConfig.teacher needs the privileged critic (which robots are faulted, and when)")
@@ -315,7 +322,10 @@ class RecurrentPpo:
         taught: list[torch.Tensor] = []
         if self.teacher is not None and self.fault_columns is not None:
             stats["teacher"] = []
-            faulted = faulted_steps(buf["critic_obs"], self.fault_columns.torque_left, self.fault_columns.locked)
+            columns = self.fault_columns
+            faulted = faulted_steps(
+                buf["critic_obs"], columns.torque_left, columns.locked, cfg.teacher_torque_left_below
+            )
             taught.append(self.teacher.actions(0, buf["obs"], buf["starts"]))
             if cfg.augment:
                 taught.append(self.teacher.actions(1, aug_obs, buf["starts"]))
