@@ -152,6 +152,10 @@ def test_a_resumed_run_goes_on_at_the_physics_step_and_hindsight_weight_it_is_gi
     assert provenance["physics_period_s"] == 0.002 and provenance["ppo"]["hindsight_coef"] == 0.5
     assert provenance["earlier_physics_period_s"] == meta["earlier_physics_period_s"]
     assert provenance["earlier_ppo"] == meta["earlier_ppo"]
+    # The share of noise-free robots changes the same way.
+    assert train_cli([*resume, "--hindsight-clean-share", "0.25"]) == 0
+    assert "{'hindsight_clean_share': (0.0, 0.25)}" in capsys.readouterr().err
+    assert json.loads((run / "run.json").read_text())["ppo"]["hindsight_clean_share"] == 0.25
 
 
 def test_a_resumed_run_takes_a_fault_teacher_and_keeps_it_until_told_otherwise(

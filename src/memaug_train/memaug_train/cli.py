@@ -84,31 +84,25 @@ def _train(args: argparse.Namespace) -> int:
         privileged_dim=privileged_dim,
         velocity_estimator=privileged_dim > 0 and method.cell != "mlp",
     )
+    if args.resume:  # the run's own settings, as run.json has them
+        settings = {
+            "net": resumed_net,
+            "critic_warmup_iterations": meta["ppo"].get("critic_warmup_iterations", 0),
+            "learning_rate": meta["ppo"]["learning_rate"],
+            "estimator_coef": meta["ppo"].get("estimator_coef", PpoConfig.estimator_coef),
+            "max_action_std": meta["ppo"].get("max_action_std"),
+        }
+    else:
+        settings = {
+            "net": net,
+            "critic_warmup_iterations": args.critic_warmup,
+            "learning_rate": args.learning_rate,
+            "estimator_coef": args.estimator_coef,
+            "max_action_std": args.max_action_std,
+        }
     config = PpoConfig(
-        augment=method.augment,
-        net=net,
-        critic_warmup_iterations=args.critic_warmup,
-        learning_rate=args.learning_rate,
-        estimator_coef=args.estimator_coef,
-        max_action_std=args.max_action_std,
-        hindsight_coef=args.hindsight_coef or 0.0,
-        hindsight_clean_share=args.hindsight_clean_share,
-        **_teacher_settings(args, None),
+        augment=method.augment, **settings, **_changeable_settings(args, meta["ppo"] if args.resume else None)
     )
-    if args.resume:
-        config = dataclasses.replace(
-            config,
-            net=resumed_net,
-            critic_warmup_iterations=meta["ppo"].get("critic_warmup_iterations", 0),
-            learning_rate=meta["ppo"]["learning_rate"],
-            estimator_coef=meta["ppo"].get("estimator_coef", PpoConfig.estimator_coef),
-            max_action_std=meta["ppo"].get("max_action_std"),
-            hindsight_coef=(
-                args.hindsight_coef if args.hindsight_coef is not None else meta["ppo"].get("hindsight_coef", 0.0)
-            ),
-            hindsight_clean_share=meta["ppo"].get("hindsight_clean_share", 0.0),
-            **_teacher_settings(args, meta["ppo"]),
-        )
     device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
     ppo = RecurrentPpo(env, config, seed=args.seed, device=device)
     print(
@@ -235,21 +229,31 @@ def _robustness(args: argparse.Namespace) -> int:
     return 0
 
 
-def _teacher_settings(args: argparse.Namespace, earlier: dict | None) -> dict:
-    """PpoConfig's teacher and teacher_coef from --teacher / --teacher-coef; on --resume
-    (``earlier``: run.json's ppo), what the run had where neither is given. A teacher given
+def _changeable_settings(args: argparse.Namespace, earlier: dict | None) -> dict:
+    """The PpoConfig settings a resumed run may change: hindsight's weight and clean share, the
+    fault teacher, its weight and threshold. Each is the flag's value where given, else (on
+    --resume, ``earlier``: run.json's ppo) what the run had, else the default. A teacher given
     without a weight copies at 1.0; a weight of 0 turns the teacher off."""
-    teacher = args.teacher if args.teacher is not None else (earlier or {}).get("teacher")
-    if args.teacher_coef is not None:
-        coef = args.teacher_coef
-    elif args.teacher is None and earlier is not None:
-        coef = earlier.get("teacher_coef", 0.0)
+    earlier = earlier or {}
+
+    def given_or_earlier(flag: str, key: str, default: float) -> float:
+        value = getattr(args, flag)
+        return value if value is not None else earlier.get(key, default)
+
+    teacher = args.teacher if args.teacher is not None else earlier.get("teacher")
+    if args.teacher_coef is None and args.teacher is not None:
+        teacher_coef = 1.0
     else:
-        coef = 1.0 if teacher is not None else 0.0
-    below = args.teacher_torque_below
-    if below is None:
-        below = (earlier or {}).get("teacher_torque_left_below", PpoConfig.teacher_torque_left_below)
-    return {"teacher": teacher if coef > 0 else None, "teacher_coef": coef, "teacher_torque_left_below": below}
+        teacher_coef = given_or_earlier("teacher_coef", "teacher_coef", 0.0)
+    return {
+        "hindsight_coef": given_or_earlier("hindsight_coef", "hindsight_coef", 0.0),
+        "hindsight_clean_share": given_or_earlier("hindsight_clean_share", "hindsight_clean_share", 0.0),
+        "teacher": teacher if teacher_coef > 0 else None,
+        "teacher_coef": teacher_coef,
+        "teacher_torque_left_below": given_or_earlier(
+            "teacher_torque_below", "teacher_torque_left_below", PpoConfig.teacher_torque_left_below
+        ),
+    }
 
 
 def _emit(table: str, out: str | None) -> None:
@@ -374,9 +378,10 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument(
         "--hindsight-clean-share",
         type=_share,
-        default=0.0,
+        default=None,
         help="share of the robots that act noise-free and alone are relabelled, so that the relabelled speed is "
-        "the deployed gait's (PpoConfig.hindsight_clean_share; needs --hindsight-coef)",
+        "the deployed gait's (PpoConfig.hindsight_clean_share; needs --hindsight-coef; 0 when not given; with "
+        "--resume the run goes on at this share, and run.json records the change)",
     )
     train.add_argument(
         "--teacher",
