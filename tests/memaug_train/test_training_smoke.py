@@ -44,8 +44,8 @@ def test_a_few_iterations_move_losses_and_returns(tmp_path: Path, cell: str) -> 
 
 def test_the_action_noise_stays_under_its_cap(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     """max_action_std caps the trained Gaussian's std from the first update (std 1.0 at the
-    start here), is recorded in run.json and holds again after --resume; a cap that is not
-    positive is one named error."""
+    start here), is recorded in run.json and holds again after --resume, or changes there when
+    given; a cap that is not positive is one named error."""
     env = VecGo2Env(GO2, EnvConfig(num_envs=8, threads=1, episode_steps=12), TaskSampler(leg_joints(GO2, LEFT_LEGS)))
     net = NetConfig(hidden=16, head=(32,), init_log_std=0.0)
     ppo = RecurrentPpo(env, PpoConfig(steps_per_iteration=12, net=net, max_action_std=0.3))
@@ -59,6 +59,11 @@ def test_the_action_noise_stays_under_its_cap(tmp_path: Path, capsys: pytest.Cap
     assert train_cli(["train", "--run-dir", str(run), "--iterations", "1", "--resume", "--threads", "1"]) == 0
     stds = [json.loads(line)["action_std"] for line in (run / "log.jsonl").read_text().splitlines()]
     assert len(stds) == 2 and max(stds) <= 0.2 + 1e-6
+    # Given on --resume, a new cap holds from there, and run.json records the change.
+    resume = ["train", "--run-dir", str(run), "--iterations", "1", "--resume", "--threads", "1"]
+    assert train_cli([*resume, "--max-action-std", "0.1"]) == 0
+    assert json.loads((run / "log.jsonl").read_text().splitlines()[-1])["action_std"] <= 0.1 + 1e-6
+    assert json.loads((run / "run.json").read_text())["earlier_ppo"][0]["ppo"]["max_action_std"] == 0.2
     capsys.readouterr()
     with pytest.raises(SystemExit) as exit_:
         train_cli(["train", "--run-dir", str(tmp_path / "bad"), "--max-action-std", "0"])

@@ -90,7 +90,6 @@ def _train(args: argparse.Namespace) -> int:
             "critic_warmup_iterations": meta["ppo"].get("critic_warmup_iterations", 0),
             "learning_rate": meta["ppo"]["learning_rate"],
             "estimator_coef": meta["ppo"].get("estimator_coef", PpoConfig.estimator_coef),
-            "max_action_std": meta["ppo"].get("max_action_std"),
         }
     else:
         settings = {
@@ -98,7 +97,6 @@ def _train(args: argparse.Namespace) -> int:
             "critic_warmup_iterations": args.critic_warmup,
             "learning_rate": args.learning_rate,
             "estimator_coef": args.estimator_coef,
-            "max_action_std": args.max_action_std,
         }
     config = PpoConfig(
         augment=method.augment, **settings, **_changeable_settings(args, meta["ppo"] if args.resume else None)
@@ -230,8 +228,8 @@ def _robustness(args: argparse.Namespace) -> int:
 
 
 def _changeable_settings(args: argparse.Namespace, earlier: dict | None) -> dict:
-    """The PpoConfig settings a resumed run may change: hindsight's weight and clean share, the
-    fault teacher, its weight and threshold. Each is the flag's value where given, else (on
+    """The PpoConfig settings a resumed run may change: the cap on the action noise, hindsight's
+    weight and clean share, the fault teacher, its weight and threshold. Each is the flag's value where given, else (on
     --resume, ``earlier``: run.json's ppo) what the run had, else the default. A teacher given
     without a weight copies at 1.0; a weight of 0 turns the teacher off."""
     earlier = earlier or {}
@@ -246,6 +244,7 @@ def _changeable_settings(args: argparse.Namespace, earlier: dict | None) -> dict
     else:
         teacher_coef = given_or_earlier("teacher_coef", "teacher_coef", 0.0)
     return {
+        "max_action_std": args.max_action_std if args.max_action_std is not None else earlier.get("max_action_std"),
         "hindsight_coef": given_or_earlier("hindsight_coef", "hindsight_coef", 0.0),
         "hindsight_clean_share": given_or_earlier("hindsight_clean_share", "hindsight_clean_share", 0.0),
         "teacher": teacher if teacher_coef > 0 else None,
