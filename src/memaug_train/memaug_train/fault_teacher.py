@@ -16,7 +16,8 @@ m/s in 40 iterations, while its fault falls came back to v2's).
 The teacher runs its own memory over each rollout, and over its mirror image, with hidden
 states carried from one rollout to the next like the student's: its targets are what it would
 have done on the student's trajectory (DAgger-style), not on its own. Its actions are the
-noise-free means.
+noise-free means. Its hidden states are not checkpointed: after --resume its memory starts
+empty, which costs the robots mid-episode at that moment one episode of less apt targets.
 
 Arrays are rollout buffers: [T, N, ...], time first, one column per robot.
 """
