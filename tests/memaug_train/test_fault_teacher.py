@@ -77,9 +77,9 @@ def test_a_student_that_is_its_teacher_copies_it_exactly_on_faulted_steps(tmp_pa
     student = RecurrentPpo(small_env(fault_probability=1.0), one_step)
     student.init_actor(teacher)
     buf = student.collect()
-    assert (
-        faulted_steps(buf["critic_obs"], student.fault_columns.torque_left, student.fault_columns.locked).mean() > 0.5
-    )
+    columns = student.columns
+    assert columns is not None
+    assert faulted_steps(buf["critic_obs"], columns.torque_left, columns.locked).mean() > 0.5
     assert student.update(buf)["teacher"] == pytest.approx(0.0, abs=1e-10)
     assert student.update(student.collect())["teacher"] > 1e-8
     # With no fault there is nothing to copy, however far the student has moved.

@@ -16,6 +16,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -229,22 +230,22 @@ def _robustness(args: argparse.Namespace) -> int:
 
 def _changeable_settings(args: argparse.Namespace, earlier: dict | None) -> dict:
     """The PpoConfig settings a resumed run may change: the cap on the action noise, hindsight's
-    weight and clean share, the fault teacher, its weight and threshold. Each is the flag's value where given, else (on
-    --resume, ``earlier``: run.json's ppo) what the run had, else the default. A teacher given
-    without a weight copies at 1.0; a weight of 0 turns the teacher off."""
+    weight and clean share, the fault teacher, its weight and threshold. Each is the flag's
+    value where given, else (on --resume, ``earlier``: run.json's ppo) what the run had, else
+    the default. A teacher given without a weight copies at 1.0; a weight of 0 turns it off."""
     earlier = earlier or {}
 
-    def given_or_earlier(flag: str, key: str, default: float) -> float:
+    def given_or_earlier(flag: str, key: str, default: float | None) -> Any:
         value = getattr(args, flag)
         return value if value is not None else earlier.get(key, default)
 
-    teacher = args.teacher if args.teacher is not None else earlier.get("teacher")
-    if args.teacher_coef is None and args.teacher is not None:
+    if args.teacher is not None and args.teacher_coef is None:
         teacher_coef = 1.0
     else:
         teacher_coef = given_or_earlier("teacher_coef", "teacher_coef", 0.0)
+    teacher = given_or_earlier("teacher", "teacher", None)
     return {
-        "max_action_std": args.max_action_std if args.max_action_std is not None else earlier.get("max_action_std"),
+        "max_action_std": given_or_earlier("max_action_std", "max_action_std", None),
         "hindsight_coef": given_or_earlier("hindsight_coef", "hindsight_coef", 0.0),
         "hindsight_clean_share": given_or_earlier("hindsight_clean_share", "hindsight_clean_share", 0.0),
         "teacher": teacher if teacher_coef > 0 else None,

@@ -189,16 +189,16 @@ class RecurrentPpo:
         self.mirror = Mirror(
             env.layout, env.description.mirror, self.device, env.privileged_layout if self.privileged else None
         )
-        columns = (
+        #: Where the command, the true velocity and the fault sit in the inputs (hindsight and the
+        #: teacher read them); None without the privileged critic, which both need.
+        self.columns = (
             CommandColumns.for_layouts(env.layout, env.privileged_layout, self.device) if self.privileged else None
         )
-        self.hindsight = columns if config.hindsight_coef > 0 else None
         self.teacher = (
             FaultTeacher(Path(config.teacher), n, 2 if config.augment else 1, self.device)
             if config.teacher is not None
             else None
         )
-        self.fault_columns = columns
         #: [N] True for the robots that act noise-free (PpoConfig.hindsight_clean_share): the first ones.
         self.clean = torch.arange(n, device=self.device) < round(config.hindsight_clean_share * n)
         self.obs = self._tensor(env.reset())
@@ -310,9 +310,9 @@ class RecurrentPpo:
         velocity = self._velocity_columns()
         # Per sequence (the rollout, then its mirror image): relabelled obs, target actions.
         hindsight: list[tuple[torch.Tensor, torch.Tensor]] = []
-        if self.hindsight is not None:
+        if cfg.hindsight_coef > 0 and self.columns is not None:
             stats["hindsight"] = []
-            relabelled, hindsight_mask = relabel_commands(buf["obs"], buf["critic_obs"], buf["starts"], self.hindsight)
+            relabelled, hindsight_mask = relabel_commands(buf["obs"], buf["critic_obs"], buf["starts"], self.columns)
             if self.clean.any():
                 hindsight_mask = hindsight_mask * self.clean.float()
             hindsight.append((relabelled, buf["mean"]))
@@ -320,9 +320,9 @@ class RecurrentPpo:
                 hindsight.append((self.mirror.obs(relabelled), self.mirror.actions(buf["mean"])))
         # Per sequence: the teacher's actions; where they are copied: the faulted steps [T, N].
         taught: list[torch.Tensor] = []
-        if self.teacher is not None and self.fault_columns is not None:
+        if self.teacher is not None and self.columns is not None:
             stats["teacher"] = []
-            columns = self.fault_columns
+            columns = self.columns
             faulted = faulted_steps(
                 buf["critic_obs"], columns.torque_left, columns.locked, cfg.teacher_torque_left_below
             )
