@@ -181,7 +181,7 @@ DEFAULT_REWARDS: tuple[tuple[RewardTerm, float], ...] = (
     (feet_air_time, 1.0),
     (trot_contact, 0.5),
     (knee_contact, -1.0),
-    (feet_slip, -0.25),
+    (feet_slip, -1.0),
     (joint_speed_near_limit, -2.0),
     (base_height_error, -10.0),
 )
