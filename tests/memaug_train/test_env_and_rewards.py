@@ -170,7 +170,7 @@ def slip_after_a_sideways_kick(ground_friction: float) -> float:
     """feet_slip (m/s)^2 in the control step after a standing robot's base is kicked 1 m/s sideways."""
     env = VecGo2Env(GO2, EnvConfig(num_envs=1, threads=1), TaskSampler((), fault_probability=0.0), seed=2)
     env.reset()
-    env._set_dynamics(0, Dynamics(ground_friction=ground_friction))
+    env.set_dynamics(0, Dynamics(ground_friction=ground_friction))
     hold = np.zeros((1, 12))
     for _ in range(25):
         env.step(hold)

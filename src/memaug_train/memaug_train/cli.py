@@ -5,6 +5,7 @@ memaug_train train --run-dir runs/memaug --resume           # continue from chec
 memaug_train export runs/memaug/checkpoint.pt config/policies/go2_memaug.onnx
 memaug_train eval runs/*/checkpoint.pt --episodes 16
 memaug_train probe runs/memaug/checkpoint.pt --kind limp   # speed kept after each joint fails
+memaug_train speed runs/memaug_snap/ckpt_*.pt               # which snapshots the suite should score
 .venv/bin/tensorboard --logdir runs                         # every run's curves (RUN/tensorboard)
 """
 
@@ -206,6 +207,21 @@ def _probe(args: argparse.Namespace) -> int:
     table = format_probe(rows, args.kind)
     print(f"{args.checkpoint} (iteration {state['iteration']}, {state['env_steps']:,} env steps)\n")
     _emit(table, args.out)
+    return 0
+
+
+def _speed(args: argparse.Namespace) -> int:
+    from memaug_train.speed_probe import format_speeds, measure_speed, speed_points
+
+    torch.set_num_threads(1)
+    rows = {}
+    for checkpoint in args.checkpoints:
+        model, meta, state = load_trained(Path(checkpoint))
+        description = load_robot_description(meta["robot"])
+        label = f"{checkpoint} ({state['iteration']})"
+        rows[label] = [measure_speed(model, description, point) for point in speed_points(description)]
+        print(f"measured {label}", file=sys.stderr, flush=True)
+    _emit(format_speeds(rows), args.out)
     return 0
 
 
@@ -429,6 +445,13 @@ def main(argv: list[str] | None = None) -> int:
     probe.add_argument("--episodes", type=int, default=2, help="episodes per joint")
     probe.add_argument("--out", default=None, help="also write the Markdown table here")
     probe.add_argument("--randomized", action="store_true", help=RANDOMIZED_HELP)
+    speed = sub.add_parser(
+        "speed",
+        help="each checkpoint's speed along and across the command, nominal and at the ends of the ranges "
+        "that move it most (seconds each: a screen before the robustness suite)",
+    )
+    speed.add_argument("checkpoints", nargs="+")
+    speed.add_argument("--out", default=None, help="also write the Markdown table here")
     robustness = sub.add_parser(
         "robustness", help="an exported policy over dynamics points inside and beyond its training ranges"
     )
@@ -440,7 +463,14 @@ def main(argv: list[str] | None = None) -> int:
     robustness.add_argument("--commands", nargs="*", default=["forward", "lateral", "yaw"], help="only these commands")
     robustness.add_argument("--out", default=None, help="also write the Markdown table here")
     args = parser.parse_args(argv)
-    commands = {"train": _train, "export": _export, "eval": _eval, "probe": _probe, "robustness": _robustness}
+    commands = {
+        "train": _train,
+        "export": _export,
+        "eval": _eval,
+        "probe": _probe,
+        "speed": _speed,
+        "robustness": _robustness,
+    }
     try:
         return commands[args.command](args)
     except FileNotFoundError as exc:

@@ -186,7 +186,7 @@ class VecGo2Env:
             mujoco.mj_setState(model, self._scratch, self._home_state, STATE_SPEC)
             injector.clear(self._scratch)
             dynamics = NOMINAL if ranges is None else rnd.sample_dynamics(ranges, self.rng)
-            self._set_dynamics(i, dynamics)
+            self.set_dynamics(i, dynamics)
             if self._ground is not None and ranges is not None:
                 self.rough_height[i] = self._draw_rough_height(ranges.rough_ground_m)
                 model.hfield_size[0, 2] = max(self.rough_height[i], 1e-4)
@@ -223,7 +223,7 @@ class VecGo2Env:
         self.air_time[envs] = 0.0
         self.fault_active[envs] = False
 
-    def _set_dynamics(self, i: int, dynamics: Dynamics) -> None:
+    def set_dynamics(self, i: int, dynamics: Dynamics) -> None:
         """Robot ``i`` gets ``dynamics`` (from the nominal model; faults are applied after)."""
         model, d = self.models[i], self.description
         apply_physics(model, self.index, self._nominal, dynamics)

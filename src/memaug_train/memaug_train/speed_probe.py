@@ -1,0 +1,116 @@
+"""A quick screen of a checkpoint's walking speed at the dynamics points that move it most.
+
+The robustness suite (memaug_train.robustness) judges an exported policy over 43 points and
+takes minutes; this screen takes seconds per checkpoint and reads the checkpoint itself, so a
+run's snapshots can be sorted before any is exported. It runs the actor noise-free in the
+training environment at 2 ms physics, on the nominal robot and at the ends of the
+randomization ranges where the speed moves most: the highest joint damping (slower) and the
+lowest ground friction (the feet slide; a lateral gait overshoots). The suite decides; this
+only says which snapshots are worth its time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from memaug_common.description import RobotDescription
+from memaug_sim.dynamics import Dynamics
+from memaug_train.env import EnvConfig, VecGo2Env
+from memaug_train.networks import ActorCritic
+from memaug_train.tasks import CommandRanges, TaskSampler
+
+FORWARD = (0.5, 0.0)  # vx, vy m/s: the suite's forward command
+LATERAL = (0.0, 0.3)  # its lateral command
+
+
+@dataclass(frozen=True)
+class SpeedPoint:
+    name: str
+    dynamics: Dynamics
+    command: tuple[float, float]  # vx, vy m/s, base frame; no yaw
+
+
+@dataclass(frozen=True)
+class SpeedReading:
+    point: SpeedPoint
+    velocity: tuple[float, float]  # mean base-frame vx, vy m/s after the settling time
+    falls: int  # robots that fell (each fall resets the robot and the reading goes on)
+
+    @property
+    def along_command(self) -> float:
+        """m/s along the commanded direction."""
+        direction = np.asarray(self.point.command) / np.linalg.norm(self.point.command)
+        return float(np.dot(self.velocity, direction))
+
+    @property
+    def across_command(self) -> float:
+        """m/s across it (positive to the command's left): drift."""
+        cx, cy = np.asarray(self.point.command) / np.linalg.norm(self.point.command)
+        return float(np.dot(self.velocity, (-cy, cx)))
+
+
+def speed_points(description: RobotDescription) -> tuple[SpeedPoint, ...]:
+    """Forward and lateral on the nominal robot and at the highest joint damping; lateral at the
+    lowest ground friction. The range ends come from the robot description."""
+    ranges = description.randomization
+    damped = Dynamics(joint_damping=ranges.joint_damping[1])
+    slippery = Dynamics(ground_friction=ranges.ground_friction[0])
+    damping, friction = f"{ranges.joint_damping[1]:g}", f"{ranges.ground_friction[0]:g}"
+    return (
+        SpeedPoint("forward, nominal", Dynamics(), FORWARD),
+        SpeedPoint(f"forward, damping {damping}", damped, FORWARD),
+        SpeedPoint("lateral, nominal", Dynamics(), LATERAL),
+        SpeedPoint(f"lateral, damping {damping}", damped, LATERAL),
+        SpeedPoint(f"lateral, ground friction {friction}", slippery, LATERAL),
+    )
+
+
+def measure_speed(
+    model: ActorCritic,
+    description: RobotDescription,
+    point: SpeedPoint,
+    robots: int = 8,
+    seconds: float = 5.0,
+    settle_s: float = 1.5,
+    physics_period_s: float = 0.002,
+    seed: int = 1,
+) -> SpeedReading:
+    """``robots`` robots with ``point``'s dynamics and command (random headings, small joint
+    noise), the actor's mean action for ``seconds``; velocity averaged over robots and over the
+    time after ``settle_s``."""
+    vx, vy = point.command
+    commands = CommandRanges(vx=(vx, vx), vy=(vy, vy), yaw_rate=(0.0, 0.0), standing_probability=0.0)
+    config = EnvConfig(num_envs=robots, threads=1, commands=commands, physics_period_s=physics_period_s)
+    no_tasks = TaskSampler(joints=(), fault_probability=0.0, payload_kg=(0.0, 0.0))
+    env = VecGo2Env(description, config, no_tasks, seed=seed)
+    env.reset()
+    for i in range(robots):
+        env.set_dynamics(i, point.dynamics)
+    obs = torch.from_numpy(env.observe())
+    h = model.actor_memory.initial(robots)
+    steps, settle = round(seconds / env.dt), round(settle_s / env.dt)
+    velocity, falls = np.zeros(2), 0
+    with torch.no_grad():
+        for step in range(steps):
+            mean, h = model.act_step(obs, h)
+            result = env.step(mean.numpy())
+            falls += int(result.terminated.sum())
+            if step >= settle:
+                velocity += result.base_velocity[:, :2].mean(axis=0)
+            obs = torch.from_numpy(result.obs)
+    mean_velocity = velocity / (steps - settle)
+    return SpeedReading(point, (float(mean_velocity[0]), float(mean_velocity[1])), falls)
+
+
+def format_speeds(rows: dict[str, list[SpeedReading]]) -> str:
+    """A Markdown table, one row per checkpoint label: speed along the command (drift across it)."""
+    points = next(iter(rows.values()))
+    header = " | ".join(f"{r.point.name} ({np.linalg.norm(r.point.command):g})" for r in points)
+    lines = [f"| checkpoint | {header} | falls |", "|---|" + "---|" * (len(points) + 1)]
+    for label, readings in rows.items():
+        cells = " | ".join(f"{r.along_command:.3f} ({r.across_command:+.2f})" for r in readings)
+        lines.append(f"| {label} | {cells} | {sum(r.falls for r in readings)} |")
+    return "\n".join(lines)

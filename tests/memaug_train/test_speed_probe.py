@@ -1,0 +1,63 @@
+"""The speed screen: where its points come from, what it reads, and its command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from memaug_common.description import load_robot_description
+from memaug_policy.observation import ObservationLayout
+from memaug_sim.dynamics import Dynamics
+from memaug_train import cli
+from memaug_train.checkpoints import load_trained
+from memaug_train.networks import ActorCritic, NetConfig
+from memaug_train.speed_probe import LATERAL, SpeedPoint, SpeedReading, measure_speed, speed_points
+
+GO2 = load_robot_description("go2")
+SHIPPED = Path(__file__).parents[2] / "training" / "go2_memaug_v3" / "checkpoint.pt"
+
+
+def test_points_sit_at_the_ends_of_the_description_ranges() -> None:
+    points = {p.name: p for p in speed_points(GO2)}
+    ranges = GO2.randomization
+    assert points["forward, damping 2"].dynamics.joint_damping == ranges.joint_damping[1]
+    assert points["lateral, ground friction 0.3"].dynamics.ground_friction == ranges.ground_friction[0]
+    assert points["lateral, nominal"].dynamics == Dynamics()
+
+
+def test_speed_is_read_along_the_command_and_drift_across_it() -> None:
+    reading = SpeedReading(SpeedPoint("lateral", Dynamics(), LATERAL), velocity=(-0.11, 0.39), falls=0)
+    assert reading.along_command == pytest.approx(0.39)
+    assert reading.across_command == pytest.approx(0.11)  # backwards is the left of a leftward command
+
+
+def standing_model() -> ActorCritic:
+    """An actor whose mean action is zero: it holds the default pose."""
+    model = ActorCritic(ObservationLayout.for_joints(GO2.num_joints).dim, GO2.num_joints, NetConfig(hidden=16))
+    last = model.actor_head[-1]
+    torch.nn.init.zeros_(last.weight)
+    torch.nn.init.zeros_(last.bias)
+    return model.eval()
+
+
+def test_a_robot_holding_its_pose_reads_no_speed_and_no_fall() -> None:
+    reading = measure_speed(standing_model(), GO2, speed_points(GO2)[0], robots=2, seconds=1.0, settle_s=0.5)
+    assert abs(reading.along_command) < 0.03 and abs(reading.across_command) < 0.03
+    assert reading.falls == 0
+
+
+def test_the_shipped_checkpoint_walks_forward_near_the_command() -> None:
+    model, _, _ = load_trained(SHIPPED)
+    reading = measure_speed(model, GO2, speed_points(GO2)[0], robots=2, seconds=3.0)
+    assert 0.4 < reading.along_command < 0.65 and reading.falls == 0
+
+
+def test_cli_prints_one_row_per_checkpoint_and_names_a_missing_one(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "speed.md"
+    assert cli.main(["speed", str(SHIPPED), "--out", str(out)]) == 0
+    table = out.read_text()
+    assert "lateral, ground friction 0.3 (0.3)" in table and f"{SHIPPED} (900)" in table
+    assert cli.main(["speed", str(tmp_path / "missing.pt")]) == 2
+    assert "missing.pt not found" in capsys.readouterr().err
