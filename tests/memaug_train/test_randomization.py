@@ -57,19 +57,6 @@ def test_joint_friction_loss_goes_to_its_share_of_robots(share: float) -> None:
     assert friction.max() <= RANGES.joint_friction_loss[1]
 
 
-@pytest.mark.parametrize("draw", ["uniform", "log_uniform"])
-def test_ground_friction_is_split_at_the_middle_its_draw_names(draw: str) -> None:
-    """Half the robots fall below the arithmetic middle of the range when drawn uniformly, below
-    the geometric middle when drawn log-uniformly (0.61 for 0.3-1.25, where uniform gives 33 %)."""
-    ranges = RANGES.model_copy(update={"ground_friction_draw": draw})
-    low, high = RANGES.ground_friction
-    middle = (low + high) / 2 if draw == "uniform" else float(np.sqrt(low * high))
-    rng = np.random.default_rng(0)
-    friction = np.array([rnd.sample_dynamics(ranges, rng).ground_friction for _ in range(2000)])
-    assert np.mean(friction < middle) == pytest.approx(0.5, abs=0.04)
-    assert low <= friction.min() and friction.max() <= high
-
-
 def test_observation_noise_touches_only_what_sensors_measure() -> None:
     raw = {name: np.zeros((1000, 12)) for name in ("joint_position", "joint_velocity", "last_action")}
     raw |= {name: np.zeros((1000, 3)) for name in ("base_angular_velocity", "projected_gravity", "velocity_command")}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pydantic
@@ -102,11 +102,6 @@ class RandomizationRanges(_Ranges):
     kd_scale: Range = Field(description="x the description's kd")
     motor_strength: Range = Field(description="x every torque limit")
     ground_friction: Range = Field(description="sliding friction coefficient of every contact")
-    ground_friction_draw: Literal["uniform", "log_uniform"] = Field(
-        default="uniform",
-        description="how ground friction is drawn in its range: log-uniform gives each ratio (0.3-0.6, 0.6-1.2) "
-        "the same share of robots, so the slippery end is not the rarest",
-    )
     added_base_mass_kg: Range = Field(description="kg added to the base body")
     base_com_offset_m: Range = Field(description="m, added to the base's centre of mass, per axis")
     link_mass_scale: Range = Field(description="x the mass and inertia of every leg link")

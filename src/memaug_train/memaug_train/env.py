@@ -35,12 +35,7 @@ STATE_SPEC = mujoco.mjtState.mjSTATE_FULLPHYSICS
 #: Fraction of randomized episodes on rough ground; the rest are flat, where the policy meets
 #: the command tracking it is judged on. The height field's collisions cost ~40 % of a step.
 ROUGH_GROUND_SHARE = 0.4
-#: A foot nearer the ground than this (m) is down, for air time and contacts.
 FOOT_CONTACT_M = 0.005
-#: A foot is pressed into the ground (MuJoCo's soft contact lets it sink a little) below this
-#: height (m); only then does its horizontal speed count as sliding. Within FOOT_CONTACT_M, a
-#: foot still swinging in or out moves fast and would count.
-FOOT_PRESSED_M = 0.0
 
 
 @dataclass(frozen=True)
@@ -388,12 +383,9 @@ class VecGo2Env:
         # [N, substeps, F] m from each foot's sphere to the ground under it
         feet_z = sensors[:, :, self._feet_sensor] - self._foot_radius - self._ground_under(sensors, self._feet_sensor)
         knee_height = sensors[:, -1, self._knee_sensor] - self._ground_under(sensors[:, -1], self._knee_sensor)
-        on_ground = feet_z < FOOT_CONTACT_M
-        pressed = feet_z < FOOT_PRESSED_M
-        feet_slip = _contact_slip_speed_squared(sensors, self._feet_sensor, pressed, cfg.physics_period_s)
         touchdown_air = np.zeros_like(self.air_time)
         for k in range(self.substeps):
-            contact = on_ground[:, k]
+            contact = feet_z[:, k] < FOOT_CONTACT_M
             first = contact & (self.air_time > 0)
             touchdown_air[first] += self.air_time[first]
             self.air_time = np.where(contact, 0.0, self.air_time + cfg.physics_period_s)
@@ -415,8 +407,7 @@ class VecGo2Env:
             action=action,
             last_action=self.last_action,
             feet_air_time=touchdown_air,
-            feet_contact=on_ground[:, -1][:, self._feet_canonical],
-            feet_slip_speed_squared=feet_slip[:, self._feet_canonical],
+            feet_contact=(feet_z[:, -1] < FOOT_CONTACT_M)[:, self._feet_canonical],
             knee_height=knee_height,
             joint_speed_fraction=np.abs(dq) / d.velocity_limits,
         )
@@ -436,7 +427,7 @@ class VecGo2Env:
             "fault_active": float(self.fault_active.mean()),
             "terrain_level": self.terrain_level,
         }
-        feet_contact = on_ground[:, -1]
+        feet_contact = feet_z[:, -1] < FOOT_CONTACT_M
         knee_contact = knee_height[:, np.argsort(self._feet_canonical)] < KNEE_CONTACT_M
         self._advance_terrain_curriculum(int(truncated.sum()), int((terminated & ~self.fault_active).sum()))
         if len(done):
@@ -487,22 +478,6 @@ def _substeps(control_period_s: float, physics_period_s: float) -> int:
             f"EnvConfig.physics_period_s ({physics_period_s}) must divide the control period ({control_period_s})"
         )
     return steps
-
-
-def _contact_slip_speed_squared(
-    sensors: np.ndarray, height_index: np.ndarray, on_ground: np.ndarray, physics_period_s: float
-) -> np.ndarray:
-    """[N, F] (m/s)^2: each foot's squared horizontal speed, averaged over the physics steps of
-    a control period that both began and ended with it on the ground (0 if none did).
-
-    ``sensors`` [N, substeps, nsensordata] holds the feet's world framepos, whose z is at
-    ``height_index`` [F] (x, y just before it); ``on_ground`` [N, substeps, F].
-    """
-    xy = np.stack([sensors[:, :, height_index - 2], sensors[:, :, height_index - 1]], axis=-1)  # [N, S, F, 2]
-    speed_squared = np.sum(np.diff(xy, axis=1) ** 2, axis=-1) / physics_period_s**2  # [N, S-1, F]
-    stance = on_ground[:, 1:] & on_ground[:, :-1]
-    steps = np.maximum(stance.sum(axis=1), 1)
-    return np.sum(speed_squared * stance, axis=1) / steps
 
 
 def _height_index(model: mujoco.MjModel, sensor: str) -> int:

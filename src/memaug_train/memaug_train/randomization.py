@@ -24,16 +24,10 @@ def _uniform(rng: np.random.Generator, bounds: tuple[float, float]) -> float:
     return float(rng.uniform(bounds[0], bounds[1]))
 
 
-def _log_uniform(rng: np.random.Generator, bounds: tuple[float, float]) -> float:
-    return float(np.exp(rng.uniform(np.log(bounds[0]), np.log(bounds[1]))))
-
-
 def sample_dynamics(ranges: RandomizationRanges, rng: np.random.Generator) -> Dynamics:
-    """One robot's physical parameters, each drawn uniformly from its range (ground friction
-    log-uniformly where ``ranges.ground_friction_draw`` says so); joint friction loss only on a
-    share ``ranges.joint_friction_share`` of robots (none on the others)."""
+    """One robot's physical parameters, each drawn uniformly from its range; joint friction
+    loss only on a share ``ranges.joint_friction_share`` of robots (none on the others)."""
     friction_loss = _uniform(rng, ranges.joint_friction_loss)
-    draw_ground_friction = _log_uniform if ranges.ground_friction_draw == "log_uniform" else _uniform
     with_friction = rng.random() < ranges.joint_friction_share
     return Dynamics(
         joint_damping=_uniform(rng, ranges.joint_damping),
@@ -42,7 +36,7 @@ def sample_dynamics(ranges: RandomizationRanges, rng: np.random.Generator) -> Dy
         kp_scale=_uniform(rng, ranges.kp_scale),
         kd_scale=_uniform(rng, ranges.kd_scale),
         motor_strength=_uniform(rng, ranges.motor_strength),
-        ground_friction=draw_ground_friction(rng, ranges.ground_friction),
+        ground_friction=_uniform(rng, ranges.ground_friction),
         added_base_mass_kg=_uniform(rng, ranges.added_base_mass_kg),
         base_com_offset_m=(
             _uniform(rng, ranges.base_com_offset_m),

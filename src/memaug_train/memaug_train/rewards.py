@@ -27,7 +27,6 @@ class RobotBatch:
     last_action: np.ndarray  # [N, J]
     feet_air_time: np.ndarray  # [N, F] s the foot had been in the air when it touched down (0 otherwise)
     feet_contact: np.ndarray  # [N, 4] bool, feet in leg order FR, FL, RR, RL (memaug_train.env.CANONICAL_LEGS)
-    feet_slip_speed_squared: np.ndarray  # [N, 4] (m/s)^2 horizontal speed of each foot on the ground, same leg order
     knee_height: np.ndarray  # [N, 4] m, world z of the knee joints, same leg order
     joint_speed_fraction: np.ndarray  # [N, J] |dq| / the joint's velocity limit
 
@@ -121,17 +120,6 @@ def trot_contact(b: RobotBatch) -> np.ndarray:
     return ((fr == rl) & (fl == rr) & (fr != fl)).astype(float) * _moving(b)
 
 
-def feet_slip(b: RobotBatch) -> np.ndarray:
-    """sum over feet of the squared horizontal speed (m/s)^2 of a foot on the ground: sliding feet.
-
-    The actor measures nothing of the ground; its sense of its own speed comes from the legs,
-    and a sliding foot moves the body with no trace in them. On ground friction 0.3 under a
-    lateral command, the feet slid and the robot went 0.39 m/s sideways and 0.11 backwards
-    while its velocity estimate read 0.33 and 0.00.
-    """
-    return np.sum(b.feet_slip_speed_squared, axis=1)
-
-
 #: A knee lower than this (world z, m) is on the floor: the thigh capsule's radius is 0.018 m.
 KNEE_CONTACT_M = 0.03
 
@@ -181,7 +169,6 @@ DEFAULT_REWARDS: tuple[tuple[RewardTerm, float], ...] = (
     (feet_air_time, 1.0),
     (trot_contact, 0.5),
     (knee_contact, -1.0),
-    (feet_slip, -1.0),
     (joint_speed_near_limit, -2.0),
     (base_height_error, -10.0),
 )
