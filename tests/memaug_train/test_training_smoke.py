@@ -161,6 +161,10 @@ def test_a_resumed_run_goes_on_at_the_physics_step_and_hindsight_weight_it_is_gi
     assert train_cli([*resume, "--hindsight-clean-share", "0.25"]) == 0
     assert "{'hindsight_clean_share': (0.0, 0.25)}" in capsys.readouterr().err
     assert json.loads((run / "run.json").read_text())["ppo"]["hindsight_clean_share"] == 0.25
+    # And so does the velocity estimator's weight.
+    assert train_cli([*resume, "--estimator-coef", "1.0"]) == 0
+    assert f"{{'estimator_coef': ({PpoConfig.estimator_coef}, 1.0)}}" in capsys.readouterr().err
+    assert json.loads((run / "run.json").read_text())["ppo"]["estimator_coef"] == 1.0
 
 
 def test_a_resumed_run_takes_a_fault_teacher_and_keeps_it_until_told_otherwise(

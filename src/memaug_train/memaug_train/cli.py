@@ -91,14 +91,12 @@ def _train(args: argparse.Namespace) -> int:
             "net": resumed_net,
             "critic_warmup_iterations": meta["ppo"].get("critic_warmup_iterations", 0),
             "learning_rate": meta["ppo"]["learning_rate"],
-            "estimator_coef": meta["ppo"].get("estimator_coef", PpoConfig.estimator_coef),
         }
     else:
         settings = {
             "net": net,
             "critic_warmup_iterations": args.critic_warmup,
             "learning_rate": args.learning_rate,
-            "estimator_coef": args.estimator_coef,
         }
     config = PpoConfig(
         augment=method.augment, **settings, **_changeable_settings(args, meta["ppo"] if args.resume else None)
@@ -245,8 +243,9 @@ def _robustness(args: argparse.Namespace) -> int:
 
 
 def _changeable_settings(args: argparse.Namespace, earlier: dict | None) -> dict:
-    """The PpoConfig settings a resumed run may change: the cap on the action noise, hindsight's
-    weight and clean share, the fault teacher, its weight and threshold. Each is the flag's
+    """The PpoConfig settings a resumed run may change: the cap on the action noise, the velocity
+    estimator's weight, hindsight's weight and clean share, the fault teacher, its weight and
+    threshold. Each is the flag's
     value where given, else (on --resume, ``earlier``: run.json's ppo) what the run had, else
     the default. A teacher given without a weight copies at 1.0; a weight of 0 turns it off."""
     earlier = earlier or {}
@@ -262,6 +261,7 @@ def _changeable_settings(args: argparse.Namespace, earlier: dict | None) -> dict
     teacher = given_or_earlier("teacher", "teacher", None)
     return {
         "max_action_std": given_or_earlier("max_action_std", "max_action_std", None),
+        "estimator_coef": given_or_earlier("estimator_coef", "estimator_coef", PpoConfig.estimator_coef),
         "hindsight_coef": given_or_earlier("hindsight_coef", "hindsight_coef", 0.0),
         "hindsight_clean_share": given_or_earlier("hindsight_clean_share", "hindsight_clean_share", 0.0),
         "teacher": teacher if teacher_coef > 0 else None,
@@ -373,8 +373,9 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument(
         "--estimator-coef",
         type=float,
-        default=PpoConfig.estimator_coef,
-        help="weight of the velocity estimator's loss against PPO's (asymmetric critic runs)",
+        default=None,
+        help=f"weight of the velocity estimator's loss against PPO's (asymmetric critic runs; default "
+        f"{PpoConfig.estimator_coef}, or the run's own on --resume, where it may change)",
     )
     train.add_argument(
         "--max-action-std",
