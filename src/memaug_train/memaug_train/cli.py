@@ -245,9 +245,9 @@ def _robustness(args: argparse.Namespace) -> int:
 def _changeable_settings(args: argparse.Namespace, earlier: dict | None) -> dict:
     """The PpoConfig settings a resumed run may change: the cap on the action noise, the velocity
     estimator's weight, hindsight's weight and clean share, the fault teacher, its weight and
-    threshold. Each is the flag's
-    value where given, else (on --resume, ``earlier``: run.json's ppo) what the run had, else
-    the default. A teacher given without a weight copies at 1.0; a weight of 0 turns it off."""
+    threshold. Each is the flag's value where given, else (on --resume, ``earlier``: run.json's
+    ppo) what the run had, else the default. A teacher given without a weight copies at 1.0; a
+    weight of 0 turns it off."""
     earlier = earlier or {}
 
     def given_or_earlier(flag: str, key: str, default: float | None) -> Any:

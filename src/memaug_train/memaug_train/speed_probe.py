@@ -20,10 +20,11 @@ from memaug_common.description import RobotDescription
 from memaug_sim.dynamics import Dynamics
 from memaug_train.env import EnvConfig, VecGo2Env
 from memaug_train.networks import ActorCritic
+from memaug_train.robustness import COMMANDS
 from memaug_train.tasks import CommandRanges, TaskSampler
 
-FORWARD = (0.5, 0.0)  # vx, vy m/s: the suite's forward command
-LATERAL = (0.0, 0.3)  # its lateral command
+FORWARD = COMMANDS["forward"][:2]  # vx, vy m/s: the suite's planar commands
+LATERAL = COMMANDS["lateral"][:2]
 
 
 @dataclass(frozen=True)
@@ -39,16 +40,19 @@ class SpeedReading:
     velocity: tuple[float, float]  # mean base-frame vx, vy m/s after the settling time
     falls: int  # robots that fell (each fall resets the robot and the reading goes on)
 
+    def _direction(self) -> np.ndarray:
+        """[2] unit vector along the command."""
+        return np.asarray(self.point.command) / np.linalg.norm(self.point.command)
+
     @property
     def along_command(self) -> float:
         """m/s along the commanded direction."""
-        direction = np.asarray(self.point.command) / np.linalg.norm(self.point.command)
-        return float(np.dot(self.velocity, direction))
+        return float(np.dot(self.velocity, self._direction()))
 
     @property
     def across_command(self) -> float:
         """m/s across it (positive to the command's left): drift."""
-        cx, cy = np.asarray(self.point.command) / np.linalg.norm(self.point.command)
+        cx, cy = self._direction()
         return float(np.dot(self.velocity, (-cy, cx)))
 
 
