@@ -57,7 +57,7 @@ def step_times(path: Path, model: ActorCritic, steps: int) -> tuple[list[float],
     rng = np.random.default_rng(0)
     quat = np.array([1.0, 0.0, 0.0, 0.0])
     ours, eager = [], []
-    h = model.actor_memory.initial(1)
+    h = model.actor_initial(1)
     for _ in range(steps):
         q, dq = rng.normal(size=12), rng.normal(size=12)
         t0 = time.perf_counter()

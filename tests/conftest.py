@@ -106,7 +106,8 @@ ExportFn = Callable[..., tuple[Path, Any]]
 
 @pytest.fixture(scope="session")
 def export_policy(tmp_path_factory: pytest.TempPathFactory) -> ExportFn:
-    """export_policy(cell="gru", hidden=32, seed=0, metadata_overrides=None) -> (path, torch model)."""
+    """export_policy(cell="gru", hidden=32, seed=0, metadata_overrides=None, estimator_hidden=0)
+    -> (path, torch model)."""
     import torch
 
     from memaug_common.description import load_robot_description
@@ -120,13 +121,24 @@ def export_policy(tmp_path_factory: pytest.TempPathFactory) -> ExportFn:
     folder = tmp_path_factory.mktemp("policies")
 
     def export(
-        cell: str = "gru", hidden: int = 32, seed: int = 0, metadata_overrides: dict[str, str] | None = None
+        cell: str = "gru",
+        hidden: int = 32,
+        seed: int = 0,
+        metadata_overrides: dict[str, str] | None = None,
+        estimator_hidden: int = 0,
     ) -> tuple[Path, Any]:
         torch.manual_seed(seed)
-        model = ActorCritic(layout.dim, description.num_joints, NetConfig(cell=cell, hidden=hidden, head=(64,)))  # type: ignore[arg-type]
+        net = NetConfig(
+            cell=cell,  # type: ignore[arg-type]
+            hidden=hidden,
+            head=(64,),
+            velocity_estimator=estimator_hidden > 0,
+            estimator_hidden=estimator_hidden,
+        )
+        model = ActorCritic(layout.dim, description.num_joints, net)
         metadata = build_metadata(description, layout, model, 0.25, CommandRanges(), {"method": "test", "seed": seed})
         metadata.update(metadata_overrides or {})
-        path = folder / f"{cell}_{hidden}_{seed}_{len(list(folder.iterdir()))}.onnx"
+        path = folder / f"{cell}_{hidden}_{estimator_hidden}_{seed}_{len(list(folder.iterdir()))}.onnx"
         export_onnx(model, path, metadata)
         return path, model.eval()
 

@@ -10,14 +10,17 @@ from memaug_policy.model import load_policy
 from memaug_policy.runtime import NonFiniteError, PolicyRuntime
 
 
-@pytest.mark.parametrize("cell", ["gru", "lstm"])
-def test_step_by_step_onnx_equals_torch_over_a_500_step_sequence(export_policy, cell: str) -> None:
-    path, model = export_policy(cell, hidden=64, seed=3)
+@pytest.mark.parametrize(("cell", "estimator_hidden"), [("gru", 0), ("lstm", 0), ("gru", 16)])
+def test_step_by_step_onnx_equals_torch_over_a_500_step_sequence(
+    export_policy, cell: str, estimator_hidden: int
+) -> None:
+    """The concurrent estimator's memory rides in the same hidden tensor as the policy's."""
+    path, model = export_policy(cell, hidden=64, seed=3, estimator_hidden=estimator_hidden)
     runtime = PolicyRuntime(load_policy(path))
     obs = torch.from_numpy(np.random.default_rng(1).normal(size=(500, 1, model.obs_dim)).astype(np.float32))
     with torch.no_grad():
-        sequence, _ = model.actor_memory(obs, model.actor_memory.initial(1))
-        expected = model.actor_head(sequence)[:, 0].numpy()
+        sequence, _ = model.actor_sequence(obs, model.actor_initial(1))
+        expected = model.actor_mean(sequence)[:, 0].numpy()
     actual = np.stack([runtime.step(o[0].numpy()) for o in obs])
     np.testing.assert_allclose(actual, expected, atol=1e-5)
 

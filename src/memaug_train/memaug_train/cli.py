@@ -79,12 +79,16 @@ def _train(args: argparse.Namespace) -> int:
     )
     env = VecGo2Env(description, env_config, method.sampler(description), seed=args.seed)
     privileged_dim = env.privileged_layout.dim if args.critic == "mlp" else 0
+    if args.estimator_hidden and not (privileged_dim and method.cell == "gru"):
+        print("memaug_train: --estimator-hidden needs the MLP critic and a gru method", file=sys.stderr)
+        return 2
     net = NetConfig(
         cell=method.cell,
         hidden=args.hidden,
         critic=args.critic,
         privileged_dim=privileged_dim,
         velocity_estimator=privileged_dim > 0 and method.cell != "mlp",
+        estimator_hidden=args.estimator_hidden,
     )
     if args.resume:  # the run's own settings, as run.json has them
         settings = {
@@ -120,8 +124,13 @@ def _train(args: argparse.Namespace) -> int:
             )
     else:
         if args.init_actor:
-            ppo.init_actor(Path(args.init_actor))
-            print(f"actor from {args.init_actor}; the critic alone learns for {args.critic_warmup} iterations")
+            try:
+                ppo.init_actor(Path(args.init_actor), critic=args.init_critic)
+            except ValueError as exc:  # a network of another shape: say which part
+                print(f"memaug_train: --init-actor {args.init_actor}: {exc}", file=sys.stderr)
+                return 2
+            taken = "actor and critic" if args.init_critic else "actor"
+            print(f"{taken} from {args.init_actor}; the critic alone learns for {args.critic_warmup} iterations")
         run_dir.mkdir(parents=True, exist_ok=True)
         meta = {
             "method": args.method,
@@ -133,6 +142,7 @@ def _train(args: argparse.Namespace) -> int:
             "ppo": dataclasses.asdict(config),
             "command": " ".join(sys.argv),
             "init_actor": args.init_actor,
+            "init_critic": args.init_critic,
             "rewards": describe_rewards(),
         }
         if env_config.randomization is not None:
@@ -315,6 +325,15 @@ _positive = _float_that("be positive", lambda value: value > 0)
 _not_negative = _float_that("not be negative", lambda value: value >= 0)
 _share = _float_that("be at least 0 and below 1", lambda value: 0 <= value < 1)
 
+
+def _whole(text: str) -> int:
+    """An argparse type: a whole number, 0 or more (argparse reports a non-number itself)."""
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {text}")
+    return value
+
+
 RANDOMIZED_HELP = (
     "score on robots drawn from the robot description's randomization ranges (dynamics, latency, "
     "noise, pushes, rough ground), the same draws for every checkpoint; default: the nominal robot"
@@ -421,6 +440,19 @@ def main(argv: list[str] | None = None) -> int:
         f"(default {PpoConfig.teacher_torque_left_below}: severe faults; 1: every fault)",
     )
     train.add_argument("--init-actor", default=None, help="start the actor from this checkpoint (a new run only)")
+    train.add_argument(
+        "--init-critic",
+        action="store_true",
+        help="with --init-actor: take that checkpoint's critic too (same critic shape), so that no warm-up is needed",
+    )
+    train.add_argument(
+        "--estimator-hidden",
+        type=_whole,
+        default=0,
+        help="size of a concurrent velocity estimator's GRU (NetConfig.estimator_hidden; a new run with the MLP "
+        "critic and the gru cell): its own memory, trained by regression on the true velocity, whose estimate "
+        "the actor reads; 0 (the default): the estimate is a head on the actor's memory",
+    )
     train.add_argument(
         "--critic-warmup", type=int, default=0, help="iterations in which only the critic learns (with --init-actor)"
     )

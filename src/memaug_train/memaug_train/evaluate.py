@@ -79,7 +79,7 @@ def run_episodes(
     # One task per environment, in order, so every task gets the same number of episodes.
     task_faults = tuple(faults[i % len(faults)] for i in range(n))
     env.tasks = [Task(fault, FAULT_STEP, 0.0) for fault in task_faults]
-    h = model.actor_memory.initial(n)
+    h = model.actor_initial(n)
     total = np.zeros(n)
     alive = np.ones(n, dtype=bool)
     distance = np.zeros(n)  # m, base-frame vx integrated after the fault, while alive

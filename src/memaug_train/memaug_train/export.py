@@ -49,7 +49,7 @@ def build_metadata(
         "recurrent": {
             "cell": net.cell,
             "layers": net.layers,
-            "hidden": 1 if net.cell == "mlp" else net.hidden,
+            "hidden": net.actor_hidden,
         },
         "provenance": {
             "exported_utc": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -64,7 +64,7 @@ def export_onnx(model: ActorCritic, path: Path, metadata: dict[str, str]) -> Non
     """Write the actor of ``model`` to ``path`` with ``metadata``; onnx.checker must pass."""
     policy = ExportedPolicy(model).eval()
     cell = model.config.cell
-    layers, hidden = model.config.layers, 1 if cell == "mlp" else model.config.hidden
+    layers, hidden = model.config.layers, model.config.actor_hidden
     obs = torch.zeros(1, model.obs_dim)
     state = [torch.zeros(layers, 1, hidden)] * (2 if cell == "lstm" else 1)
     path.parent.mkdir(parents=True, exist_ok=True)

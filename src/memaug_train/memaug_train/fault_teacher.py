@@ -59,5 +59,5 @@ class FaultTeacher:
         """The teacher's noise-free actions [T, N, A] on ``obs`` [T, N, D] (``starts`` [T, N]: 1
         where an episode began); call once per rollout and stream, in order: its memory goes on
         from where the last call left it."""
-        y, self.hidden[stream] = self.model.actor_memory.sequence(obs, self.hidden[stream], starts)
-        return self.model.actor_head(y)
+        y, self.hidden[stream] = self.model.actor_sequence(obs, self.hidden[stream], starts)
+        return self.model.actor_mean(y)

@@ -62,6 +62,8 @@ class PpoConfig:
     #: it pulled the warm-started actor's memory away from its gait: returns halved in 80
     #: iterations (runs/memaug_dr3, this session); 0.2 lets PPO's gradients lead.
     estimator_coef: float = 0.2
+    #: Fixed learning rate of the concurrent estimator (NetConfig.estimator_hidden).
+    estimator_learning_rate: float = 1e-3
     #: Upper bound on the policy's action noise (the Gaussian's std, in action units; x the
     #: action scale for radians), or None for none. PPO tunes its policy under that noise,
     #: and the robot runs the noise-free mean: at std 0.49 the go2_memaug_dr actor's noisy gait
@@ -179,7 +181,13 @@ class RecurrentPpo:
         self.device = torch.device(device)
         n = env.config.num_envs
         self.model = ActorCritic(env.layout.dim, env.description.num_joints, config.net).to(self.device)
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.learning_rate)
+        # The concurrent estimator learns at its own fixed rate: the adaptive rate below follows
+        # the policy's KL, which says nothing about a regression.
+        estimator = {id(p) for p in self.model.estimator_parameters()}
+        groups: list[dict] = [{"params": [p for p in self.model.parameters() if id(p) not in estimator]}]
+        if estimator:
+            groups.append({"params": self.model.estimator_parameters(), "lr": config.estimator_learning_rate})
+        self.optimizer = torch.optim.Adam(groups, lr=config.learning_rate)
         self.learning_rate = config.learning_rate
         self.privileged = config.net.privileged_dim > 0
         if self.privileged and config.net.privileged_dim != env.privileged_layout.dim:
@@ -357,8 +365,8 @@ class RecurrentPpo:
                 hindsight_terms, teacher_terms = [], []
                 kl = torch.tensor(0.0)
                 for k, (obs, critic_obs, actions, ha, hc) in enumerate(sequences):
-                    y, _ = model.actor_memory.sequence(obs, ha, starts)
-                    mean = model.actor_head(y)
+                    y, _ = model.actor_sequence(obs, ha, starts)
+                    mean = model.actor_mean(y)
                     dist = model.distribution(mean)
                     logp = dist.log_prob(actions).sum(-1)
                     ratio = torch.exp(logp - buf["logp"][:, mb])
@@ -369,15 +377,15 @@ class RecurrentPpo:
                     value = model.critic_head(yc).squeeze(-1)
                     value_terms.append((value - buf["returns"][:, mb]).pow(2).mean())
                     entropy_terms.append(dist.entropy().sum(-1).mean())
-                    if model.velocity_head is not None and velocity is not None:
-                        estimate = model.velocity_head(y)
+                    estimate = model.velocity_estimate(y)
+                    if estimate is not None and velocity is not None:
                         estimator_terms.append((estimate - critic_obs[..., velocity]).pow(2).sum(-1).mean())
                     if k == 0:
                         kl = gaussian_kl(buf["mean"][:, mb], buf["log_std"], mean, model.log_std).detach()
                     if hindsight:
                         relabelled_obs, targets = hindsight[k]
-                        yh, _ = model.actor_memory.sequence(relabelled_obs[:, mb], ha, starts)
-                        hindsight_terms.append(imitation_loss(model.actor_head(yh), targets[:, mb], hindsight_mask[mb]))
+                        yh, _ = model.actor_sequence(relabelled_obs[:, mb], ha, starts)
+                        hindsight_terms.append(imitation_loss(model.actor_mean(yh), targets[:, mb], hindsight_mask[mb]))
                     if taught:
                         teacher_terms.append(imitation_loss(mean, taught[k][:, mb], faulted[:, mb]))
                 surrogate = torch.stack(surrogate_terms).mean()
@@ -433,7 +441,7 @@ class RecurrentPpo:
     ) -> None:
         """The final augmented hidden state of this update starts the next one."""
         h_actor, h_critic = self.aug_hidden
-        _, h_actor = self.model.actor_memory.sequence(aug_obs, h_actor, starts)
+        _, h_actor = self.model.actor_sequence(aug_obs, h_actor, starts)
         _, h_critic = self.model.critic_memory.sequence(aug_critic_obs, h_critic, starts)
         self.aug_hidden = (h_actor, h_critic)
 
@@ -442,8 +450,7 @@ class RecurrentPpo:
             self.learning_rate = max(1e-5, self.learning_rate / 1.5)
         elif kl < 0.5 * self.config.desired_kl:
             self.learning_rate = min(1e-2, self.learning_rate * 1.5)
-        for group in self.optimizer.param_groups:
-            group["lr"] = self.learning_rate
+        self.optimizer.param_groups[0]["lr"] = self.learning_rate  # the policy's group; the estimator keeps its own
 
     # --- loop, checkpoints --------------------------------------------------------------
     def train(
@@ -503,19 +510,25 @@ class RecurrentPpo:
         )
         tmp.replace(path)  # atomic: a killed run never leaves a half-written checkpoint
 
-    def init_actor(self, path: Path) -> None:
-        """Start from the actor (memory, head, action noise) of another run's checkpoint; the
-        critic stays new. The networks' actor parts must have the same shapes."""
+    def init_actor(self, path: Path, critic: bool = False) -> None:
+        """Start from the actor (memory, head, action noise) of another run's checkpoint, and
+        with ``critic`` from its critic too; otherwise the critic stays new. The parts taken must
+        have the same shapes, except that an actor given a concurrent estimator here may come
+        from one without: its head's new input columns (the estimate) start at zero, so it
+        begins as the old actor, and the estimator starts fresh."""
         state = torch.load(path, weights_only=False, map_location=self.device)["model"]
-        actor = {
-            k: v
-            for k, v in state.items()
-            if k.startswith(("actor_memory.", "actor_head.", "velocity_head.")) or k == "log_std"
-        }
-        missing, _ = self.model.load_state_dict(actor, strict=False)
-        left_out = [k for k in missing if k.startswith(("actor_", "log_std"))]  # a new estimator may start fresh
+        actor_parts = ("actor_memory.", "actor_head.", "velocity_head.", "estimator_")
+        parts = actor_parts + (("critic_memory.", "critic_head.") if critic else ())
+        own = self.model.state_dict()
+        # An older actor's estimator head has no place beside a concurrent estimator: left out.
+        wanted = [k for k in state if k in own and (k.startswith(parts) or k == "log_std")]
+        taken = {k: _widened(k, state[k], own[k]) for k in wanted}
+        missing, _ = self.model.load_state_dict(taken, strict=False)
+        left_out = [k for k in missing if k.startswith(parts[:2]) or k == "log_std"]
+        if critic:
+            left_out += [k for k in missing if k.startswith("critic_")]
         if left_out:
-            raise ValueError(f"{path}: its actor lacks {left_out}")
+            raise ValueError(f"{path}: its network lacks {left_out}")
         self._cap_action_std()
 
     def load(self, path: Path) -> None:
@@ -531,6 +544,20 @@ class RecurrentPpo:
         # Older checkpoints kept no lengths: pad so the logged mean length is never an empty mean.
         lengths = list(state.get("finished_lengths", []))
         self.finished_lengths = [float("nan")] * (len(self.finished_returns) - len(lengths)) + lengths
+
+
+def _widened(name: str, loaded: torch.Tensor, own: torch.Tensor) -> torch.Tensor:
+    """``loaded`` in ``own``'s shape where ``own`` only has more input columns (a head that now
+    also reads the concurrent estimate): the old columns kept, the new ones zero. Any other
+    difference in shape is a ValueError naming the parameter."""
+    if loaded.shape == own.shape:
+        return loaded
+    widens = loaded.dim() == own.dim() == 2 and loaded.shape[0] == own.shape[0] and loaded.shape[1] < own.shape[1]
+    if not widens:
+        raise ValueError(f"{name} is {tuple(loaded.shape)} in the checkpoint, {tuple(own.shape)} in this network")
+    wide = torch.zeros_like(own)
+    wide[:, : loaded.shape[1]] = loaded
+    return wide
 
 
 def _to_device(hidden: tuple[Hidden, Hidden], device: torch.device) -> tuple[Hidden, Hidden]:

@@ -94,7 +94,7 @@ def measure_speed(
     for i in range(robots):
         env.set_dynamics(i, point.dynamics)
     obs = torch.from_numpy(env.observe())
-    h = model.actor_memory.initial(robots)
+    h = model.actor_initial(robots)
     steps, settle = round(seconds / env.dt), round(settle_s / env.dt)
     velocity, falls = np.zeros(2), 0
     with torch.no_grad():
