@@ -31,6 +31,9 @@ def test_speed_is_read_along_the_command_and_drift_across_it() -> None:
     reading = SpeedReading(SpeedPoint("lateral", Dynamics(), LATERAL), velocity=(-0.11, 0.39), falls=0)
     assert reading.along_command == pytest.approx(0.39)
     assert reading.across_command == pytest.approx(0.11)  # backwards is the left of a leftward command
+    assert reading.estimate_along_command is None
+    estimated = SpeedReading(reading.point, reading.velocity, 0, estimate=(0.2, 0.33))
+    assert estimated.estimate_along_command == pytest.approx(0.33)
 
 
 def standing_model() -> ActorCritic:
@@ -45,13 +48,16 @@ def standing_model() -> ActorCritic:
 def test_a_robot_holding_its_pose_reads_no_speed_and_no_fall() -> None:
     reading = measure_speed(standing_model(), GO2, speed_points(GO2)[0], robots=2, seconds=1.0, settle_s=0.5)
     assert abs(reading.along_command) < 0.03 and abs(reading.across_command) < 0.03
-    assert reading.falls == 0
+    assert reading.falls == 0 and reading.estimate is None  # this actor has no estimator
 
 
 def test_the_shipped_checkpoint_walks_forward_near_the_command() -> None:
     model, _, _ = load_trained(SHIPPED)
     reading = measure_speed(model, GO2, speed_points(GO2)[0], robots=2, seconds=3.0)
     assert 0.4 < reading.along_command < 0.65 and reading.falls == 0
+    # Its own estimate, in m/s like the measurement (the privileged scale taken out).
+    assert reading.estimate_along_command is not None
+    assert abs(reading.estimate_along_command - reading.along_command) < 0.1
 
 
 def test_cli_prints_one_row_per_checkpoint_and_names_a_missing_one(tmp_path: Path, capsys) -> None:
@@ -59,5 +65,6 @@ def test_cli_prints_one_row_per_checkpoint_and_names_a_missing_one(tmp_path: Pat
     assert cli.main(["speed", str(SHIPPED), "--out", str(out)]) == 0
     table = out.read_text()
     assert "lateral, ground friction 0.3 (0.3)" in table and f"{SHIPPED} (900)" in table
+    assert " est " in table
     assert cli.main(["speed", str(tmp_path / "missing.pt")]) == 2
     assert "missing.pt not found" in capsys.readouterr().err

@@ -39,6 +39,9 @@ class SpeedReading:
     point: SpeedPoint
     velocity: tuple[float, float]  # mean base-frame vx, vy m/s after the settling time
     falls: int  # robots that fell (each fall resets the robot and the reading goes on)
+    #: The actor's own velocity estimate, averaged the same way (vx, vy m/s), or None for an
+    #: actor without an estimator: where it parts from ``velocity``, the actor is misled.
+    estimate: tuple[float, float] | None = None
 
     def _direction(self) -> np.ndarray:
         """[2] unit vector along the command."""
@@ -48,6 +51,11 @@ class SpeedReading:
     def along_command(self) -> float:
         """m/s along the commanded direction."""
         return float(np.dot(self.velocity, self._direction()))
+
+    @property
+    def estimate_along_command(self) -> float | None:
+        """The estimate's m/s along the commanded direction, or None without an estimator."""
+        return None if self.estimate is None else float(np.dot(self.estimate, self._direction()))
 
     @property
     def across_command(self) -> float:
@@ -96,25 +104,43 @@ def measure_speed(
     obs = torch.from_numpy(env.observe())
     h = model.actor_initial(robots)
     steps, settle = round(seconds / env.dt), round(settle_s / env.dt)
-    velocity, falls = np.zeros(2), 0
+    velocity, estimated, falls = np.zeros(2), np.zeros(2), 0
+    privileged = env.privileged_layout
+    velocity_scale = privileged.scale[privileged.slices()["base_linear_velocity"]][:2]  # the estimate's
     with torch.no_grad():
         for step in range(steps):
-            mean, h = model.act_step(obs, h)
-            result = env.step(mean.numpy())
+            y, h = model.actor_sequence(obs.unsqueeze(0), h)
+            result = env.step(model.actor_mean(y[0]).numpy())
             falls += int(result.terminated.sum())
             if step >= settle:
                 velocity += result.base_velocity[:, :2].mean(axis=0)
+                estimate = model.velocity_estimate(y[0])
+                if estimate is not None:
+                    estimated += estimate[:, :2].numpy().mean(axis=0) / velocity_scale
             obs = torch.from_numpy(result.obs)
-    mean_velocity = velocity / (steps - settle)
-    return SpeedReading(point, (float(mean_velocity[0]), float(mean_velocity[1])), falls)
+    velocity, estimated = velocity / (steps - settle), estimated / (steps - settle)
+    has_estimate = model.velocity_estimate(y[0]) is not None
+    return SpeedReading(
+        point,
+        (float(velocity[0]), float(velocity[1])),
+        falls,
+        (float(estimated[0]), float(estimated[1])) if has_estimate else None,
+    )
 
 
 def format_speeds(rows: dict[str, list[SpeedReading]]) -> str:
-    """A Markdown table, one row per checkpoint label: speed along the command (drift across it)."""
+    """A Markdown table, one row per checkpoint label: speed along the command (drift across it),
+    then the actor's own estimate of that speed where it has one."""
     points = next(iter(rows.values()))
     header = " | ".join(f"{r.point.name} ({np.linalg.norm(r.point.command):g})" for r in points)
     lines = [f"| checkpoint | {header} | falls |", "|---|" + "---|" * (len(points) + 1)]
     for label, readings in rows.items():
-        cells = " | ".join(f"{r.along_command:.3f} ({r.across_command:+.2f})" for r in readings)
+        cells = " | ".join(_cell(r) for r in readings)
         lines.append(f"| {label} | {cells} | {sum(r.falls for r in readings)} |")
     return "\n".join(lines)
+
+
+def _cell(reading: SpeedReading) -> str:
+    text = f"{reading.along_command:.3f} ({reading.across_command:+.2f})"
+    estimate = reading.estimate_along_command
+    return text if estimate is None else f"{text} est {estimate:.3f}"
