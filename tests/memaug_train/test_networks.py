@@ -27,10 +27,10 @@ def estimating_net(**overrides) -> NetConfig:
     return NetConfig(**values)
 
 
-def make_ppo(net: NetConfig, seed: int = 0) -> RecurrentPpo:
+def make_ppo(net: NetConfig, seed: int = 0, **ppo) -> RecurrentPpo:
     env = VecGo2Env(GO2, EnvConfig(num_envs=8, threads=1, episode_steps=12), NO_FAULTS, seed=seed)
     critic = NetConfig(**{**net.__dict__, "critic": "mlp", "privileged_dim": env.privileged_layout.dim})
-    return RecurrentPpo(env, PpoConfig(steps_per_iteration=12, net=critic), seed=seed)
+    return RecurrentPpo(env, PpoConfig(steps_per_iteration=12, net=critic, **ppo), seed=seed)
 
 
 def test_the_policy_gradient_stops_at_the_estimate_and_the_estimate_trains_only_the_estimator() -> None:
@@ -90,10 +90,11 @@ def test_an_actor_given_an_estimator_starts_as_the_actor_it_was_taken_from(tmp_p
         y_wide, _ = widened.model.actor_sequence(obs, widened.model.actor_initial(2))
         torch.testing.assert_close(widened.model.actor_mean(y_wide), plain.model.actor_mean(y_plain))
     assert float(y_wide[..., -3:].abs().max()) > 0  # an estimate is there, and weighed at zero
+    assert widened.model.estimate_input is not None and not widened.model.estimate_input.weight.any()
     torch.testing.assert_close(widened.model.critic_head[0].weight, plain.model.critic_head[0].weight)
     # The other way round, an estimating actor does not fit a plain one: named, not guessed.
     widened.save(tmp_path / "estimating.pt")
-    with pytest.raises(ValueError, match=r"actor_head.0.weight is \(32, 19\) in the checkpoint, \(32, 16\)"):
+    with pytest.raises(ValueError, match="reads a concurrent estimate, and this network has no estimator"):
         make_ppo(NetConfig(hidden=16, head=(32,), velocity_estimator=True)).init_actor(tmp_path / "estimating.pt")
     # Without critic=True the critic stays its own.
     fresh = make_ppo(estimating_net(), seed=4)
@@ -102,12 +103,13 @@ def test_an_actor_given_an_estimator_starts_as_the_actor_it_was_taken_from(tmp_p
 
 
 def test_the_estimator_learns_at_its_own_rate_while_the_policy_rate_adapts(tmp_path: Path) -> None:
-    ppo = make_ppo(estimating_net())
+    ppo = make_ppo(estimating_net(), estimate_input_rate_scale=10.0)
     before = [p.detach().clone() for p in ppo.model.estimator_parameters()]
     ppo.train(2, tmp_path, checkpoint_every=2)
-    policy_group, estimator_group = ppo.optimizer.param_groups
+    policy_group, estimator_group, estimate_input_group = ppo.optimizer.param_groups
     assert estimator_group["lr"] == PpoConfig.estimator_learning_rate
     assert policy_group["lr"] == ppo.learning_rate != PpoConfig.learning_rate  # the KL moved it
+    assert estimate_input_group["lr"] == pytest.approx(10.0 * ppo.learning_rate)  # and this with it
     after = ppo.model.estimator_parameters()
     assert all(not torch.equal(a, b) for a, b in zip(before, after, strict=True))
 

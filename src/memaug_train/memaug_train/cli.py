@@ -254,10 +254,10 @@ def _robustness(args: argparse.Namespace) -> int:
 
 def _changeable_settings(args: argparse.Namespace, earlier: dict | None) -> dict:
     """The PpoConfig settings a resumed run may change: the cap on the action noise, the velocity
-    estimator's weight, hindsight's weight and clean share, the fault teacher, its weight and
-    threshold. Each is the flag's value where given, else (on --resume, ``earlier``: run.json's
-    ppo) what the run had, else the default. A teacher given without a weight copies at 1.0; a
-    weight of 0 turns it off."""
+    estimator's weight, the rate scale of the estimate's input weights, hindsight's weight and
+    clean share, the fault teacher, its weight and threshold. Each is the flag's value where
+    given, else (on --resume, ``earlier``: run.json's ppo) what the run had, else the default. A
+    teacher given without a weight copies at 1.0; a weight of 0 turns it off."""
     earlier = earlier or {}
 
     def given_or_earlier(flag: str, key: str, default: float | None) -> Any:
@@ -272,6 +272,9 @@ def _changeable_settings(args: argparse.Namespace, earlier: dict | None) -> dict
     return {
         "max_action_std": given_or_earlier("max_action_std", "max_action_std", None),
         "estimator_coef": given_or_earlier("estimator_coef", "estimator_coef", PpoConfig.estimator_coef),
+        "estimate_input_rate_scale": given_or_earlier(
+            "estimate_input_rate_scale", "estimate_input_rate_scale", PpoConfig.estimate_input_rate_scale
+        ),
         "hindsight_coef": given_or_earlier("hindsight_coef", "hindsight_coef", 0.0),
         "hindsight_clean_share": given_or_earlier("hindsight_clean_share", "hindsight_clean_share", 0.0),
         "teacher": teacher if teacher_coef > 0 else None,
@@ -395,6 +398,13 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help=f"weight of the velocity estimator's loss against PPO's (asymmetric critic runs; default "
         f"{PpoConfig.estimator_coef}, or the run's own on --resume, where it may change)",
+    )
+    train.add_argument(
+        "--estimate-input-rate-scale",
+        type=_positive,
+        default=None,
+        help="the concurrent estimate's input weights learn at this multiple of the policy's adaptive rate "
+        f"(default {PpoConfig.estimate_input_rate_scale:g}, or the run's own on --resume, where it may change)",
     )
     train.add_argument(
         "--max-action-std",

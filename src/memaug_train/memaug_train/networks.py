@@ -173,8 +173,13 @@ class ActorCritic(nn.Module):
         concurrent = config.estimator_hidden > 0
         self.estimator_memory = Memory("gru", obs_dim, config.estimator_hidden, config.layers) if concurrent else None
         self.estimator_readout = nn.Linear(config.estimator_hidden, VELOCITY) if concurrent else None
-        features = self.actor_memory.out_size + (VELOCITY if concurrent else 0)
-        self.actor_head = mlp([features, *config.head, act_dim])
+        self.actor_head = mlp([self.actor_memory.out_size, *config.head, act_dim])
+        #: How the estimate enters the head: added to its first layer's input, as if that layer
+        #: read [memory, estimate]. Its own weights, so that they can start at zero (an actor
+        #: given an estimator begins as it was) and learn at their own rate (PpoConfig).
+        self.estimate_input = nn.Linear(VELOCITY, config.head[0], bias=False) if concurrent else None
+        if self.estimate_input is not None:
+            nn.init.zeros_(self.estimate_input.weight)
         self.critic_head = mlp([self.critic_memory.out_size, *config.head, 1])
         self.log_std = nn.Parameter(torch.full((act_dim,), config.init_log_std))
         on_memory = config.velocity_estimator and not concurrent
@@ -194,6 +199,10 @@ class ActorCritic(nn.Module):
         if self.estimator_memory is None or self.estimator_readout is None:
             return []
         return [*self.estimator_memory.parameters(), *self.estimator_readout.parameters()]
+
+    def estimate_input_parameters(self) -> list[nn.Parameter]:
+        """The weights by which the head reads the concurrent estimate (none without one)."""
+        return [] if self.estimate_input is None else list(self.estimate_input.parameters())
 
     def actor_sequence(
         self, obs: torch.Tensor, h: Hidden, starts: torch.Tensor | None = None
@@ -216,9 +225,10 @@ class ActorCritic(nn.Module):
     def actor_mean(self, y: torch.Tensor) -> torch.Tensor:
         """The action mean [.., A] from the actor's features [.., F]. The policy's gradient stops
         at the concurrent estimate: the estimator learns to measure, not to please the policy."""
-        if self.estimator_memory is not None:
-            y = torch.cat([y[..., :-VELOCITY], y[..., -VELOCITY:].detach()], dim=-1)
-        return self.actor_head(y)
+        if self.estimate_input is None:
+            return self.actor_head(y)
+        first, rest = self.actor_head[0], self.actor_head[1:]
+        return rest(first(y[..., :-VELOCITY]) + self.estimate_input(y[..., -VELOCITY:].detach()))
 
     def velocity_estimate(self, y: torch.Tensor) -> torch.Tensor | None:
         """The base velocity estimate [.., 3] (privileged scaling) from the actor's features, or

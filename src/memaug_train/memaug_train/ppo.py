@@ -64,6 +64,10 @@ class PpoConfig:
     estimator_coef: float = 0.2
     #: Fixed learning rate of the concurrent estimator (NetConfig.estimator_hidden).
     estimator_learning_rate: float = 1e-3
+    #: The estimate's input weights (ActorCritic.estimate_input) learn at this multiple of the
+    #: policy's adaptive rate. Warm-started beside v3's head at 1x, they had grown to 4 % of a
+    #: memory input's weight after 160 iterations (runs/ce1): the actor hardly read the estimate.
+    estimate_input_rate_scale: float = 1.0
     #: Upper bound on the policy's action noise (the Gaussian's std, in action units; x the
     #: action scale for radians), or None for none. PPO tunes its policy under that noise,
     #: and the robot runs the noise-free mean: at std 0.49 the go2_memaug_dr actor's noisy gait
@@ -183,10 +187,15 @@ class RecurrentPpo:
         self.model = ActorCritic(env.layout.dim, env.description.num_joints, config.net).to(self.device)
         # The concurrent estimator learns at its own fixed rate: the adaptive rate below follows
         # the policy's KL, which says nothing about a regression.
-        estimator = {id(p) for p in self.model.estimator_parameters()}
-        groups: list[dict] = [{"params": [p for p in self.model.parameters() if id(p) not in estimator]}]
+        # The estimate's input weights start at zero beside a trained head: they learn at a
+        # multiple of the policy's rate (PpoConfig.estimate_input_rate_scale).
+        model = self.model
+        estimator, estimate_input = model.estimator_parameters(), model.estimate_input_parameters()
+        own = {id(p) for p in [*estimator, *estimate_input]}
+        groups: list[dict] = [{"params": [p for p in model.parameters() if id(p) not in own]}]
         if estimator:
-            groups.append({"params": self.model.estimator_parameters(), "lr": config.estimator_learning_rate})
+            groups.append({"params": estimator, "lr": config.estimator_learning_rate})
+            groups.append({"params": estimate_input, "lr": config.learning_rate * config.estimate_input_rate_scale})
         self.optimizer = torch.optim.Adam(groups, lr=config.learning_rate)
         self.learning_rate = config.learning_rate
         self.privileged = config.net.privileged_dim > 0
@@ -450,7 +459,10 @@ class RecurrentPpo:
             self.learning_rate = max(1e-5, self.learning_rate / 1.5)
         elif kl < 0.5 * self.config.desired_kl:
             self.learning_rate = min(1e-2, self.learning_rate * 1.5)
-        self.optimizer.param_groups[0]["lr"] = self.learning_rate  # the policy's group; the estimator keeps its own
+        groups = self.optimizer.param_groups
+        groups[0]["lr"] = self.learning_rate  # the policy's; the estimator keeps its own rate
+        if len(groups) == 3:
+            groups[2]["lr"] = self.learning_rate * self.config.estimate_input_rate_scale
 
     # --- loop, checkpoints --------------------------------------------------------------
     def train(
@@ -513,16 +525,20 @@ class RecurrentPpo:
     def init_actor(self, path: Path, critic: bool = False) -> None:
         """Start from the actor (memory, head, action noise) of another run's checkpoint, and
         with ``critic`` from its critic too; otherwise the critic stays new. The parts taken must
-        have the same shapes, except that an actor given a concurrent estimator here may come
-        from one without: its head's new input columns (the estimate) start at zero, so it
-        begins as the old actor, and the estimator starts fresh."""
+        have the same shapes. An actor given a concurrent estimator here may come from one
+        without: the estimate's input weights start at zero, so it begins as the old actor, and
+        the estimator starts fresh."""
         state = torch.load(path, weights_only=False, map_location=self.device)["model"]
-        actor_parts = ("actor_memory.", "actor_head.", "velocity_head.", "estimator_")
+        actor_parts = ("actor_memory.", "actor_head.", "velocity_head.", "estimator_", "estimate_input.")
         parts = actor_parts + (("critic_memory.", "critic_head.") if critic else ())
         own = self.model.state_dict()
+        if "estimate_input.weight" in state and "estimate_input.weight" not in own:
+            raise ValueError(f"{path}: its actor reads a concurrent estimate, and this network has no estimator")
         # An older actor's estimator head has no place beside a concurrent estimator: left out.
-        wanted = [k for k in state if k in own and (k.startswith(parts) or k == "log_std")]
-        taken = {k: _widened(k, state[k], own[k]) for k in wanted}
+        taken = {k: v for k, v in state.items() if k in own and (k.startswith(parts) or k == "log_std")}
+        for name, value in taken.items():
+            if value.shape != own[name].shape:
+                raise ValueError(f"{name} is {tuple(value.shape)} in the checkpoint, {tuple(own[name].shape)} here")
         missing, _ = self.model.load_state_dict(taken, strict=False)
         left_out = [k for k in missing if k.startswith(parts[:2]) or k == "log_std"]
         if critic:
@@ -544,20 +560,6 @@ class RecurrentPpo:
         # Older checkpoints kept no lengths: pad so the logged mean length is never an empty mean.
         lengths = list(state.get("finished_lengths", []))
         self.finished_lengths = [float("nan")] * (len(self.finished_returns) - len(lengths)) + lengths
-
-
-def _widened(name: str, loaded: torch.Tensor, own: torch.Tensor) -> torch.Tensor:
-    """``loaded`` in ``own``'s shape where ``own`` only has more input columns (a head that now
-    also reads the concurrent estimate): the old columns kept, the new ones zero. Any other
-    difference in shape is a ValueError naming the parameter."""
-    if loaded.shape == own.shape:
-        return loaded
-    widens = loaded.dim() == own.dim() == 2 and loaded.shape[0] == own.shape[0] and loaded.shape[1] < own.shape[1]
-    if not widens:
-        raise ValueError(f"{name} is {tuple(loaded.shape)} in the checkpoint, {tuple(own.shape)} in this network")
-    wide = torch.zeros_like(own)
-    wide[:, : loaded.shape[1]] = loaded
-    return wide
 
 
 def _to_device(hidden: tuple[Hidden, Hidden], device: torch.device) -> tuple[Hidden, Hidden]:
