@@ -26,6 +26,7 @@ from memaug_common.testing import local_dds_env, resolve_executable
         (["memaug_urdf", "no_such_robot"], "no robots named 'no_such_robot'"),
         (["memaug", "sim", "--no-record", "--duration", "1", "--model", "/no/model.onnx"], "/no/model.onnx"),
         (["memaug", "sim", "--no-record", "--duration", "1", "--scenario", "moon"], "no scenarios named 'moon'"),
+        (["memaug", "robot", "--emulator", "--no-record", "--summary-json", "{tmp}/s.json"], "needs the run's bag"),
     ],
 )
 def test_bad_paths_are_one_named_line(tmp_path: Path, domain_id: int, command: list[str], named: str) -> None:

@@ -270,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
     inspect.set_defaults(run=_inspect)
 
     args = parser.parse_args(argv)
+    if getattr(args, "no_record", False) and getattr(args, "summary_json", None):
+        # The summary is read from the run's bag: with none, there would be nothing to write.
+        parser.error("--summary-json needs the run's bag: drop --no-record")
     return int(args.run(args))
 
 
