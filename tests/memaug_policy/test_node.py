@@ -259,10 +259,15 @@ def test_the_remote_stands_runs_steers_and_damps(ros, start_node) -> None:
             ros.spin(0.02)
 
     def mode_after(*keys: str, ly: float = 0.0) -> str:
+        """The mode after pressing ``keys``: pressed again, released in between for a fresh
+        edge, until the mode changes or 10 s pass (a press can be lost on a loaded machine
+        before the node's subscription has matched ours)."""
+        before = modes[-1].data
         deadline = time.monotonic() + 10
         press(*keys, ly=ly)
-        while time.monotonic() < deadline and not modes:
-            press()
+        while time.monotonic() < deadline and modes[-1].data == before:
+            press()  # released
+            press(*keys, ly=ly)
         press()  # released
         return modes[-1].data
 
