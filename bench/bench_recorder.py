@@ -47,7 +47,7 @@ def publish(node, rate_hz: float, seconds: float) -> tuple[int, int]:
     states = node.create_publisher(JointState, "joint_states", STREAM)
     memory = node.create_publisher(Float32MultiArray, "policy/memory", STREAM)
     msg = JointState(name=list(GO2.joint_names), position=[0.0] * 12, velocity=[0.0] * 12, effort=[0.0] * 12)
-    hidden = Float32MultiArray(data=[0.0] * 128)
+    hidden = Float32MultiArray(data=[0.0] * 192)  # the shipped policy: GRU 128 + estimator 64
     sent_states = sent_memory = 0
     period = 1.0 / rate_hz
     start = time.perf_counter()

@@ -16,7 +16,7 @@ from memaug_train.networks import ActorCritic, NetConfig
 from memaug_train.speed_probe import LATERAL, SpeedPoint, SpeedReading, measure_speed, speed_points
 
 GO2 = load_robot_description("go2")
-SHIPPED = Path(__file__).parents[2] / "training" / "go2_memaug_v3" / "checkpoint.pt"
+SHIPPED = Path(__file__).parents[2] / "training" / "go2_memaug_v4" / "checkpoint.pt"
 
 
 def test_points_sit_at_the_ends_of_the_description_ranges() -> None:
@@ -64,7 +64,7 @@ def test_cli_prints_one_row_per_checkpoint_and_names_a_missing_one(tmp_path: Pat
     out = tmp_path / "speed.md"
     assert cli.main(["speed", str(SHIPPED), "--out", str(out)]) == 0
     table = out.read_text()
-    assert "lateral, ground friction 0.3 (0.3)" in table and f"{SHIPPED} (900)" in table
+    assert "lateral, ground friction 0.3 (0.3)" in table and f"{SHIPPED} (210)" in table
     assert " est " in table
     assert cli.main(["speed", str(tmp_path / "missing.pt")]) == 2
     assert "missing.pt not found" in capsys.readouterr().err
