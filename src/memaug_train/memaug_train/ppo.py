@@ -120,6 +120,11 @@ class PpoConfig:
             raise ValueError("PpoConfig.teacher needs the privileged critic (which robots are faulted, and when)")
 
 
+#: The optimizer's parameter groups: everything else, the concurrent estimator, the estimate's
+#: input weights (the last two only with a concurrent estimator).
+_POLICY_GROUP, _ESTIMATOR_GROUP, _ESTIMATE_INPUT_GROUP = 0, 1, 2
+
+
 def _block_diagonal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     out = np.zeros((a.shape[0] + b.shape[0], a.shape[1] + b.shape[1]))
     out[: a.shape[0], : a.shape[1]] = a
@@ -185,10 +190,10 @@ class RecurrentPpo:
         self.device = torch.device(device)
         n = env.config.num_envs
         self.model = ActorCritic(env.layout.dim, env.description.num_joints, config.net).to(self.device)
-        # The concurrent estimator learns at its own fixed rate: the adaptive rate below follows
-        # the policy's KL, which says nothing about a regression.
-        # The estimate's input weights start at zero beside a trained head: they learn at a
-        # multiple of the policy's rate (PpoConfig.estimate_input_rate_scale).
+        # Optimizer groups, in the order of the _*_GROUP indices. The concurrent estimator learns
+        # at its own fixed rate: the adaptive rate below follows the policy's KL, which says
+        # nothing about a regression. The estimate's input weights start at zero beside a
+        # trained head: they learn at a multiple of the policy's rate.
         model = self.model
         estimator, estimate_input = model.estimator_parameters(), model.estimate_input_parameters()
         own = {id(p) for p in [*estimator, *estimate_input]}
@@ -460,9 +465,9 @@ class RecurrentPpo:
         elif kl < 0.5 * self.config.desired_kl:
             self.learning_rate = min(1e-2, self.learning_rate * 1.5)
         groups = self.optimizer.param_groups
-        groups[0]["lr"] = self.learning_rate  # the policy's; the estimator keeps its own rate
-        if len(groups) == 3:
-            groups[2]["lr"] = self.learning_rate * self.config.estimate_input_rate_scale
+        groups[_POLICY_GROUP]["lr"] = self.learning_rate  # the estimator's group keeps its own rate
+        if len(groups) > _ESTIMATE_INPUT_GROUP:
+            groups[_ESTIMATE_INPUT_GROUP]["lr"] = self.learning_rate * self.config.estimate_input_rate_scale
 
     # --- loop, checkpoints --------------------------------------------------------------
     def train(
@@ -529,8 +534,8 @@ class RecurrentPpo:
         without: the estimate's input weights start at zero, so it begins as the old actor, and
         the estimator starts fresh."""
         state = torch.load(path, weights_only=False, map_location=self.device)["model"]
-        actor_parts = ("actor_memory.", "actor_head.", "velocity_head.", "estimator_", "estimate_input.")
-        parts = actor_parts + (("critic_memory.", "critic_head.") if critic else ())
+        parts: tuple[str, ...] = ("actor_memory.", "actor_head.", "velocity_head.", "estimator_", "estimate_input.")
+        parts += ("critic_memory.", "critic_head.") if critic else ()
         own = self.model.state_dict()
         if "estimate_input.weight" in state and "estimate_input.weight" not in own:
             raise ValueError(f"{path}: its actor reads a concurrent estimate, and this network has no estimator")
