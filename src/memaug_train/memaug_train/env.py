@@ -35,6 +35,7 @@ STATE_SPEC = mujoco.mjtState.mjSTATE_FULLPHYSICS
 #: Fraction of randomized episodes on rough ground; the rest are flat, where the policy meets
 #: the command tracking it is judged on. The height field's collisions cost ~40 % of a step.
 ROUGH_GROUND_SHARE = 0.4
+#: A foot nearer the ground than this (m) is down, for air time and contacts.
 FOOT_CONTACT_M = 0.005
 
 
@@ -383,9 +384,10 @@ class VecGo2Env:
         # [N, substeps, F] m from each foot's sphere to the ground under it
         feet_z = sensors[:, :, self._feet_sensor] - self._foot_radius - self._ground_under(sensors, self._feet_sensor)
         knee_height = sensors[:, -1, self._knee_sensor] - self._ground_under(sensors[:, -1], self._knee_sensor)
+        on_ground = feet_z < FOOT_CONTACT_M  # [N, substeps, F]
         touchdown_air = np.zeros_like(self.air_time)
         for k in range(self.substeps):
-            contact = feet_z[:, k] < FOOT_CONTACT_M
+            contact = on_ground[:, k]
             first = contact & (self.air_time > 0)
             touchdown_air[first] += self.air_time[first]
             self.air_time = np.where(contact, 0.0, self.air_time + cfg.physics_period_s)
@@ -407,7 +409,7 @@ class VecGo2Env:
             action=action,
             last_action=self.last_action,
             feet_air_time=touchdown_air,
-            feet_contact=(feet_z[:, -1] < FOOT_CONTACT_M)[:, self._feet_canonical],
+            feet_contact=on_ground[:, -1][:, self._feet_canonical],
             knee_height=knee_height,
             joint_speed_fraction=np.abs(dq) / d.velocity_limits,
         )
@@ -427,7 +429,7 @@ class VecGo2Env:
             "fault_active": float(self.fault_active.mean()),
             "terrain_level": self.terrain_level,
         }
-        feet_contact = feet_z[:, -1] < FOOT_CONTACT_M
+        feet_contact = on_ground[:, -1]
         knee_contact = knee_height[:, np.argsort(self._feet_canonical)] < KNEE_CONTACT_M
         self._advance_terrain_curriculum(int(truncated.sum()), int((terminated & ~self.fault_active).sum()))
         if len(done):

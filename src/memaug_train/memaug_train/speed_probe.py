@@ -105,6 +105,7 @@ def measure_speed(
     h = model.actor_initial(robots)
     steps, settle = round(seconds / env.dt), round(settle_s / env.dt)
     velocity, estimated, falls = np.zeros(2), np.zeros(2), 0
+    has_estimate = model.config.velocity_estimator
     privileged = env.privileged_layout
     velocity_scale = privileged.scale[privileged.slices()["base_linear_velocity"]][:2]  # the estimate's
     with torch.no_grad():
@@ -115,11 +116,10 @@ def measure_speed(
             if step >= settle:
                 velocity += result.base_velocity[:, :2].mean(axis=0)
                 estimate = model.velocity_estimate(y[0])
-                if estimate is not None:
+                if estimate is not None:  # exactly when has_estimate
                     estimated += estimate[:, :2].numpy().mean(axis=0) / velocity_scale
             obs = torch.from_numpy(result.obs)
     velocity, estimated = velocity / (steps - settle), estimated / (steps - settle)
-    has_estimate = model.velocity_estimate(y[0]) is not None
     return SpeedReading(
         point,
         (float(velocity[0]), float(velocity[1])),
