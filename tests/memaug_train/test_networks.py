@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,7 @@ def estimating_net(**overrides) -> NetConfig:
 
 def make_ppo(net: NetConfig, seed: int = 0, **ppo) -> RecurrentPpo:
     env = VecGo2Env(GO2, EnvConfig(num_envs=8, threads=1, episode_steps=12), NO_FAULTS, seed=seed)
-    critic = NetConfig(**{**net.__dict__, "critic": "mlp", "privileged_dim": env.privileged_layout.dim})
+    critic = dataclasses.replace(net, critic="mlp", privileged_dim=env.privileged_layout.dim)
     return RecurrentPpo(env, PpoConfig(steps_per_iteration=12, net=critic, **ppo), seed=seed)
 
 
