@@ -216,8 +216,9 @@ class ActorCritic(nn.Module):
         if self.estimator_memory is None or self.estimator_readout is None:
             return run(self.actor_memory, obs, h)
         assert isinstance(h, torch.Tensor)  # the estimator goes with the gru cell only
-        y, policy_h = run(self.actor_memory, obs, h[..., : self.config.hidden])
-        y_estimator, estimator_h = run(self.estimator_memory, obs, h[..., self.config.hidden :])
+        # cuDNN's GRU takes only a contiguous hidden state; a slice of the last axis is not one.
+        y, policy_h = run(self.actor_memory, obs, h[..., : self.config.hidden].contiguous())
+        y_estimator, estimator_h = run(self.estimator_memory, obs, h[..., self.config.hidden :].contiguous())
         assert isinstance(policy_h, torch.Tensor) and isinstance(estimator_h, torch.Tensor)
         estimate = self.estimator_readout(y_estimator)
         return torch.cat([y, estimate], dim=-1), torch.cat([policy_h, estimator_h], dim=-1)
