@@ -71,6 +71,24 @@ def test_both_memories_ride_in_one_hidden_state_and_a_reset_clears_both() -> Non
     torch.testing.assert_close(y_sequence[3:, 1:2], fresh)
 
 
+def test_each_memory_is_handed_a_contiguous_hidden_state_as_cudnn_requires() -> None:
+    """cuDNN's GRU refuses a non-contiguous hx (the CPU kernel does not), so a slice of the
+    joint hidden state must be copied before it reaches either GRU, or no GPU can train it."""
+    model = ActorCritic(OBS, ACTIONS, estimating_net())
+    handed: list[bool] = []
+
+    def record(_module: torch.nn.Module, args: tuple[torch.Tensor, ...]) -> None:
+        handed.append(args[1].is_contiguous())
+
+    for memory in (model.actor_memory, model.estimator_memory):
+        assert memory is not None and memory.rnn is not None
+        memory.rnn.register_forward_pre_hook(record)
+    obs, h0 = torch.randn(4, 2, OBS), model.actor_initial(2)
+    model.actor_sequence(obs, h0)
+    model.actor_sequence(obs, h0, starts=torch.zeros(4, 2))
+    assert handed and all(handed)
+
+
 def test_the_estimator_needs_the_gru_cell_and_a_velocity_estimate() -> None:
     with pytest.raises(ValueError, match="estimator_hidden"):
         estimating_net(cell="lstm")
