@@ -26,8 +26,13 @@ from std_msgs.msg import Float32MultiArray
 from memaug_common.description import load_robot_description
 from memaug_common.ros_qos import STREAM
 from memaug_common.testing import NodeProcess, bench_domain, local_dds_env
+from memaug_policy.model import load_policy, resolve_model_path
+from memaug_policy.params import DEFAULT_MODEL
+from memaug_policy.runtime import PolicyRuntime
 
 GO2 = load_robot_description("go2")
+#: What the policy node publishes on /policy/memory per tick with the shipped model.
+SHIPPED_MEMORY_SIZE = PolicyRuntime(load_policy(resolve_model_path(DEFAULT_MODEL))).memory.size
 
 
 def bag_counts(bag: Path) -> dict[str, int]:
@@ -47,7 +52,7 @@ def publish(node, rate_hz: float, seconds: float) -> tuple[int, int]:
     states = node.create_publisher(JointState, "joint_states", STREAM)
     memory = node.create_publisher(Float32MultiArray, "policy/memory", STREAM)
     msg = JointState(name=list(GO2.joint_names), position=[0.0] * 12, velocity=[0.0] * 12, effort=[0.0] * 12)
-    hidden = Float32MultiArray(data=[0.0] * 192)  # the shipped policy: GRU 128 + estimator 64
+    hidden = Float32MultiArray(data=[0.0] * SHIPPED_MEMORY_SIZE)
     sent_states = sent_memory = 0
     period = 1.0 / rate_hz
     start = time.perf_counter()

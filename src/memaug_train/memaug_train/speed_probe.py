@@ -104,8 +104,8 @@ def measure_speed(
     obs = torch.from_numpy(env.observe())
     h = model.actor_initial(robots)
     steps, settle = round(seconds / env.dt), round(settle_s / env.dt)
-    velocity, estimated, falls = np.zeros(2), np.zeros(2), 0
-    has_estimate = model.config.velocity_estimator
+    velocity, falls = np.zeros(2), 0
+    estimated: np.ndarray | None = None  # stays None for an actor without an estimator
     privileged = env.privileged_layout
     velocity_scale = privileged.scale[privileged.slices()["base_linear_velocity"]][:2]  # the estimate's
     with torch.no_grad():
@@ -116,15 +116,17 @@ def measure_speed(
             if step >= settle:
                 velocity += result.base_velocity[:, :2].mean(axis=0)
                 estimate = model.velocity_estimate(y[0])
-                if estimate is not None:  # exactly when has_estimate
-                    estimated += estimate[:, :2].numpy().mean(axis=0) / velocity_scale
+                if estimate is not None:
+                    reading = estimate[:, :2].numpy().mean(axis=0) / velocity_scale
+                    estimated = reading if estimated is None else estimated + reading
             obs = torch.from_numpy(result.obs)
-    velocity, estimated = velocity / (steps - settle), estimated / (steps - settle)
+    readings = steps - settle
+    velocity = velocity / readings
     return SpeedReading(
         point,
         (float(velocity[0]), float(velocity[1])),
         falls,
-        (float(estimated[0]), float(estimated[1])) if has_estimate else None,
+        None if estimated is None else (float(estimated[0] / readings), float(estimated[1] / readings)),
     )
 
 
