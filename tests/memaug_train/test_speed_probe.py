@@ -23,6 +23,7 @@ def test_points_sit_at_the_ends_of_the_description_ranges() -> None:
     points = {p.name: p for p in speed_points(GO2)}
     ranges = GO2.randomization
     assert points["forward, damping 2"].dynamics.joint_damping == ranges.joint_damping[1]
+    assert points["forward, ground friction 0.3"].dynamics.ground_friction == ranges.ground_friction[0]
     assert points["lateral, ground friction 0.3"].dynamics.ground_friction == ranges.ground_friction[0]
     assert points["lateral, nominal"].dynamics == Dynamics()
 

@@ -5,7 +5,7 @@ takes minutes; this screen takes seconds per checkpoint and reads the checkpoint
 run's snapshots can be sorted before any is exported. It runs the actor noise-free in the
 training environment at 2 ms physics, on the nominal robot and at the ends of the
 randomization ranges where the speed moves most: the highest joint damping (slower) and the
-lowest ground friction (the feet slide; a lateral gait overshoots). The suite decides; this
+lowest ground friction (the feet slide: a lateral gait overshoots, a forward one can stall). The suite decides; this
 only says which snapshots are worth its time.
 """
 
@@ -65,8 +65,8 @@ class SpeedReading:
 
 
 def speed_points(description: RobotDescription) -> tuple[SpeedPoint, ...]:
-    """Forward and lateral on the nominal robot and at the highest joint damping; lateral at the
-    lowest ground friction. The range ends come from the robot description."""
+    """Forward and lateral on the nominal robot, at the highest joint damping and on the lowest
+    ground friction. The range ends come from the robot description."""
     ranges = description.randomization
     damped = Dynamics(joint_damping=ranges.joint_damping[1])
     slippery = Dynamics(ground_friction=ranges.ground_friction[0])
@@ -76,6 +76,7 @@ def speed_points(description: RobotDescription) -> tuple[SpeedPoint, ...]:
         SpeedPoint(f"forward, damping {damping}", damped, FORWARD),
         SpeedPoint("lateral, nominal", Dynamics(), LATERAL),
         SpeedPoint(f"lateral, damping {damping}", damped, LATERAL),
+        SpeedPoint(f"forward, ground friction {friction}", slippery, FORWARD),
         SpeedPoint(f"lateral, ground friction {friction}", slippery, LATERAL),
     )
 
