@@ -12,8 +12,8 @@ from memaug_policy.observation import ObservationLayout
 from memaug_sim.dynamics import Dynamics
 from memaug_train import cli
 from memaug_train.checkpoints import load_trained
-from memaug_train.networks import ActorCritic, NetConfig
-from memaug_train.speed_probe import LATERAL, SpeedPoint, SpeedReading, measure_speed, speed_points
+from memaug_train.networks import VELOCITY, ActorCritic, NetConfig
+from memaug_train.speed_probe import LATERAL, SpeedPoint, SpeedReading, loop_gain, measure_speed, speed_points
 
 GO2 = load_robot_description("go2")
 SHIPPED = Path(__file__).parents[2] / "training" / "go2_memaug_v4" / "checkpoint.pt"
@@ -59,6 +59,47 @@ def test_the_shipped_checkpoint_walks_forward_near_the_command() -> None:
     # Its own estimate, in m/s like the measurement (the privileged scale taken out).
     assert reading.estimate_along_command is not None
     assert abs(reading.estimate_along_command - reading.along_command) < 0.1
+
+
+def test_a_shifted_estimate_reaches_the_head_along_the_command_and_only_there() -> None:
+    """The head's estimate moves by the shift (in the privileged scaling), along the command;
+    the estimate the reading reports is the estimator's own, unshifted."""
+    model = ActorCritic(
+        ObservationLayout.for_joints(GO2.num_joints).dim,
+        GO2.num_joints,
+        NetConfig(hidden=16, critic="mlp", privileged_dim=51, velocity_estimator=True, estimator_hidden=8),
+    ).eval()
+    heard: list[torch.Tensor] = []
+
+    def standing_head(features: torch.Tensor) -> torch.Tensor:  # holds the pose, records its input
+        heard.append(features[:, -VELOCITY:].clone())
+        return torch.zeros(features.shape[0], GO2.num_joints)
+
+    model.actor_mean = standing_head  # type: ignore[method-assign]
+    point = SpeedPoint("diagonal", Dynamics(), (0.3, 0.4))  # direction (0.6, 0.8)
+    plain = measure_speed(model, GO2, point, robots=2, seconds=0.2, settle_s=0.1)
+    unshifted = torch.stack(heard)
+    heard.clear()
+    shifted = measure_speed(model, GO2, point, robots=2, seconds=0.2, settle_s=0.1, estimate_shift_m_s=0.1)
+    moved = torch.stack(heard) - unshifted
+    assert shifted.estimate == pytest.approx(plain.estimate)
+    ratio = moved[..., :2] / torch.tensor([0.06, 0.08])  # shift x direction, in m/s
+    assert torch.allclose(ratio, ratio.flatten()[0].expand_as(ratio)) and ratio.flatten()[0] > 0  # one scale
+    assert torch.all(moved[..., 2] == 0)  # vertical: untouched
+
+
+def test_a_shift_needs_an_actor_that_reads_an_estimate() -> None:
+    with pytest.raises(ValueError, match="concurrent estimate"):
+        measure_speed(standing_model(), GO2, speed_points(GO2)[0], robots=1, seconds=0.1, estimate_shift_m_s=0.1)
+
+
+def test_the_shipped_actor_hardly_answers_its_estimate() -> None:
+    """v4's measured loop gain (model card, "After v4: ice in the batch"): a tenth of a loop
+    that trusts its estimate (-1), laterally."""
+    model, _, _ = load_trained(SHIPPED)
+    gain, readings = loop_gain(model, GO2, SpeedPoint("lateral", Dynamics(), LATERAL), robots=2, seconds=3.0)
+    assert len(readings) == 3 and all(r.falls == 0 for r in readings)
+    assert -0.3 < gain < 0.0
 
 
 def test_cli_prints_one_row_per_checkpoint_and_names_a_missing_one(tmp_path: Path, capsys) -> None:

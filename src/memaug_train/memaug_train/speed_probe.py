@@ -19,7 +19,7 @@ import torch
 from memaug_common.description import RobotDescription
 from memaug_sim.dynamics import Dynamics
 from memaug_train.env import EnvConfig, VecGo2Env
-from memaug_train.networks import ActorCritic
+from memaug_train.networks import VELOCITY, ActorCritic
 from memaug_train.robustness import COMMANDS
 from memaug_train.tasks import CommandRanges, TaskSampler
 
@@ -33,6 +33,11 @@ class SpeedPoint:
     dynamics: Dynamics
     command: tuple[float, float]  # vx, vy m/s, base frame; no yaw
 
+    @property
+    def direction(self) -> np.ndarray:
+        """[2] unit vector along the command, base frame."""
+        return np.asarray(self.command) / np.linalg.norm(self.command)
+
 
 @dataclass(frozen=True)
 class SpeedReading:
@@ -43,24 +48,20 @@ class SpeedReading:
     #: actor without an estimator: where it parts from ``velocity``, the actor is misled.
     estimate: tuple[float, float] | None = None
 
-    def _direction(self) -> np.ndarray:
-        """[2] unit vector along the command."""
-        return np.asarray(self.point.command) / np.linalg.norm(self.point.command)
-
     @property
     def along_command(self) -> float:
         """m/s along the commanded direction."""
-        return float(np.dot(self.velocity, self._direction()))
+        return float(np.dot(self.velocity, self.point.direction))
 
     @property
     def estimate_along_command(self) -> float | None:
         """The estimate's m/s along the commanded direction, or None without an estimator."""
-        return None if self.estimate is None else float(np.dot(self.estimate, self._direction()))
+        return None if self.estimate is None else float(np.dot(self.estimate, self.point.direction))
 
     @property
     def across_command(self) -> float:
         """m/s across it (positive to the command's left): drift."""
-        cx, cy = self._direction()
+        cx, cy = self.point.direction
         return float(np.dot(self.velocity, (-cy, cx)))
 
 
@@ -90,10 +91,19 @@ def measure_speed(
     settle_s: float = 1.5,
     physics_period_s: float = 0.002,
     seed: int = 1,
+    estimate_shift_m_s: float = 0.0,
 ) -> SpeedReading:
     """``robots`` robots with ``point``'s dynamics and command (random headings, small joint
     noise), the actor's mean action for ``seconds``; velocity averaged over robots and over the
-    time after ``settle_s``."""
+    time after ``settle_s``.
+
+    ``estimate_shift_m_s`` moves the velocity estimate that the actor's head reads by that much
+    along the command (the estimator and the reported estimate are untouched): how the speed
+    answers it is the loop's gain (``loop_gain``). ValueError for an actor that reads no
+    concurrent estimate.
+    """
+    if estimate_shift_m_s and model.estimate_input is None:
+        raise ValueError("estimate_shift_m_s needs an actor that reads a concurrent estimate")
     vx, vy = point.command
     commands = CommandRanges(vx=(vx, vx), vy=(vy, vy), yaw_rate=(0.0, 0.0), standing_probability=0.0)
     config = EnvConfig(num_envs=robots, threads=1, commands=commands, physics_period_s=physics_period_s)
@@ -109,10 +119,14 @@ def measure_speed(
     estimated: np.ndarray | None = None  # stays None for an actor without an estimator
     privileged = env.privileged_layout
     velocity_scale = privileged.scale[privileged.slices()["base_linear_velocity"]][:2]  # the estimate's
+    shift = torch.zeros(VELOCITY)
+    shift[:2] = torch.from_numpy(point.direction * estimate_shift_m_s * velocity_scale)
     with torch.no_grad():
         for step in range(steps):
             y, h = model.actor_sequence(obs.unsqueeze(0), h)
-            result = env.step(model.actor_mean(y[0]).numpy())
+            features = y[0].clone()
+            features[:, -VELOCITY:] += shift  # zero unless the loop's gain is being measured
+            result = env.step(model.actor_mean(features).numpy())
             falls += int(result.terminated.sum())
             if step >= settle:
                 velocity += result.base_velocity[:, :2].mean(axis=0)
@@ -129,6 +143,26 @@ def measure_speed(
         falls,
         None if estimated is None else (float(estimated[0] / readings), float(estimated[1] / readings)),
     )
+
+
+#: Shifts of the estimate the head reads, m/s along the command, for ``loop_gain``.
+LOOP_GAIN_SHIFTS_M_S = (-0.1, 0.0, 0.1)
+
+
+def loop_gain(
+    model: ActorCritic, description: RobotDescription, point: SpeedPoint, robots: int = 8, seconds: float = 5.0
+) -> tuple[float, list[SpeedReading]]:
+    """How hard the actor answers its velocity estimate at ``point``: the slope of its true
+    speed along the command against a shift of the estimate its head reads
+    (LOOP_GAIN_SHIFTS_M_S), and the readings (``measure_speed``'s, one per shift). An actor
+    that trusts its estimate slows by the shift (gain -1: it believes it is already faster);
+    one that ignores it keeps its speed (gain 0)."""
+    readings = [
+        measure_speed(model, description, point, robots=robots, seconds=seconds, estimate_shift_m_s=shift)
+        for shift in LOOP_GAIN_SHIFTS_M_S
+    ]
+    slope = np.polyfit(LOOP_GAIN_SHIFTS_M_S, [r.along_command for r in readings], 1)[0]
+    return float(slope), readings
 
 
 def format_speeds(rows: dict[str, list[SpeedReading]]) -> str:
