@@ -13,6 +13,7 @@ from memaug_sim.dynamics import Dynamics
 from memaug_train import cli
 from memaug_train.checkpoints import load_trained
 from memaug_train.networks import VELOCITY, ActorCritic, NetConfig
+from memaug_train.privileged import privileged_layout
 from memaug_train.speed_probe import LATERAL, SpeedPoint, SpeedReading, loop_gain, measure_speed, speed_points
 
 GO2 = load_robot_description("go2")
@@ -83,9 +84,10 @@ def test_a_shifted_estimate_reaches_the_head_along_the_command_and_only_there() 
     shifted = measure_speed(model, GO2, point, robots=2, seconds=0.2, settle_s=0.1, estimate_shift_m_s=0.1)
     moved = torch.stack(heard) - unshifted
     assert shifted.estimate == pytest.approx(plain.estimate)
-    ratio = moved[..., :2] / torch.tensor([0.06, 0.08])  # shift x direction, in m/s
-    assert torch.allclose(ratio, ratio.flatten()[0].expand_as(ratio)) and ratio.flatten()[0] > 0  # one scale
-    assert torch.all(moved[..., 2] == 0)  # vertical: untouched
+    layout = privileged_layout(GO2.num_joints)
+    scale = torch.tensor(layout.scale[layout.slices()["base_linear_velocity"]], dtype=torch.float32)
+    expected = torch.tensor([0.06, 0.08, 0.0]) * scale  # 0.1 m/s along (0.6, 0.8); vertical untouched
+    assert torch.allclose(moved, expected.expand_as(moved), atol=1e-6)
 
 
 def test_a_shift_needs_an_actor_that_reads_an_estimate() -> None:

@@ -5,8 +5,9 @@ takes minutes; this screen takes seconds per checkpoint and reads the checkpoint
 run's snapshots can be sorted before any is exported. It runs the actor noise-free in the
 training environment at 2 ms physics, on the nominal robot and at the ends of the
 randomization ranges where the speed moves most: the highest joint damping (slower) and the
-lowest ground friction (the feet slide: a lateral gait overshoots, a forward one can stall). The suite decides; this
-only says which snapshots are worth its time.
+lowest ground friction (the feet slide: a lateral gait overshoots, a forward one can stall).
+The suite decides; this only says which snapshots are worth its time. ``loop_gain`` says how
+hard the actor answers its own velocity estimate.
 """
 
 from __future__ import annotations
