@@ -89,6 +89,22 @@ def test_each_memory_is_handed_a_contiguous_hidden_state_as_cudnn_requires() -> 
     assert handed and all(handed)
 
 
+def test_a_shifted_estimate_moves_only_the_estimate_the_head_reads() -> None:
+    torch.manual_seed(3)
+    model = ActorCritic(OBS, ACTIONS, estimating_net())
+    y, _ = model.actor_sequence(torch.randn(1, 4, OBS), model.actor_initial(4))
+    shift = torch.tensor([0.2, -0.1, 0.0])
+    shifted = model.shift_estimate(y[0], shift)
+    torch.testing.assert_close(model.velocity_estimate(shifted), model.velocity_estimate(y[0]) + shift)
+    torch.testing.assert_close(shifted[:, :16], y[0][:, :16])  # the policy's memory: untouched
+    assert model.estimate_input is not None
+    with torch.no_grad():  # zero at the start: give the head a reading to answer
+        torch.nn.init.normal_(model.estimate_input.weight)
+    assert not torch.allclose(model.actor_mean(shifted), model.actor_mean(y[0]))
+    with pytest.raises(ValueError, match="concurrent estimate"):
+        ActorCritic(OBS, ACTIONS, NetConfig(hidden=16)).shift_estimate(y[0][:, :16], shift)
+
+
 def test_the_estimator_needs_the_gru_cell_and_a_velocity_estimate() -> None:
     with pytest.raises(ValueError, match="estimator_hidden"):
         estimating_net(cell="lstm")

@@ -231,6 +231,16 @@ class ActorCritic(nn.Module):
         first, rest = self.actor_head[0], self.actor_head[1:]
         return rest(first(y[..., :-VELOCITY]) + self.estimate_input(y[..., -VELOCITY:].detach()))
 
+    def shift_estimate(self, y: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+        """The actor's features [.., F] with the concurrent estimate in them moved by ``shift``
+        [3] (privileged scaling): what the head would read if the estimator were that far off.
+        ValueError for an actor that reads no concurrent estimate."""
+        if self.estimate_input is None:
+            raise ValueError("shifting the estimate needs an actor that reads a concurrent estimate")
+        shifted = y.clone()
+        shifted[..., -VELOCITY:] += shift
+        return shifted
+
     def velocity_estimate(self, y: torch.Tensor) -> torch.Tensor | None:
         """The base velocity estimate [.., 3] (privileged scaling) from the actor's features, or
         None for an actor without an estimator."""

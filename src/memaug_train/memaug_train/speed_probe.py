@@ -101,10 +101,8 @@ def measure_speed(
     ``estimate_shift_m_s`` moves the velocity estimate that the actor's head reads by that much
     along the command (the estimator and the reported estimate are untouched): how the speed
     answers it is the loop's gain (``loop_gain``). ValueError for an actor that reads no
-    concurrent estimate.
+    concurrent estimate (``ActorCritic.shift_estimate``).
     """
-    if estimate_shift_m_s and model.estimate_input is None:
-        raise ValueError("estimate_shift_m_s needs an actor that reads a concurrent estimate")
     vx, vy = point.command
     commands = CommandRanges(vx=(vx, vx), vy=(vy, vy), yaw_rate=(0.0, 0.0), standing_probability=0.0)
     config = EnvConfig(num_envs=robots, threads=1, commands=commands, physics_period_s=physics_period_s)
@@ -125,9 +123,8 @@ def measure_speed(
     with torch.no_grad():
         for step in range(steps):
             y, h = model.actor_sequence(obs.unsqueeze(0), h)
-            features = y[0].clone()
-            features[:, -VELOCITY:] += shift  # zero unless the loop's gain is being measured
-            result = env.step(model.actor_mean(features).numpy())
+            head_input = model.shift_estimate(y[0], shift) if estimate_shift_m_s else y[0]
+            result = env.step(model.actor_mean(head_input).numpy())
             falls += int(result.terminated.sum())
             if step >= settle:
                 velocity += result.base_velocity[:, :2].mean(axis=0)
