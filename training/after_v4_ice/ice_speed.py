@@ -34,8 +34,9 @@ def main(paths: list[str]) -> None:
             for vx in FORWARD_COMMANDS_M_S:
                 point = SpeedPoint(f"forward {vx:g}", Dynamics(ground_friction=friction), (vx, 0.0))
                 reading = measure_speed(model, go2, point)
-                estimate = reading.estimate_along_command
-                cells.append(f"{reading.along_command:.2f} est {estimate:.2f}, falls {reading.falls}")
+                estimate = reading.estimate_along_command  # None for an actor without an estimator
+                read = "-" if estimate is None else f"{estimate:.2f}"
+                cells.append(f"{reading.along_command:.2f} est {read}, falls {reading.falls}")
             print(f"| {path} | {friction:g} | " + " | ".join(cells) + " |", flush=True)
 
 
