@@ -110,11 +110,23 @@ def _loop_ticks(diagnostics: list[DiagnosticArray]) -> int:
     return int(values["ticks"])
 
 
+def wait_for_reader(writer, timeout_s: float) -> bool:
+    """True once ``writer`` has matched at least one reader, False after ``timeout_s``."""
+    from cyclonedds.core import DDSStatus
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if writer.get_status_changes() & DDSStatus.PublicationMatched:  # set on the first match
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def test_emulator_rejects_frames_with_a_bad_crc(start_node, go2_domain) -> None:
     from cyclonedds.pub import DataWriter
     from cyclonedds.topic import Topic
 
-    emulator = start_node("memaug_go2_emulator", "--domain-id", str(go2_domain), "--duration", "4")
+    emulator = start_node("memaug_go2_emulator", "--domain-id", str(go2_domain), "--duration", "8")
     dp = participant(go2_domain, "lo")
     writer = DataWriter(dp, Topic(dp, LOWCMD_TOPIC, LowCmd_))
     good = lowcmd_from_command(MotorCommand(GO2.default_pose, np.zeros(12), GO2.kp.copy(), GO2.kd.copy(), np.zeros(12)))
@@ -123,11 +135,14 @@ def test_emulator_rejects_frames_with_a_bad_crc(start_node, go2_domain) -> None:
     deadline = time.monotonic() + 20  # the emulator's loop (after its motion switcher service) starts
     while "rt/lowstate at" not in emulator.output() and time.monotonic() < deadline:
         time.sleep(0.05)
-    time.sleep(0.5)  # discovery
+    assert wait_for_reader(writer, 10.0), "the emulator's rt/lowcmd reader did not match within 10 s"
+    # The emulator's reader keeps only the latest frame (depth 1, as the SDK's), so two frames
+    # written back to back would overwrite each other: space them over several 2 ms ticks.
     for _ in range(20):
         writer.write(good)
+        time.sleep(0.02)
         writer.write(bad)
-        time.sleep(0.01)
+        time.sleep(0.02)
     assert emulator.wait(30) == 0
     final = emulator.output().strip().splitlines()[-1]
     accepted = int(re.search(r"frames accepted (\d+)", final).group(1))
