@@ -237,13 +237,16 @@ def test_a_tilted_base_a_bridge_fault_or_stale_state_damps_and_says_why(
 
 
 def test_the_remote_stands_runs_steers_and_damps(ros, start_node) -> None:
-    """/remote as the Go2 bridge publishes it: L2+A stands, R1 runs, the stick commands, L2+B damps."""
+    """/remote as the Go2 bridge publishes it: L2+A stands, R1 runs, the stick commands, L2+B damps.
+    The state comes best effort, as a driver on ROS's sensor-data profile sends it: a reliable
+    reader would never match it, and the node would wait in idle for state."""
+    from rclpy.qos import qos_profile_sensor_data
     from sensor_msgs.msg import Joy
 
     from memaug_common.remote_map import KEYS
 
-    states = ros.node.create_publisher(JointState, "joint_states", STREAM)
-    imus = ros.node.create_publisher(Imu, "imu/data", STREAM)
+    states = ros.node.create_publisher(JointState, "joint_states", qos_profile_sensor_data)
+    imus = ros.node.create_publisher(Imu, "imu/data", qos_profile_sensor_data)
     remote = ros.node.create_publisher(Joy, "remote", STREAM)
     modes = ros.subscribe(String, "policy/mode", LATCHED)
     observations = ros.subscribe(Float32MultiArray, "policy/observation", STREAM)

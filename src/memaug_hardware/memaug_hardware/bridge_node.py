@@ -25,7 +25,7 @@ from memaug_common.description import load_robot_description
 from memaug_common.remote_map import KEYS
 from memaug_common.ros_main import create_or_report
 from memaug_common.ros_params import declare_parameters
-from memaug_common.ros_qos import LATCHED, LATEST, STREAM
+from memaug_common.ros_qos import FRESHEST, LATCHED, STREAM
 from memaug_hardware.dds import Go2Endpoints, controller_endpoints, participant
 from memaug_hardware.motion_switcher import HELP, check_mode, release_mode
 from memaug_hardware.params import BRIDGE_PARAMETERS
@@ -90,7 +90,7 @@ class Go2BridgeNode(LifecycleNode):
         # The robot for RViz and Foxglove, generated from the same description (latched).
         self.pub_description = self.create_publisher(String, "robot_description", LATCHED)
         self.pub_description.publish(String(data=urdf_from_description(self.description)))
-        self.create_subscription(JointState, "joint_commands", self._on_command, LATEST)
+        self.create_subscription(JointState, "joint_commands", self._on_command, FRESHEST)
         self.create_subscription(Bool, "estop", self._on_estop, LATCHED)
         self.create_timer(p["diagnostics_period_s"], self._publish_status)
 

@@ -25,7 +25,7 @@ from memaug_common.description import load_robot_description
 from memaug_common.remote_map import DAMP_CHORD, KEYS, RUN_CHORD, STAND_CHORD, stick_command
 from memaug_common.ros_main import spin_main
 from memaug_common.ros_params import declare_parameters
-from memaug_common.ros_qos import LATCHED, LATEST, STREAM
+from memaug_common.ros_qos import FRESHEST, LATCHED, LATEST, STREAM
 from memaug_policy.controller import PolicyController
 from memaug_policy.fsm import ControlFsm, Mode
 from memaug_policy.model import check_compatible, load_policy, resolve_model_path
@@ -73,8 +73,8 @@ class PolicyNode(Node):
         self.pub_memory = self.create_publisher(Float32MultiArray, "policy/memory", STREAM)
         self.pub_mode = self.create_publisher(String, "policy/mode", LATCHED)
         self.pub_diag = self.create_publisher(DiagnosticArray, "diagnostics", 10)
-        self.create_subscription(JointState, "joint_states", self._on_joint_states, LATEST)
-        self.create_subscription(Imu, "imu/data", self._on_imu, LATEST)
+        self.create_subscription(JointState, "joint_states", self._on_joint_states, FRESHEST)
+        self.create_subscription(Imu, "imu/data", self._on_imu, FRESHEST)
         self.create_subscription(Twist, "cmd_vel", self._on_cmd_vel, LATEST)
         self.create_subscription(Bool, "estop", self._on_estop, LATCHED)
         self.create_subscription(String, "bridge/state", self._on_bridge_state, LATCHED)
