@@ -28,10 +28,11 @@ from memaug_train.env import EnvConfig, VecGo2Env
 from memaug_train.export import build_metadata, export_onnx
 from memaug_train.methods import METHODS
 from memaug_train.monitor import TrainingMonitor
-from memaug_train.networks import NetConfig
+from memaug_train.networks import ActorCritic, NetConfig
 from memaug_train.ppo import PpoConfig, RecurrentPpo
 from memaug_train.randomization import describe as describe_randomization
 from memaug_train.rewards import describe_rewards
+from memaug_train.velocity_feedback import VelocityFeedback
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -175,10 +176,31 @@ def _export(args: argparse.Namespace) -> int:
         # What a resumed run changed on the way (memaug_train.cli._record_changes) and how.
         **{key: value for key, value in meta.items() if key.startswith("earlier_") or key == "resumed"},
     }
-    metadata = build_metadata(description, layout, model, env_config.action_scale, env_config.commands, provenance)
-    export_onnx(model, Path(args.output), metadata)
-    print(f"exported {checkpoint} (iteration {state['iteration']}, {state['env_steps']:,} env steps) -> {args.output}")
+    feedback = _velocity_feedback(args, model)
+    metadata = build_metadata(
+        description, layout, model, env_config.action_scale, env_config.commands, provenance, feedback
+    )
+    export_onnx(model, Path(args.output), metadata, feedback)
+    loop = f"velocity loop K {feedback.gain:g}" if feedback else "no velocity loop"
+    print(
+        f"exported {checkpoint} (iteration {state['iteration']}, {state['env_steps']:,} env steps, {loop}) "
+        f"-> {args.output}"
+    )
     return 0
+
+
+def _velocity_feedback(args: argparse.Namespace, model: ActorCritic) -> VelocityFeedback | None:
+    """The loop the export carries: the default one for an actor with a concurrent estimator,
+    none for one without (ValueError if a gain was asked of such an actor) or at gain 0."""
+    has_estimator = model.estimator_memory is not None
+    gain = args.velocity_feedback_gain
+    if gain is None:
+        gain = VelocityFeedback.gain if has_estimator else 0.0
+    if gain == 0.0:
+        return None
+    if not has_estimator:
+        raise ValueError("--velocity-feedback-gain needs an actor with a concurrent velocity estimator")
+    return VelocityFeedback(gain, args.velocity_feedback_time_constant, args.velocity_feedback_max_fraction)
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -477,6 +499,26 @@ def main(argv: list[str] | None = None) -> int:
     export = sub.add_parser("export", help="write a checkpoint's actor as the ONNX policy contract")
     export.add_argument("checkpoint")
     export.add_argument("output")
+    defaults = VelocityFeedback()
+    export.add_argument(
+        "--velocity-feedback-gain",
+        type=float,
+        default=None,
+        help="K of the velocity loop carried inside the exported graph, for an actor with a concurrent "
+        f"estimator (memaug_train.velocity_feedback; default {defaults.gain:g} there; 0: none)",
+    )
+    export.add_argument(
+        "--velocity-feedback-time-constant",
+        type=float,
+        default=defaults.time_constant_s,
+        help="s, of the loop's low-pass filter on the tracking error",
+    )
+    export.add_argument(
+        "--velocity-feedback-max-fraction",
+        type=float,
+        default=defaults.max_fraction,
+        help="bound of the loop's correction per axis, as a fraction of the commanded planar speed",
+    )
     evaluate = sub.add_parser("eval", help="ID/OOD failure returns of trained checkpoints, as a table")
     evaluate.add_argument("checkpoints", nargs="+")
     evaluate.add_argument("--episodes", type=int, default=2, help="episodes per task")

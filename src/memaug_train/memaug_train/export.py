@@ -3,10 +3,13 @@
 Inputs ``obs`` [1, obs_dim] and ``h_in`` (+ ``c_in`` for LSTM) [layers, 1, hidden];
 outputs ``actions`` [1, act_dim] and ``h_out`` (+ ``c_out``). The file describes itself in
 metadata_props (JSON values), which the policy node checks against the robot description.
+An actor with a concurrent estimator may carry its velocity loop inside the graph
+(memaug_train.velocity_feedback); the contract stays the same, with a longer hidden state.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 from pathlib import Path
@@ -20,6 +23,7 @@ from memaug_policy.contract import FORMAT_VERSION, input_names, output_names
 from memaug_policy.observation import ObservationLayout
 from memaug_train.networks import ActorCritic, ExportedPolicy
 from memaug_train.tasks import CommandRanges
+from memaug_train.velocity_feedback import PLANAR, FeedbackPolicy, VelocityFeedback
 
 
 def build_metadata(
@@ -29,7 +33,9 @@ def build_metadata(
     action_scale: float,
     commands: CommandRanges,
     provenance: dict[str, Any],
+    feedback: VelocityFeedback | None = None,
 ) -> dict[str, str]:
+    """The contract's metadata; ``feedback``: the velocity loop the export will carry, if any."""
     net = model.config
     values: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
@@ -49,22 +55,29 @@ def build_metadata(
         "recurrent": {
             "cell": net.cell,
             "layers": net.layers,
-            "hidden": net.actor_hidden,
+            "hidden": net.actor_hidden + (PLANAR if feedback else 0),
         },
         "provenance": {
             "exported_utc": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "torch": torch.__version__,
+            "velocity_feedback": dataclasses.asdict(feedback) if feedback else None,
             **provenance,
         },
     }
     return {key: json.dumps(value) for key, value in values.items()}
 
 
-def export_onnx(model: ActorCritic, path: Path, metadata: dict[str, str]) -> None:
-    """Write the actor of ``model`` to ``path`` with ``metadata``; onnx.checker must pass."""
-    policy = ExportedPolicy(model).eval()
+def export_onnx(
+    model: ActorCritic, path: Path, metadata: dict[str, str], feedback: VelocityFeedback | None = None
+) -> None:
+    """Write the actor of ``model`` (with ``feedback``'s velocity loop, if given) to ``path``
+    with ``metadata`` (``build_metadata`` with the same ``feedback``); onnx.checker must pass."""
     cell = model.config.cell
-    layers, hidden = model.config.layers, model.config.actor_hidden
+    layers, hidden = model.config.layers, json.loads(metadata["recurrent"])["hidden"]
+    if feedback is None:
+        policy: torch.nn.Module = ExportedPolicy(model).eval()
+    else:
+        policy = FeedbackPolicy(model, feedback, json.loads(metadata["control_period_s"])).eval()
     obs = torch.zeros(1, model.obs_dim)
     state = [torch.zeros(layers, 1, hidden)] * (2 if cell == "lstm" else 1)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,8 @@ instead of through the memory's guess. Every term has a mirror kind, so g_o cove
 
 from __future__ import annotations
 
+import numpy as np
+
 from memaug_policy.observation import ObservationLayout, ObservationTerm
 
 #: Terms in order. Sizes of 0 are one per joint; 4 is one per leg (feet order). Scales bring
@@ -34,3 +36,10 @@ PRIVILEGED_TERMS: tuple[ObservationTerm, ...] = (
 
 def privileged_layout(num_joints: int) -> ObservationLayout:
     return ObservationLayout.for_joints(num_joints, PRIVILEGED_TERMS)
+
+
+def velocity_scale(num_joints: int) -> np.ndarray:
+    """[3] the scale of the true base velocity (vx, vy, vz) in the privileged observation, which
+    a velocity estimate shares: estimate / scale is m/s."""
+    layout = privileged_layout(num_joints)
+    return layout.scale[layout.slices()["base_linear_velocity"]].copy()

@@ -21,6 +21,7 @@ from memaug_common.description import RobotDescription
 from memaug_sim.dynamics import Dynamics
 from memaug_train.env import EnvConfig, VecGo2Env
 from memaug_train.networks import VELOCITY, ActorCritic
+from memaug_train.privileged import velocity_scale as privileged_velocity_scale
 from memaug_train.robustness import COMMANDS
 from memaug_train.tasks import CommandRanges, TaskSampler
 
@@ -116,8 +117,7 @@ def measure_speed(
     steps, settle = round(seconds / env.dt), round(settle_s / env.dt)
     velocity, falls = np.zeros(2), 0
     estimated: np.ndarray | None = None  # stays None for an actor without an estimator
-    privileged = env.privileged_layout
-    velocity_scale = privileged.scale[privileged.slices()["base_linear_velocity"]][:2]  # the estimate's
+    velocity_scale = privileged_velocity_scale(description.num_joints)[:2]  # the estimate's
     shift = torch.zeros(VELOCITY)
     shift[:2] = torch.from_numpy(point.direction * estimate_shift_m_s * velocity_scale)
     with torch.no_grad():

@@ -1,0 +1,172 @@
+"""The velocity loop exported inside the policy graph: its law, its bound, its ONNX, its effect."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from memaug_common.description import load_robot_description
+from memaug_policy.controller import PolicyController
+from memaug_policy.model import load_policy
+from memaug_policy.observation import ObservationLayout
+from memaug_policy.runtime import PolicyRuntime
+from memaug_sim.dynamics import Dynamics
+from memaug_train.checkpoints import load_trained
+from memaug_train.cli import main as train_cli
+from memaug_train.export import build_metadata, export_onnx
+from memaug_train.networks import ActorCritic, ExportedPolicy, NetConfig
+from memaug_train.privileged import velocity_scale
+from memaug_train.robustness import SuitePoint, run_point
+from memaug_train.tasks import CommandRanges
+from memaug_train.velocity_feedback import FeedbackPolicy, VelocityFeedback, corrected_command
+
+GO2 = load_robot_description("go2")
+LAYOUT = ObservationLayout.for_joints(GO2.num_joints)
+COMMAND = LAYOUT.slices()["velocity_command"]
+SHIPPED = Path(__file__).parents[2] / "training" / "go2_memaug_v4" / "checkpoint.pt"
+NO_ESTIMATOR = SHIPPED.parents[1] / "go2_memaug_v3" / "checkpoint.pt"
+FEEDBACK = VelocityFeedback(gain=2.0, time_constant_s=0.5, max_fraction=0.4)
+
+
+def tiny_actor(seed: int = 0) -> ActorCritic:
+    torch.manual_seed(seed)
+    net = NetConfig(hidden=16, head=(32,), velocity_estimator=True, estimator_hidden=8)
+    return ActorCritic(LAYOUT.dim, GO2.num_joints, net).eval()
+
+
+def observation(command: tuple[float, float, float], seed: int = 0) -> torch.Tensor:
+    """[1, D]: random state, ``command`` in its place (scaled as the layout scales it)."""
+    obs = torch.randn(1, LAYOUT.dim, generator=torch.Generator().manual_seed(seed))
+    obs[0, COMMAND] = torch.tensor(np.asarray(command) * LAYOUT.scale[COMMAND], dtype=torch.float32)
+    return obs
+
+
+def hidden_with_error(model: ActorCritic, error: tuple[float, float], seed: int = 1) -> torch.Tensor:
+    memory = 0.3 * torch.randn(1, 1, model.config.actor_hidden, generator=torch.Generator().manual_seed(seed))
+    return torch.cat([memory, torch.tensor(error, dtype=torch.float32).reshape(1, 1, 2)], dim=-1)
+
+
+@pytest.mark.parametrize(
+    ("command", "error", "reads"),
+    [
+        ((0.5, 0.0, 0.2), (0.05, -0.02), (0.6, -0.04, 0.2)),  # K e, inside the bound
+        ((0.5, 0.0, 0.0), (0.3, -0.3), (0.7, -0.2, 0.0)),  # bounded at 0.4 |c| per axis
+        ((0.0, 0.0, 0.5), (0.3, 0.3), (0.0, 0.0, 0.5)),  # a stand (or turn in place) is never corrected
+    ],
+)
+def test_the_actor_reads_the_command_corrected_by_the_low_passed_error(command, error, reads) -> None:
+    model = tiny_actor()
+    assert corrected_command(np.array(command), np.array(error), FEEDBACK) == pytest.approx(reads)
+    h = hidden_with_error(model, error)
+    with torch.no_grad():
+        actions, h_out = FeedbackPolicy(model, FEEDBACK, GO2.control_period_s)(observation(command), h)
+        plain, plain_h = ExportedPolicy(model)(observation(reads), h[..., :-2].contiguous())
+    torch.testing.assert_close(actions, plain)
+    torch.testing.assert_close(h_out[..., :-2], plain_h)
+
+
+def test_the_error_is_the_low_passed_gap_between_command_and_the_actors_own_estimate() -> None:
+    model = tiny_actor()
+    command, error = (0.5, 0.1, 0.0), torch.tensor([0.02, -0.01])
+    h = hidden_with_error(model, tuple(error.tolist()))
+    with torch.no_grad():
+        _, h_out = FeedbackPolicy(model, FEEDBACK, GO2.control_period_s)(observation(command), h)
+        corrected = corrected_command(np.array(command), error.numpy(), FEEDBACK)
+        y, _ = model.actor_sequence(observation(tuple(corrected)).unsqueeze(0), h[..., :-2].contiguous())
+    estimate = model.velocity_estimate(y[0])[0, :2].numpy() / velocity_scale(GO2.num_joints)[:2]
+    alpha = GO2.control_period_s / FEEDBACK.time_constant_s  # 0.04: 20 ms ticks, 0.5 s
+    expected = error.numpy() + alpha * ((np.array(command[:2]) - estimate) - error.numpy())
+    assert h_out[0, 0, -2:].numpy() == pytest.approx(expected, abs=1e-6)
+
+
+def test_onnx_runs_the_loop_as_torch_does_over_200_ticks(tmp_path: Path) -> None:
+    model = tiny_actor()
+    path = tmp_path / "loop.onnx"
+    export_onnx(model, path, build_metadata(GO2, LAYOUT, model, 0.25, CommandRanges(), {}, FEEDBACK), FEEDBACK)
+    policy = load_policy(path)
+    assert policy.metadata.recurrent.hidden == model.config.actor_hidden + 2
+    assert json.loads(policy.session.get_modelmeta().custom_metadata_map["provenance"])["velocity_feedback"] == {
+        "gain": 2.0,
+        "time_constant_s": 0.5,
+        "max_fraction": 0.4,
+    }
+    runtime, torch_policy = PolicyRuntime(policy), FeedbackPolicy(model, FEEDBACK, GO2.control_period_s)
+    h = torch.zeros(1, 1, model.config.actor_hidden + 2)
+    for tick in range(200):
+        obs = observation((0.5, 0.1, 0.0), seed=tick)
+        with torch.no_grad():
+            expected, h = torch_policy(obs, h)
+        np.testing.assert_allclose(runtime.step(obs[0].numpy()), expected[0].numpy(), atol=2e-5)
+    np.testing.assert_allclose(runtime.state[0], h.numpy(), atol=2e-5)
+    assert np.abs(runtime.state[0][0, 0, -2:]).max() > 1e-3  # the loop's error moved
+
+
+def test_a_loop_needs_an_estimator_and_sane_settings() -> None:
+    torch.manual_seed(0)
+    blind = ActorCritic(LAYOUT.dim, GO2.num_joints, NetConfig(hidden=16, head=(32,)))
+    with pytest.raises(ValueError, match="concurrent velocity estimator"):
+        FeedbackPolicy(blind, FEEDBACK, GO2.control_period_s)
+    for bad in ({"gain": -1.0}, {"time_constant_s": 0.0}, {"max_fraction": 1.5}):
+        with pytest.raises(ValueError, match="velocity feedback"):
+            VelocityFeedback(**bad)  # type: ignore[arg-type]
+
+
+def test_export_carries_the_loop_for_an_estimating_actor_unless_told_not_to(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    with_loop, without, blind = tmp_path / "with.onnx", tmp_path / "without.onnx", tmp_path / "blind.onnx"
+    assert train_cli(["export", str(SHIPPED), str(with_loop)]) == 0
+    assert train_cli(["export", str(SHIPPED), str(without), "--velocity-feedback-gain", "0"]) == 0
+    assert load_policy(with_loop).metadata.recurrent.hidden == 192 + 2
+    assert load_policy(without).metadata.recurrent.hidden == 192
+    # v3 has no estimator: exported as it is by default, refused by name when a loop is asked of it.
+    assert train_cli(["export", str(NO_ESTIMATOR), str(blind)]) == 0
+    assert load_policy(blind).metadata.recurrent.hidden == 128
+    capsys.readouterr()
+    assert train_cli(["export", str(NO_ESTIMATOR), str(blind), "--velocity-feedback-gain", "2"]) == 2
+    message = "memaug_train export: --velocity-feedback-gain needs an actor with a concurrent velocity estimator"
+    assert capsys.readouterr().err.strip() == message
+
+
+def test_the_loop_brings_the_shipped_actor_to_the_lateral_command_on_half_strength_motors(tmp_path: Path) -> None:
+    """v4 walks 0.22 m/s for 0.3 sideways at kp/kd x0.5 (beyond the training ranges), under the
+    suite's 0.24 floor: it runs open-loop. With the loop it reads its own estimate and makes up
+    most of the gap (suite figures: model card)."""
+    model, _, _ = load_trained(SHIPPED)
+    point = SuitePoint("kp x0.5 kd x0.5", False, Dynamics(kp_scale=0.5, kd_scale=0.5), commands=("lateral",))
+    speeds = {}
+    for label, feedback in (("open", None), ("closed", FEEDBACK)):
+        path = tmp_path / f"{label}.onnx"
+        export_onnx(model, path, build_metadata(GO2, LAYOUT, model, 0.25, CommandRanges(), {}, feedback), feedback)
+        controller = PolicyController(load_policy(path), GO2)
+        run = run_point(controller, GO2, point, "lateral", seed=0, duration_s=8.0)
+        assert not run.fell
+        speeds[label] = run.velocity[1]
+    assert speeds["open"] < 0.24 <= speeds["closed"] < 0.36, speeds
+
+
+def test_the_shipped_policy_is_the_v4_checkpoint_with_the_default_loop(tmp_path: Path) -> None:
+    """config/policies/go2_memaug.onnx is what the model card says: a fresh default export of
+    the committed checkpoint acts the same, tick for tick, and records the same loop."""
+    shipped = load_policy(Path(__file__).parents[2] / "config" / "policies" / "go2_memaug.onnx")
+    fresh_path = tmp_path / "fresh.onnx"
+    assert train_cli(["export", str(SHIPPED), str(fresh_path)]) == 0
+    fresh = load_policy(fresh_path)
+    provenance = [json.loads(p.session.get_modelmeta().custom_metadata_map["provenance"]) for p in (shipped, fresh)]
+    assert (
+        provenance[0]["velocity_feedback"]
+        == provenance[1]["velocity_feedback"]
+        == {
+            "gain": VelocityFeedback.gain,
+            "time_constant_s": VelocityFeedback.time_constant_s,
+            "max_fraction": VelocityFeedback.max_fraction,
+        }
+    )
+    runtimes = PolicyRuntime(shipped), PolicyRuntime(fresh)
+    for tick in range(50):
+        obs = observation((0.5, 0.1, 0.2), seed=tick)[0].numpy()
+        np.testing.assert_allclose(runtimes[0].step(obs), runtimes[1].step(obs), atol=1e-5)
