@@ -159,7 +159,7 @@ def test_cli_trains_and_exports_an_estimating_actor_that_the_runtime_runs(
     assert train_cli(["export", str(run / "checkpoint.pt"), str(onnx_path)]) == 0
     policy = load_policy(onnx_path)
     check_compatible(policy, GO2)
-    assert policy.metadata.recurrent.hidden == 16 + 8 + 2  # the velocity loop's error rides last
+    assert policy.metadata.recurrent.hidden == 16 + 8 + 3  # the velocity loop's error rides last
     actions = PolicyRuntime(policy).step(np.zeros(policy.obs_dim, dtype=np.float32))
     assert actions.shape == (12,) and np.isfinite(actions).all()
     # A memoryless critic is what gives the estimator its ground truth.

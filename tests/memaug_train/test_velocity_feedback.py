@@ -45,17 +45,18 @@ def observation(command: tuple[float, float, float], seed: int = 0) -> torch.Ten
     return obs
 
 
-def hidden_with_error(model: ActorCritic, error: tuple[float, float], seed: int = 1) -> torch.Tensor:
+def hidden_with_error(model: ActorCritic, error: tuple[float, float, float], seed: int = 1) -> torch.Tensor:
     memory = 0.3 * torch.randn(1, 1, model.config.actor_hidden, generator=torch.Generator().manual_seed(seed))
-    return torch.cat([memory, torch.tensor(error, dtype=torch.float32).reshape(1, 1, 2)], dim=-1)
+    return torch.cat([memory, torch.tensor(error, dtype=torch.float32).reshape(1, 1, 3)], dim=-1)
 
 
 @pytest.mark.parametrize(
     ("command", "error", "reads"),
     [
-        ((0.5, 0.0, 0.2), (0.05, -0.02), (0.6, -0.04, 0.2)),  # K e, inside the bound
-        ((0.5, 0.0, 0.0), (0.3, -0.3), (0.7, -0.2, 0.0)),  # bounded at 0.4 |c| per axis
-        ((0.0, 0.0, 0.5), (0.3, 0.3), (0.0, 0.0, 0.5)),  # a stand (or turn in place) is never corrected
+        ((0.5, 0.0, 0.2), (0.05, -0.02, 0.03), (0.6, -0.04, 0.26)),  # K e, inside the bound
+        ((0.5, 0.0, 0.2), (0.3, -0.3, -0.3), (0.7, -0.2, 0.12)),  # bounded at 0.4 |c_xy|, 0.4 |c_yaw|
+        ((0.0, 0.0, 0.0), (0.3, 0.3, 0.3), (0.0, 0.0, 0.0)),  # a stand command is never corrected
+        ((0.0, 0.0, 0.5), (0.3, 0.3, -0.1), (0.0, 0.0, 0.3)),  # a turn in place is never pushed sideways
     ],
 )
 def test_the_actor_reads_the_command_corrected_by_the_low_passed_error(command, error, reads) -> None:
@@ -64,23 +65,26 @@ def test_the_actor_reads_the_command_corrected_by_the_low_passed_error(command, 
     h = hidden_with_error(model, error)
     with torch.no_grad():
         actions, h_out = FeedbackPolicy(model, FEEDBACK, GO2.control_period_s)(observation(command), h)
-        plain, plain_h = ExportedPolicy(model)(observation(reads), h[..., :-2].contiguous())
+        plain, plain_h = ExportedPolicy(model)(observation(reads), h[..., :-3].contiguous())
     torch.testing.assert_close(actions, plain)
-    torch.testing.assert_close(h_out[..., :-2], plain_h)
+    torch.testing.assert_close(h_out[..., :-3], plain_h)
 
 
-def test_the_error_is_the_low_passed_gap_between_command_and_the_actors_own_estimate() -> None:
+def test_the_error_is_the_low_passed_gap_between_command_and_estimate_and_gyro() -> None:
     model = tiny_actor()
-    command, error = (0.5, 0.1, 0.0), torch.tensor([0.02, -0.01])
-    h = hidden_with_error(model, tuple(error.tolist()))
+    command, error = (0.5, 0.1, 0.3), np.array([0.02, -0.01, 0.05])
+    obs = observation(command)
+    h = hidden_with_error(model, (0.02, -0.01, 0.05))
     with torch.no_grad():
-        _, h_out = FeedbackPolicy(model, FEEDBACK, GO2.control_period_s)(observation(command), h)
-        corrected = corrected_command(np.array(command), error.numpy(), FEEDBACK)
-        y, _ = model.actor_sequence(observation(tuple(corrected)).unsqueeze(0), h[..., :-2].contiguous())
+        _, h_out = FeedbackPolicy(model, FEEDBACK, GO2.control_period_s)(obs, h)
+        corrected = corrected_command(np.array(command), error, FEEDBACK)
+        y, _ = model.actor_sequence(observation(tuple(corrected)).unsqueeze(0), h[..., :-3].contiguous())
     estimate = model.velocity_estimate(y[0])[0, :2].numpy() / velocity_scale(GO2.num_joints)[:2]
+    gyro = LAYOUT.slices()["base_angular_velocity"]
+    yaw_rate = float(obs[0, gyro][2]) / LAYOUT.scale[gyro][2]
     alpha = GO2.control_period_s / FEEDBACK.time_constant_s  # 0.04: 20 ms ticks, 0.5 s
-    expected = error.numpy() + alpha * ((np.array(command[:2]) - estimate) - error.numpy())
-    assert h_out[0, 0, -2:].numpy() == pytest.approx(expected, abs=1e-6)
+    expected = error + alpha * ((np.array(command) - [*estimate, yaw_rate]) - error)
+    assert h_out[0, 0, -3:].numpy() == pytest.approx(expected, abs=1e-6)
 
 
 def test_onnx_runs_the_loop_as_torch_does_over_200_ticks(tmp_path: Path) -> None:
@@ -88,21 +92,21 @@ def test_onnx_runs_the_loop_as_torch_does_over_200_ticks(tmp_path: Path) -> None
     path = tmp_path / "loop.onnx"
     export_onnx(model, path, build_metadata(GO2, LAYOUT, model, 0.25, CommandRanges(), {}, FEEDBACK), FEEDBACK)
     policy = load_policy(path)
-    assert policy.metadata.recurrent.hidden == model.config.actor_hidden + 2
+    assert policy.metadata.recurrent.hidden == model.config.actor_hidden + 3
     assert json.loads(policy.session.get_modelmeta().custom_metadata_map["provenance"])["velocity_feedback"] == {
         "gain": 2.0,
         "time_constant_s": 0.5,
         "max_fraction": 0.4,
     }
     runtime, torch_policy = PolicyRuntime(policy), FeedbackPolicy(model, FEEDBACK, GO2.control_period_s)
-    h = torch.zeros(1, 1, model.config.actor_hidden + 2)
+    h = torch.zeros(1, 1, model.config.actor_hidden + 3)
     for tick in range(200):
-        obs = observation((0.5, 0.1, 0.0), seed=tick)
+        obs = observation((0.5, 0.1, 0.3), seed=tick)
         with torch.no_grad():
             expected, h = torch_policy(obs, h)
         np.testing.assert_allclose(runtime.step(obs[0].numpy()), expected[0].numpy(), atol=2e-5)
     np.testing.assert_allclose(runtime.state[0], h.numpy(), atol=2e-5)
-    assert np.abs(runtime.state[0][0, 0, -2:]).max() > 1e-3  # the loop's error moved
+    assert np.abs(runtime.state[0][0, 0, -3:]).min() > 1e-3  # the loop's error moved on every axis
 
 
 def test_a_loop_needs_an_estimator_and_sane_settings() -> None:
@@ -121,7 +125,7 @@ def test_export_carries_the_loop_for_an_estimating_actor_unless_told_not_to(
     with_loop, without, blind = tmp_path / "with.onnx", tmp_path / "without.onnx", tmp_path / "blind.onnx"
     assert train_cli(["export", str(SHIPPED), str(with_loop)]) == 0
     assert train_cli(["export", str(SHIPPED), str(without), "--velocity-feedback-gain", "0"]) == 0
-    assert load_policy(with_loop).metadata.recurrent.hidden == 192 + 2
+    assert load_policy(with_loop).metadata.recurrent.hidden == 192 + 3
     assert load_policy(without).metadata.recurrent.hidden == 192
     # v3 has no estimator: exported as it is by default, refused by name when a loop is asked of it.
     assert train_cli(["export", str(NO_ESTIMATOR), str(blind)]) == 0

@@ -23,7 +23,7 @@ from memaug_policy.contract import FORMAT_VERSION, input_names, output_names
 from memaug_policy.observation import ObservationLayout
 from memaug_train.networks import ActorCritic, ExportedPolicy
 from memaug_train.tasks import CommandRanges
-from memaug_train.velocity_feedback import PLANAR, FeedbackPolicy, VelocityFeedback
+from memaug_train.velocity_feedback import AXES, FeedbackPolicy, VelocityFeedback
 
 
 def build_metadata(
@@ -55,7 +55,7 @@ def build_metadata(
         "recurrent": {
             "cell": net.cell,
             "layers": net.layers,
-            "hidden": net.actor_hidden + (PLANAR if feedback else 0),
+            "hidden": net.actor_hidden + (AXES if feedback else 0),
         },
         "provenance": {
             "exported_utc": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
