@@ -103,3 +103,9 @@ class TestMismatchWithTheRobot:
         path, _ = export_policy(metadata_overrides={"format_version": "99"})
         with pytest.raises(ModelError, match="format_version 99"):
             load_policy(path)
+
+    def test_a_malformed_velocity_loop_is_named(self, export_policy) -> None:
+        bad = {"method": "test", "velocity_feedback": {"gain": -1.0, "time_constant_s": 0.5, "max_fraction": 0.4}}
+        path, _ = export_policy(metadata_overrides={"provenance": json.dumps(bad)})
+        with pytest.raises(ModelError, match="malformed metadata.*velocity feedback gain must be in"):
+            load_policy(path)

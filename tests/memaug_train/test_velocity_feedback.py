@@ -14,6 +14,7 @@ from memaug_policy.controller import PolicyController
 from memaug_policy.model import load_policy
 from memaug_policy.observation import ObservationLayout
 from memaug_policy.runtime import PolicyRuntime
+from memaug_policy.velocity_loop import VelocityFeedback
 from memaug_sim.dynamics import Dynamics
 from memaug_train.checkpoints import load_trained
 from memaug_train.cli import main as train_cli
@@ -22,7 +23,7 @@ from memaug_train.networks import ActorCritic, ExportedPolicy, NetConfig
 from memaug_train.privileged import velocity_scale
 from memaug_train.robustness import SuitePoint, run_point
 from memaug_train.tasks import CommandRanges
-from memaug_train.velocity_feedback import FeedbackPolicy, VelocityFeedback, corrected_command
+from memaug_train.velocity_feedback import FeedbackPolicy, corrected_command
 
 GO2 = load_robot_description("go2")
 LAYOUT = ObservationLayout.for_joints(GO2.num_joints)

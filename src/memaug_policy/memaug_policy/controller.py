@@ -20,6 +20,7 @@ from memaug_policy.model import PolicyModel
 from memaug_policy.observation import projected_gravity
 from memaug_policy.runtime import PolicyRuntime
 from memaug_policy.safety import CommandLimits
+from memaug_policy.velocity_loop import AXES
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,10 @@ class PolicyOutput:
     obs: np.ndarray  # [obs_dim] float32, what the policy saw
     action: np.ndarray  # [J] float32, raw output
     targets: np.ndarray  # [J] rad, after the action map and the safety gate
+    #: [3] what the model's own velocity loop added to the command this tick (vx, vy m/s, yaw
+    #: rate rad/s; memaug_policy.velocity_loop), zeros for a model without one
+    command_correction: np.ndarray
+    loop_saturated: bool  # that correction sits at its bound (memaug_policy.velocity_loop)
 
 
 class PolicyController:
@@ -37,6 +42,7 @@ class PolicyController:
         self.actions = ActionMap.for_robot(description, model.metadata.action_scale)
         self.limits = CommandLimits.for_robot(description)
         self.last_action = np.zeros(description.num_joints)
+        self.loop = model.metadata.velocity_loop
 
     def reset(self) -> None:
         """Forget the task: zero memory and last action (on entering run mode)."""
@@ -62,7 +68,11 @@ class PolicyController:
             "last_action": self.last_action,
         }
         obs = self.model.layout.build(raw)
+        correction, saturated = np.zeros(AXES), False
+        if self.loop is not None:  # the graph corrects by the error it carried in from the last tick
+            correction = self.loop.correction(np.asarray(command, dtype=float), self.runtime.state[0][0, 0, -AXES:])
+            saturated = self.loop.saturated(command, correction)
         action = self.runtime.step(obs)
         targets = self.limits.apply(self.actions.targets(action.astype(np.float64)), joint_position)
         self.last_action = action.astype(np.float64)
-        return PolicyOutput(obs, action, targets)
+        return PolicyOutput(obs, action, targets, correction, saturated)

@@ -18,6 +18,7 @@ import onnxruntime as ort
 from memaug_common.description import RobotDescription
 from memaug_policy.contract import FORMAT_VERSION, REQUIRED_METADATA, input_names, output_names
 from memaug_policy.observation import DEFAULT_TERMS, ObservationLayout, ObservationTerm
+from memaug_policy.velocity_loop import VelocityFeedback
 
 
 class ModelError(ValueError):
@@ -45,6 +46,8 @@ class PolicyMetadata:
     recurrent: RecurrentShape
     provenance: dict[str, Any]
     raw: dict[str, str]
+    #: The velocity loop the graph carries (its error in the hidden state's last entries), if any.
+    velocity_loop: VelocityFeedback | None = None
 
     @classmethod
     def parse(cls, props: dict[str, str], source: Path) -> PolicyMetadata:
@@ -74,6 +77,7 @@ class PolicyMetadata:
                 recurrent=RecurrentShape(str(rec["cell"]), int(rec["layers"]), int(rec["hidden"])),
                 provenance=dict(values["provenance"]),
                 raw=dict(props),
+                velocity_loop=VelocityFeedback.from_provenance(values["provenance"]),
             )
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise ModelError(f"{source}: malformed metadata: {exc!r}") from exc

@@ -64,7 +64,9 @@ class PolicyNode(Node):
         self.imu: ImuReading | None = None
         self.default_command = np.array([p["command_vx"], p["command_vy"], p["command_yaw_rate"]])
         self.cmd_vel: tuple[np.ndarray, float] | None = None
-        self.counters = {"states_rejected": 0, "commands_clamped": 0, "commands_sent": 0}
+        self.counters = {"states_rejected": 0, "commands_clamped": 0, "commands_sent": 0, "velocity_loop_at_bound": 0}
+        #: What the model's own velocity loop last added to the command (zeros without a loop).
+        self.loop_correction = np.zeros(3)
         self.last_problem = ""
 
         self.pub_command = self.create_publisher(JointState, "joint_commands", STREAM)
@@ -248,11 +250,26 @@ class PolicyNode(Node):
             self._fault(str(exc))
             return
         self.stats.inference(time.perf_counter() - t0)
+        self._watch_velocity_loop(out.command_correction, out.loop_saturated)
         obs, action = out.obs, out.action
         if self._send(out.targets) and self.params["publish_debug"]:
             self.pub_obs.publish(Float32MultiArray(data=obs.tolist()))
             self.pub_action.publish(Float32MultiArray(data=action.tolist()))
             self.pub_memory.publish(Float32MultiArray(data=self.runtime.memory.tolist()))
+
+    def _watch_velocity_loop(self, correction: np.ndarray, saturated: bool) -> None:
+        """Count the ticks the model's velocity loop spends at its bound, and say so when it does."""
+        self.loop_correction = correction
+        loop = self.controller.loop
+        if loop is None or not saturated:
+            return
+        self.counters["velocity_loop_at_bound"] += 1
+        self.get_logger().warn(
+            f"velocity loop at its bound ({loop.max_fraction:g} x command): correction "
+            f"{np.round(correction, 3).tolist()}; the velocity estimate and the robot disagree, "
+            "or the robot cannot reach the command",
+            throttle_duration_sec=5.0,
+        )
 
     def _send(self, targets: np.ndarray) -> bool:
         assert self.joints is not None
@@ -298,6 +315,8 @@ class PolicyNode(Node):
             "estop": self.fsm.estop,
             "memory_resets": self.runtime.resets,
             "last_problem": self.last_problem,
+            "velocity_loop": "none" if self.controller.loop is None else self.controller.loop.describe(),
+            "velocity_loop_correction": ", ".join(f"{v:+.3f}" for v in self.loop_correction),
             **self.counters,
             **self.stats.summary(),
         }

@@ -23,6 +23,7 @@ import torch
 
 from memaug_common.description import load_robot_description, whole_steps
 from memaug_policy.observation import ObservationLayout
+from memaug_policy.velocity_loop import VelocityFeedback
 from memaug_train.checkpoints import load_trained
 from memaug_train.env import EnvConfig, VecGo2Env
 from memaug_train.export import build_metadata, export_onnx
@@ -32,7 +33,6 @@ from memaug_train.networks import ActorCritic, NetConfig
 from memaug_train.ppo import PpoConfig, RecurrentPpo
 from memaug_train.randomization import describe as describe_randomization
 from memaug_train.rewards import describe_rewards
-from memaug_train.velocity_feedback import VelocityFeedback
 
 
 def _train(args: argparse.Namespace) -> int:

@@ -21,9 +21,10 @@ import torch
 from memaug_common.description import RobotDescription
 from memaug_policy.contract import FORMAT_VERSION, input_names, output_names
 from memaug_policy.observation import ObservationLayout
+from memaug_policy.velocity_loop import AXES, VelocityFeedback
 from memaug_train.networks import ActorCritic, ExportedPolicy
 from memaug_train.tasks import CommandRanges
-from memaug_train.velocity_feedback import AXES, FeedbackPolicy, VelocityFeedback
+from memaug_train.velocity_feedback import FeedbackPolicy
 
 
 def build_metadata(

@@ -23,40 +23,20 @@ hidden state (ours, or anyone's) runs the loop, and a memory reset zeroes it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 from torch import nn
 
 from memaug_policy.observation import ObservationLayout
+from memaug_policy.velocity_loop import AXES, PLANAR, VelocityFeedback
 from memaug_train.networks import ActorCritic
 from memaug_train.privileged import velocity_scale
-
-#: Command components the loop corrects: vx, vy (the planar ones, bounded together), yaw rate.
-AXES, PLANAR = 3, 2
-
-
-@dataclass(frozen=True)
-class VelocityFeedback:
-    """The loop's settings (recorded in the exported model's provenance)."""
-
-    gain: float = 2.0  # K, command m/s per m/s of low-passed tracking error
-    time_constant_s: float = 0.5  # of the error's low-pass filter
-    max_fraction: float = 0.4  # f: the correction's bound per axis, a fraction of |c_xy| (|c_yaw| for yaw)
-
-    def __post_init__(self) -> None:
-        if not 0.0 <= self.gain <= 10.0:
-            raise ValueError(f"velocity feedback gain must be in [0, 10], got {self.gain}")
-        if not 0.0 < self.time_constant_s <= 10.0:
-            raise ValueError(f"velocity feedback time constant must be in (0, 10] s, got {self.time_constant_s}")
-        if not 0.0 <= self.max_fraction <= 1.0:
-            raise ValueError(f"velocity feedback max fraction must be in [0, 1], got {self.max_fraction}")
 
 
 class FeedbackPolicy(nn.Module):
     """The deterministic actor with the velocity loop: (obs [1, D], h [L, 1, H + 3]) ->
-    (actions [1, A], h' [L, 1, H + 3]); the last three hidden entries are ``e`` (m/s, m/s, rad/s)."""
+    (actions [1, A], h' [L, 1, H + 3]); the last three hidden entries are ``e`` (m/s, m/s, rad/s).
+    The law is memaug_policy.velocity_loop's, with the error's update added."""
 
     command_scale: torch.Tensor  # [3] the observation's scale of the command
     velocity_scale: torch.Tensor  # [2] the estimate's scale of (vx, vy)
@@ -98,8 +78,5 @@ class FeedbackPolicy(nn.Module):
 
 def corrected_command(command: np.ndarray, error: np.ndarray, feedback: VelocityFeedback) -> np.ndarray:
     """What the actor reads for ``command`` [3] (vx, vy m/s, yaw rate rad/s) given the
-    low-passed error ``error`` [3] (same units): the loop's law, for tests and for reading a
-    bag's memory."""
-    planar = float(np.linalg.norm(command[:PLANAR]))
-    bound = feedback.max_fraction * np.array([planar, planar, abs(command[PLANAR])])
-    return np.asarray(command, dtype=float) + np.clip(feedback.gain * np.asarray(error), -bound, bound)
+    low-passed error ``error`` [3] (same units): the law the graph runs, in NumPy."""
+    return np.asarray(command, dtype=float) + feedback.correction(command, error)

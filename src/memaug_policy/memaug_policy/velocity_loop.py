@@ -1,0 +1,73 @@
+"""The velocity loop an exported policy may carry inside its graph: its settings and its law.
+
+memaug_train.velocity_feedback builds the loop into the ONNX graph; this module is what the
+runtime side knows of it, from the model's provenance, so the node can say how hard the loop
+is pushing (a correction that sits at its bound means the estimate and the robot disagree).
+
+The law, per control tick, with ``c`` the command (vx, vy m/s in the base frame, yaw rate
+rad/s) and ``e`` the low-passed tracking error (same units; the last AXES entries of the
+hidden state, as of the tick before):
+
+    c' = c + clip(K e, -f |c|, +f |c|)
+
+where the bound is taken from |(vx, vy)| for the planar axes and from |yaw rate| for the yaw
+rate: a stand command is never corrected, and a turn in place is never pushed sideways.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+#: Command components the loop corrects: vx, vy (the planar ones, bounded together), yaw rate.
+AXES, PLANAR = 3, 2
+
+
+@dataclass(frozen=True)
+class VelocityFeedback:
+    """The loop's settings (recorded in an exported model's provenance as ``velocity_feedback``)."""
+
+    gain: float = 2.0  # K: command per unit of low-passed tracking error (m/s per m/s, rad/s per rad/s)
+    time_constant_s: float = 0.5  # of the error's low-pass filter
+    max_fraction: float = 0.4  # f: the correction's bound per axis, a fraction of |c_xy| (|c_yaw| for yaw)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.gain <= 10.0:
+            raise ValueError(f"velocity feedback gain must be in [0, 10], got {self.gain}")
+        if not 0.0 < self.time_constant_s <= 10.0:
+            raise ValueError(f"velocity feedback time constant must be in (0, 10] s, got {self.time_constant_s}")
+        if not 0.0 <= self.max_fraction <= 1.0:
+            raise ValueError(f"velocity feedback max fraction must be in [0, 1], got {self.max_fraction}")
+
+    @classmethod
+    def from_provenance(cls, provenance: Mapping[str, Any]) -> VelocityFeedback | None:
+        """The loop a model carries, or None for a model without one (ValueError if malformed)."""
+        values = provenance.get("velocity_feedback")
+        if values is None:
+            return None
+        try:
+            return cls(**values)
+        except TypeError as exc:
+            raise ValueError(f"velocity_feedback in the provenance is malformed: {values!r}") from exc
+
+    def bound(self, command: np.ndarray) -> np.ndarray:
+        """[3] the largest correction allowed per axis for ``command`` [3]."""
+        planar = float(np.linalg.norm(command[:PLANAR]))
+        return self.max_fraction * np.array([planar, planar, abs(float(command[PLANAR]))])
+
+    def correction(self, command: np.ndarray, error: np.ndarray) -> np.ndarray:
+        """[3] what the loop adds to ``command`` [3] given the low-passed error ``error`` [3]."""
+        bound = self.bound(command)
+        return np.clip(self.gain * np.asarray(error, dtype=float), -bound, bound)
+
+    def saturated(self, command: np.ndarray, correction: np.ndarray) -> bool:
+        """Whether ``correction`` [3] sits at its bound on some axis that ``command`` [3] moves:
+        held there, the estimate and the robot disagree, or the robot cannot reach the command."""
+        bound = self.bound(command)
+        return bool(np.any((bound > 0.0) & (np.abs(correction) >= bound * (1.0 - 1e-6))))
+
+    def describe(self) -> str:
+        return f"K {self.gain:g}, filter {self.time_constant_s:g} s, bound {self.max_fraction:g} x command"
