@@ -10,11 +10,12 @@ import pytest
 from memaug_common.description import load_robot_description
 from memaug_policy.controller import PolicyController
 from memaug_policy.model import load_policy
-from memaug_policy.velocity_loop import VelocityFeedback
+from memaug_policy.velocity_loop import VelocityFeedback, command_limits
 
 GO2 = load_robot_description("go2")
 SHIPPED = Path(__file__).parents[2] / "config" / "policies" / "go2_memaug.onnx"
 LOOP = VelocityFeedback(gain=2.0, time_constant_s=0.5, max_fraction=0.4)
+LIMITS = command_limits({"vx": (-0.4, 0.8), "vy": (-0.3, 0.3), "yaw_rate": (-0.8, 0.8)})
 
 
 def test_settings_come_from_the_provenance_or_not_at_all() -> None:
@@ -29,17 +30,19 @@ def test_settings_come_from_the_provenance_or_not_at_all() -> None:
     ("command", "error", "correction", "saturated"),
     [
         ((0.5, 0.0, 0.0), (0.05, 0.0, 0.0), (0.1, 0.0, 0.0), False),
-        ((0.3, 0.4, 0.0), (0.5, -0.5, 0.0), (0.2, -0.2, 0.0), True),  # 0.4 x |(0.3, 0.4)| per planar axis
+        ((0.4, 0.3, 0.0), (0.5, -0.5, 0.0), (0.2, -0.2, 0.0), True),  # 0.4 x |(0.4, 0.3)| per planar axis
         ((0.5, 0.0, 0.5), (0.0, 0.0, -0.2), (0.0, 0.0, -0.2), True),  # yaw: 0.4 x |0.5|
         ((0.0, 0.0, 0.0), (0.4, 0.4, 0.4), (0.0, 0.0, 0.0), False),  # a stand command: nothing to bound
+        ((0.0, 0.3, 0.0), (0.0, 0.1, 0.0), (0.0, 0.0, 0.0), True),  # at the trained range's edge: no further
+        ((0.0, 0.3, 0.0), (0.0, -0.1, 0.0), (0.0, -0.12, 0.0), True),  # but back from it, to its bound
     ],
 )
 def test_the_correction_is_k_times_the_error_within_a_fraction_of_the_command(
     command, error, correction, saturated
 ) -> None:
-    got = LOOP.correction(np.array(command), np.array(error))
+    got = LOOP.correction(np.array(command), np.array(error), LIMITS)
     assert got == pytest.approx(correction)
-    assert LOOP.saturated(np.array(command), got) is saturated
+    assert LOOP.saturated(np.array(command), np.array(error), got) is saturated
 
 
 def test_a_robot_held_in_place_drives_the_shipped_loop_to_its_bound() -> None:

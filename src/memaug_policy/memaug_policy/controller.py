@@ -20,7 +20,7 @@ from memaug_policy.model import PolicyModel
 from memaug_policy.observation import projected_gravity
 from memaug_policy.runtime import PolicyRuntime
 from memaug_policy.safety import CommandLimits
-from memaug_policy.velocity_loop import AXES
+from memaug_policy.velocity_loop import AXES, command_limits
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class PolicyOutput:
     #: [3] what the model's own velocity loop added to the command this tick (vx, vy m/s, yaw
     #: rate rad/s; memaug_policy.velocity_loop), zeros for a model without one
     command_correction: np.ndarray
-    loop_saturated: bool  # that correction sits at its bound (memaug_policy.velocity_loop)
+    loop_saturated: bool  # the loop wanted more than that correction (memaug_policy.velocity_loop)
 
 
 class PolicyController:
@@ -43,6 +43,7 @@ class PolicyController:
         self.limits = CommandLimits.for_robot(description)
         self.last_action = np.zeros(description.num_joints)
         self.loop = model.metadata.velocity_loop
+        self.command_limits = command_limits(model.metadata.command_ranges)
 
     def reset(self) -> None:
         """Forget the task: zero memory and last action (on entering run mode)."""
@@ -70,8 +71,9 @@ class PolicyController:
         obs = self.model.layout.build(raw)
         correction, saturated = np.zeros(AXES), False
         if self.loop is not None:  # the graph corrects by the error it carried in from the last tick
-            correction = self.loop.correction(np.asarray(command, dtype=float), self.runtime.state[0][0, 0, -AXES:])
-            saturated = self.loop.saturated(command, correction)
+            error = self.runtime.state[0][0, 0, -AXES:]
+            correction = self.loop.correction(command, error, self.command_limits)
+            saturated = self.loop.saturated(command, error, correction)
         action = self.runtime.step(obs)
         targets = self.limits.apply(self.actions.targets(action.astype(np.float64)), joint_position)
         self.last_action = action.astype(np.float64)

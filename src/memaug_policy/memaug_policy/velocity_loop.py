@@ -8,10 +8,13 @@ The law, per control tick, with ``c`` the command (vx, vy m/s in the base frame,
 rad/s) and ``e`` the low-passed tracking error (same units; the last AXES entries of the
 hidden state, as of the tick before):
 
-    c' = c + clip(K e, -f |c|, +f |c|)
+    c' = clip(c + clip(K e, -f |c|, +f |c|), trained command ranges)
 
 where the bound is taken from |(vx, vy)| for the planar axes and from |yaw rate| for the yaw
-rate: a stand command is never corrected, and a turn in place is never pushed sideways.
+rate: a stand command is never corrected, and a turn in place is never pushed sideways. The
+actor never reads a command it was not trained on (the node clamps the user's command to the
+same ranges): beyond them its gait is untested, and walking backward past -0.4 m/s on weak
+motors it fell (1 robot in 8, kp/kd x0.5, open loop).
 """
 
 from __future__ import annotations
@@ -54,20 +57,29 @@ class VelocityFeedback:
             raise ValueError(f"velocity_feedback in the provenance is malformed: {values!r}") from exc
 
     def bound(self, command: np.ndarray) -> np.ndarray:
-        """[3] the largest correction allowed per axis for ``command`` [3]."""
+        """[3] the largest correction allowed per axis for ``command`` [3], before the ranges."""
         planar = float(np.linalg.norm(command[:PLANAR]))
         return self.max_fraction * np.array([planar, planar, abs(float(command[PLANAR]))])
 
-    def correction(self, command: np.ndarray, error: np.ndarray) -> np.ndarray:
-        """[3] what the loop adds to ``command`` [3] given the low-passed error ``error`` [3]."""
+    def correction(self, command: np.ndarray, error: np.ndarray, limits: np.ndarray) -> np.ndarray:
+        """[3] what the loop adds to ``command`` [3] given the low-passed error ``error`` [3]:
+        K e within the bound, and never past the trained command ``limits`` [3, 2] (low, high)."""
+        command = np.asarray(command, dtype=float)
         bound = self.bound(command)
-        return np.clip(self.gain * np.asarray(error, dtype=float), -bound, bound)
+        wanted = np.clip(self.gain * np.asarray(error, dtype=float), -bound, bound)
+        return np.clip(command + wanted, limits[:, 0], limits[:, 1]) - command
 
-    def saturated(self, command: np.ndarray, correction: np.ndarray) -> bool:
-        """Whether ``correction`` [3] sits at its bound on some axis that ``command`` [3] moves:
-        held there, the estimate and the robot disagree, or the robot cannot reach the command."""
-        bound = self.bound(command)
-        return bool(np.any((bound > 0.0) & (np.abs(correction) >= bound * (1.0 - 1e-6))))
+    def saturated(self, command: np.ndarray, error: np.ndarray, correction: np.ndarray) -> bool:
+        """Whether the loop wants more than ``correction`` [3] on some axis that ``command`` [3]
+        moves (at its bound or at the edge of the trained ranges). Held there, the estimate and
+        the robot disagree, or the robot cannot reach the command."""
+        wanted = np.abs(self.gain * np.asarray(error, dtype=float))
+        return bool(np.any((self.bound(command) > 0.0) & (wanted > np.abs(correction) + 1e-6)))
 
     def describe(self) -> str:
         return f"K {self.gain:g}, filter {self.time_constant_s:g} s, bound {self.max_fraction:g} x command"
+
+
+def command_limits(command_ranges: Mapping[str, tuple[float, float]]) -> np.ndarray:
+    """[3, 2] (low, high) of vx, vy (m/s) and yaw rate (rad/s), from a model's command ranges."""
+    return np.array([command_ranges[axis] for axis in ("vx", "vy", "yaw_rate")], dtype=float)

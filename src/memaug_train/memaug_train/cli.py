@@ -517,7 +517,8 @@ def main(argv: list[str] | None = None) -> int:
         "--velocity-feedback-max-fraction",
         type=float,
         default=defaults.max_fraction,
-        help="bound of the loop's correction per axis, as a fraction of the commanded planar speed",
+        help="bound of the loop's correction per axis, as a fraction of the commanded planar speed "
+        "(of the yaw rate for yaw)",
     )
     evaluate = sub.add_parser("eval", help="ID/OOD failure returns of trained checkpoints, as a table")
     evaluate.add_argument("checkpoints", nargs="+")

@@ -21,7 +21,7 @@ import torch
 from memaug_common.description import RobotDescription
 from memaug_policy.contract import FORMAT_VERSION, input_names, output_names
 from memaug_policy.observation import ObservationLayout
-from memaug_policy.velocity_loop import AXES, VelocityFeedback
+from memaug_policy.velocity_loop import AXES, VelocityFeedback, command_limits
 from memaug_train.networks import ActorCritic, ExportedPolicy
 from memaug_train.tasks import CommandRanges
 from memaug_train.velocity_feedback import FeedbackPolicy
@@ -78,7 +78,8 @@ def export_onnx(
     if feedback is None:
         policy: torch.nn.Module = ExportedPolicy(model).eval()
     else:
-        policy = FeedbackPolicy(model, feedback, json.loads(metadata["control_period_s"])).eval()
+        limits = command_limits(json.loads(metadata["command_ranges"]))
+        policy = FeedbackPolicy(model, feedback, json.loads(metadata["control_period_s"]), limits).eval()
     obs = torch.zeros(1, model.obs_dim)
     state = [torch.zeros(layers, 1, hidden)] * (2 if cell == "lstm" else 1)
     path.parent.mkdir(parents=True, exist_ok=True)

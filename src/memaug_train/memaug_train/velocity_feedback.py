@@ -7,14 +7,14 @@ This loop closes it around the actor, on what the robot measures (nothing privil
 planar velocity from the actor's own estimate, the yaw rate from the gyro.
 
     e_t = e_{t-1} + a ((c_t - m_t) - e_{t-1}),    a = period / time constant
-    c'_t = c_t + clip(K e_{t-1}, -f |c_t|, +f |c_t|)
+    c'_t = clip(c_t + clip(K e_{t-1}, -f |c_t|, +f |c_t|), trained command ranges)
 
 ``c`` is the command (vx, vy m/s in the base frame, yaw rate rad/s), ``m`` the measurement
 (estimate vx, vy; gyro z), ``e`` the low-passed tracking error and ``c'`` what the actor reads
 in its observation's command. The bound is a fraction of the command: of |(vx, vy)| for the
-planar axes, of |yaw rate| for the yaw rate. So a stand command stays a stand command, a turn
-in place is never pushed sideways, and the correction's reach past the trained command ranges
-is bounded.
+planar axes, of |yaw rate| for the yaw rate. So a stand command stays a stand command, and a
+turn in place is never pushed sideways. The actor never reads a command outside the ranges it
+was trained on (memaug_policy.velocity_loop says why).
 
 It rides inside the exported graph, and ``e`` rides in the hidden tensor after the actor's own
 memory ([.., H] -> [.., H + 3]). The model contract is unchanged: any runtime that carries the
@@ -39,9 +39,14 @@ class FeedbackPolicy(nn.Module):
     The law is memaug_policy.velocity_loop's, with the error's update added."""
 
     command_scale: torch.Tensor  # [3] the observation's scale of the command
+    command_low: torch.Tensor  # [3] the trained command ranges' low ends
+    command_high: torch.Tensor  # [3] and high ends
     velocity_scale: torch.Tensor  # [2] the estimate's scale of (vx, vy)
 
-    def __init__(self, model: ActorCritic, feedback: VelocityFeedback, control_period_s: float) -> None:
+    def __init__(
+        self, model: ActorCritic, feedback: VelocityFeedback, control_period_s: float, limits: np.ndarray
+    ) -> None:
+        """``limits`` [3, 2]: the trained command ranges (memaug_policy.velocity_loop.command_limits)."""
         super().__init__()
         if model.estimator_memory is None or model.config.layers != 1:
             raise ValueError("velocity feedback needs a one-layer actor with a concurrent velocity estimator")
@@ -54,9 +59,14 @@ class FeedbackPolicy(nn.Module):
         self.command_start = command.start
         self.yaw_rate_index = gyro.stop - 1  # gyro z, rad/s in the base frame
         self.yaw_rate_scale = float(layout.scale[self.yaw_rate_index])
-        scales = (layout.scale[command], velocity_scale(model.act_dim)[:PLANAR])
-        for name, scale in zip(("command_scale", "velocity_scale"), scales, strict=True):
-            self.register_buffer(name, torch.tensor(scale, dtype=torch.float32))
+        buffers = {
+            "command_scale": layout.scale[command],
+            "velocity_scale": velocity_scale(model.act_dim)[:PLANAR],
+            "command_low": limits[:, 0],
+            "command_high": limits[:, 1],
+        }
+        for name, values in buffers.items():
+            self.register_buffer(name, torch.tensor(values, dtype=torch.float32))
 
     def forward(self, obs: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         memory, error = h[..., :-AXES], h[..., -AXES:]
@@ -64,8 +74,9 @@ class FeedbackPolicy(nn.Module):
         command = obs[:, start:stop] / self.command_scale  # [1, 3] m/s, m/s, rad/s
         planar = torch.linalg.vector_norm(command[:, :PLANAR], dim=-1, keepdim=True)
         bound = self.max_fraction * torch.cat([planar, planar, command[:, PLANAR:].abs()], dim=-1)
-        correction = torch.minimum(torch.maximum(self.gain * error[0], -bound), bound)
-        corrected = torch.cat([obs[:, :start], (command + correction) * self.command_scale, obs[:, stop:]], dim=-1)
+        wanted = torch.minimum(torch.maximum(self.gain * error[0], -bound), bound)
+        read = torch.minimum(torch.maximum(command + wanted, self.command_low), self.command_high)
+        corrected = torch.cat([obs[:, :start], read * self.command_scale, obs[:, stop:]], dim=-1)
         y, memory = self.model.actor_sequence(corrected.unsqueeze(0), memory.contiguous())
         actions = self.model.actor_mean(y[0])
         estimate = self.model.velocity_estimate(y[0])
@@ -76,7 +87,10 @@ class FeedbackPolicy(nn.Module):
         return actions, torch.cat([memory, error], dim=-1)
 
 
-def corrected_command(command: np.ndarray, error: np.ndarray, feedback: VelocityFeedback) -> np.ndarray:
+def corrected_command(
+    command: np.ndarray, error: np.ndarray, feedback: VelocityFeedback, limits: np.ndarray
+) -> np.ndarray:
     """What the actor reads for ``command`` [3] (vx, vy m/s, yaw rate rad/s) given the
-    low-passed error ``error`` [3] (same units): the law the graph runs, in NumPy."""
-    return np.asarray(command, dtype=float) + feedback.correction(command, error)
+    low-passed error ``error`` [3] (same units) and the trained ``limits`` [3, 2]: the law the
+    graph runs, in NumPy."""
+    return np.asarray(command, dtype=float) + feedback.correction(command, error, limits)
