@@ -45,14 +45,13 @@ LATEST = QoSProfile(
 )
 
 #: A wall-time controller's high-rate inputs (state into the policy, commands into the Go2
-#: bridge): the newest sample, best effort. A reliable reader delivers in order, so one sample
-#: lost on a loaded machine (a full socket buffer on loopback) holds every newer one back until
-#: the writer's next heartbeat brings the repair, about 100 ms with Cyclone's defaults: longer
-#: than the policy's 0.1 s state timeout and the bridge's 50 ms command watchdog. The policy
-#: node stopped on "stale /imu/data: 0.130 s old" while the recorder's reliable copy of the
-#: same topic had no gap over 9 ms (`memaug robot --emulator`, 2 cores). Best effort skips the
-#: lost sample and takes the next, 2 ms later; it also matches writers of either reliability
-#: (ROS's sensor-data profile is best effort).
+#: bridge): the newest sample, best effort, as ROS's sensor-data profile. A reliable reader
+#: delivers in order, so one sample lost on a loaded machine (a full socket buffer on
+#: loopback) holds every newer one back until the writer's next heartbeat brings the repair,
+#: about 100 ms with Cyclone's defaults: longer than the policy's 0.1 s state timeout and the
+#: bridge's 50 ms command watchdog. Best effort skips the lost sample and takes the next, 2 ms
+#: later, and it matches writers of either reliability. (The start-up stale-state stops that
+#: led here had a second cause, in the executor: memaug_policy.node's _take_newest_state.)
 FRESHEST = QoSProfile(
     depth=1,
     history=HistoryPolicy.KEEP_LAST,
