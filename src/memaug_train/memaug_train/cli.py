@@ -33,6 +33,7 @@ from memaug_train.networks import ActorCritic, NetConfig
 from memaug_train.ppo import PpoConfig, RecurrentPpo
 from memaug_train.randomization import describe as describe_randomization
 from memaug_train.rewards import describe_rewards
+from memaug_train.tasks import CommandRanges
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -72,11 +73,19 @@ def _train(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
+    commands = run_commands(meta if args.resume else {})
+    if args.vy_range is not None:
+        low, high = args.vy_range
+        if not low < 0.0 < high:
+            print(f"memaug_train: --vy-range must hold 0 inside it, got {low:g} {high:g}", file=sys.stderr)
+            return 2
+        commands = dataclasses.replace(commands, vy=(low, high))
     env_config = EnvConfig(
         num_envs=args.envs,
         threads=args.threads,
         physics_period_s=physics_period_s,
         randomization=description.randomization if args.randomize else None,
+        commands=commands,
     )
     env = VecGo2Env(description, env_config, method.sampler(description), seed=args.seed)
     privileged_dim = env.privileged_layout.dim if args.critic == "mlp" else 0
@@ -117,6 +126,8 @@ def _train(args: argparse.Namespace) -> int:
         print(f"resumed {run_dir} at iteration {ppo.iteration} ({ppo.env_steps} env steps)")
         _record_changes(meta, meta_path, ppo.iteration, "rewards", describe_rewards())
         _record_changes(meta, meta_path, ppo.iteration, "physics_period_s", physics_period_s)
+        meta.setdefault("commands", _as_json(CommandRanges()))  # runs from before the record: the defaults
+        _record_changes(meta, meta_path, ppo.iteration, "commands", _as_json(commands))
         # Through JSON, as run.json holds it (tuples become lists).
         _record_changes(meta, meta_path, ppo.iteration, "ppo", json.loads(json.dumps(dataclasses.asdict(config))))
         if env_config.randomization is not None:
@@ -145,6 +156,7 @@ def _train(args: argparse.Namespace) -> int:
             "init_actor": args.init_actor,
             "init_critic": args.init_critic,
             "rewards": describe_rewards(),
+            "commands": _as_json(commands),
         }
         if env_config.randomization is not None:
             meta["randomization"] = describe_randomization(env_config.randomization)
@@ -178,7 +190,7 @@ def _export(args: argparse.Namespace) -> int:
     }
     feedback = _velocity_feedback(args, model)
     metadata = build_metadata(
-        description, layout, model, env_config.action_scale, env_config.commands, provenance, feedback
+        description, layout, model, env_config.action_scale, run_commands(meta), provenance, feedback
     )
     export_onnx(model, Path(args.output), metadata, feedback)
     loop = f"velocity loop K {feedback.gain:g}" if feedback else "no velocity loop"
@@ -314,12 +326,31 @@ def _emit(table: str, out: str | None) -> None:
         Path(out).write_text(table + "\n")
 
 
+def _as_json(commands: CommandRanges) -> dict:
+    """``commands`` as run.json holds them (lists, not tuples), so that records compare equal."""
+    return json.loads(json.dumps(dataclasses.asdict(commands)))
+
+
+def run_commands(meta: dict) -> CommandRanges:
+    """The command ranges a run trains on, as its run.json records them (the defaults for a new
+    run, and for runs from before the record)."""
+    recorded = meta.get("commands")
+    if recorded is None:
+        return CommandRanges()
+    return CommandRanges(
+        vx=tuple(recorded["vx"]),
+        vy=tuple(recorded["vy"]),
+        yaw_rate=tuple(recorded["yaw_rate"]),
+        standing_probability=recorded["standing_probability"],
+    )
+
+
 def _record_changes(meta: dict, meta_path: Path, iteration: int, key: str, now: dict | float) -> None:
     """A resumed run trains under today's reward scales and randomization ranges, and under the
-    physics step and hindsight weight it is given (``key`` "rewards", "randomization",
-    "physics_period_s" or "ppo", ``now`` today's record): when they differ from run.json's, say
-    which, and keep run.json (and so the exported provenance) true to them, with the earlier
-    record and the iteration it held until."""
+    physics step, command ranges and hindsight weight it is given (``key`` "rewards",
+    "randomization", "physics_period_s", "commands" or "ppo", ``now`` today's record): when they
+    differ from run.json's, say which, and keep run.json (and so the exported provenance) true
+    to them, with the earlier record and the iteration it held until."""
     before = meta.get(key)
     if before is None or before == now:
         return
@@ -394,6 +425,16 @@ def main(argv: list[str] | None = None) -> int:
         help=f"MuJoCo step of the training env, ms (default {EnvConfig.physics_period_s * 1e3:g}; the sim bridge "
         "and the robustness suite step 2): must divide the control period; with --resume the run goes on at "
         "this step, and run.json records the change",
+    )
+    train.add_argument(
+        "--vy-range",
+        type=float,
+        nargs=2,
+        metavar=("LOW", "HIGH"),
+        default=None,
+        help=f"lateral command range, m/s (default {CommandRanges.vy[0]:g} {CommandRanges.vy[1]:g}); the exported "
+        "model's command ranges follow the run's, and the node clamps commands to them; with --resume the run "
+        "goes on at this range, and run.json records the change",
     )
     train.add_argument(
         "--critic",
