@@ -34,6 +34,7 @@ def test_settings_come_from_the_provenance_or_not_at_all() -> None:
         ((0.5, 0.0, 0.5), (0.0, 0.0, -0.2), (0.0, 0.0, -0.2), True),  # yaw: 0.4 x |0.5|
         ((0.0, 0.0, 0.0), (0.4, 0.4, 0.4), (0.0, 0.0, 0.0), False),  # a stand command: nothing to bound
         ((0.0, 0.3, 0.0), (0.0, 0.1, 0.0), (0.0, 0.0, 0.0), True),  # at the trained range's edge: no further
+        ((0.0, 0.3, 0.0), (0.0, 0.02, 0.0), (0.0, 0.0, 0.0), False),  # (the edge alone is no saturation)
         ((0.0, 0.3, 0.0), (0.0, -0.1, 0.0), (0.0, -0.12, 0.0), True),  # but back from it, to its bound
     ],
 )
@@ -42,7 +43,7 @@ def test_the_correction_is_k_times_the_error_within_a_fraction_of_the_command(
 ) -> None:
     got = LOOP.correction(np.array(command), np.array(error), LIMITS)
     assert got == pytest.approx(correction)
-    assert LOOP.saturated(np.array(command), np.array(error), got) is saturated
+    assert LOOP.saturated(np.array(command), np.array(error)) is saturated
 
 
 def test_a_robot_held_in_place_drives_the_shipped_loop_to_its_bound() -> None:

@@ -31,7 +31,7 @@ class PolicyOutput:
     #: [3] what the model's own velocity loop added to the command this tick (vx, vy m/s, yaw
     #: rate rad/s; memaug_policy.velocity_loop), zeros for a model without one
     command_correction: np.ndarray
-    loop_saturated: bool  # the loop wanted more than that correction (memaug_policy.velocity_loop)
+    loop_saturated: bool  # the loop wanted more than its bound (memaug_policy.velocity_loop)
 
 
 class PolicyController:
@@ -73,7 +73,7 @@ class PolicyController:
         if self.loop is not None:  # the graph corrects by the error it carried in from the last tick
             error = self.runtime.state[0][0, 0, -AXES:]
             correction = self.loop.correction(command, error, self.command_limits)
-            saturated = self.loop.saturated(command, error, correction)
+            saturated = self.loop.saturated(command, error)
         action = self.runtime.step(obs)
         targets = self.limits.apply(self.actions.targets(action.astype(np.float64)), joint_position)
         self.last_action = action.astype(np.float64)

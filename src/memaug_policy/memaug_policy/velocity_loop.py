@@ -69,12 +69,14 @@ class VelocityFeedback:
         wanted = np.clip(self.gain * np.asarray(error, dtype=float), -bound, bound)
         return np.clip(command + wanted, limits[:, 0], limits[:, 1]) - command
 
-    def saturated(self, command: np.ndarray, error: np.ndarray, correction: np.ndarray) -> bool:
-        """Whether the loop wants more than ``correction`` [3] on some axis that ``command`` [3]
-        moves (at its bound or at the edge of the trained ranges). Held there, the estimate and
-        the robot disagree, or the robot cannot reach the command."""
+    def saturated(self, command: np.ndarray, error: np.ndarray) -> bool:
+        """Whether the loop wants more than its bound on some axis that ``command`` [3] moves.
+        Held there, the estimate and the robot disagree by more than 0.4 of the command, or the
+        robot cannot reach the command. (A command at a trained range's edge, where the loop
+        may add nothing, is not flagged for that alone: full stick would warn all the time.)"""
         wanted = np.abs(self.gain * np.asarray(error, dtype=float))
-        return bool(np.any((self.bound(command) > 0.0) & (wanted > np.abs(correction) + 1e-6)))
+        bound = self.bound(command)
+        return bool(np.any((bound > 0.0) & (wanted > bound + 1e-6)))
 
     def describe(self) -> str:
         return f"K {self.gain:g}, filter {self.time_constant_s:g} s, bound {self.max_fraction:g} x command"
