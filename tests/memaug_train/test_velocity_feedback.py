@@ -28,8 +28,9 @@ from memaug_train.velocity_feedback import FeedbackPolicy, corrected_command
 GO2 = load_robot_description("go2")
 LAYOUT = ObservationLayout.for_joints(GO2.num_joints)
 COMMAND = LAYOUT.slices()["velocity_command"]
-SHIPPED = Path(__file__).parents[2] / "training" / "go2_memaug_v4" / "checkpoint.pt"
-NO_ESTIMATOR = SHIPPED.parents[1] / "go2_memaug_v3" / "checkpoint.pt"
+TRAINING = Path(__file__).parents[2] / "training"
+V4, SHIPPED = TRAINING / "go2_memaug_v4" / "checkpoint.pt", TRAINING / "go2_memaug_v8" / "checkpoint.pt"
+NO_ESTIMATOR = TRAINING / "go2_memaug_v3" / "checkpoint.pt"
 FEEDBACK = VelocityFeedback(gain=2.0, time_constant_s=0.5, max_fraction=0.4)
 RANGES = CommandRanges()  # vx -0.4..0.8, vy -0.3..0.3, yaw rate -0.8..0.8
 LIMITS = command_limits({"vx": RANGES.vx, "vy": RANGES.vy, "yaw_rate": RANGES.yaw_rate})
@@ -131,8 +132,8 @@ def test_export_carries_the_loop_for_an_estimating_actor_unless_told_not_to(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     with_loop, without, blind = tmp_path / "with.onnx", tmp_path / "without.onnx", tmp_path / "blind.onnx"
-    assert train_cli(["export", str(SHIPPED), str(with_loop)]) == 0
-    assert train_cli(["export", str(SHIPPED), str(without), "--velocity-feedback-gain", "0"]) == 0
+    assert train_cli(["export", str(V4), str(with_loop)]) == 0
+    assert train_cli(["export", str(V4), str(without), "--velocity-feedback-gain", "0"]) == 0
     assert load_policy(with_loop).metadata.recurrent.hidden == 192 + 3
     assert load_policy(without).metadata.recurrent.hidden == 192
     # v3 has no estimator: exported as it is by default, refused by name when a loop is asked of it.
@@ -148,7 +149,7 @@ def test_the_loop_keeps_the_shipped_actor_going_on_a_limp_knee_at_high_damping(t
     """v4 open-loop walks 0.36 m/s for 0.5 once its right front knee goes limp at joint damping 2
     (suite, 3 seeds): its gait slows with the dynamics. With the loop it reads its own estimate,
     asks the actor for more (inside the trained ranges) and keeps 0.46 (model card)."""
-    model, _, _ = load_trained(SHIPPED)
+    model, _, _ = load_trained(V4)
     point = SuitePoint("limp", True, Dynamics(joint_damping=2.0), limp_joint="FR_calf_joint")
     speeds = {}
     for label, feedback in (("open", None), ("closed", FEEDBACK)):
@@ -161,13 +162,16 @@ def test_the_loop_keeps_the_shipped_actor_going_on_a_limp_knee_at_high_damping(t
     assert speeds["open"] < 0.4 < speeds["closed"] < 0.575, speeds
 
 
-def test_the_shipped_policy_is_the_v4_checkpoint_with_the_default_loop(tmp_path: Path) -> None:
+def test_the_shipped_policy_is_the_v8_checkpoint_with_the_default_loop(tmp_path: Path) -> None:
     """config/policies/go2_memaug.onnx is what the model card says: a fresh default export of
-    the committed checkpoint acts the same, tick for tick, and records the same loop."""
+    the committed checkpoint acts the same, tick for tick, and records the same loop and the
+    run's command ranges."""
     shipped = load_policy(Path(__file__).parents[2] / "config" / "policies" / "go2_memaug.onnx")
     fresh_path = tmp_path / "fresh.onnx"
     assert train_cli(["export", str(SHIPPED), str(fresh_path)]) == 0
     fresh = load_policy(fresh_path)
+    assert shipped.metadata.command_ranges == fresh.metadata.command_ranges
+    assert shipped.metadata.command_ranges["vy"] == (-0.45, 0.45)
     provenance = [json.loads(p.session.get_modelmeta().custom_metadata_map["provenance"]) for p in (shipped, fresh)]
     assert (
         provenance[0]["velocity_feedback"]
