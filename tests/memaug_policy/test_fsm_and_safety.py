@@ -8,7 +8,15 @@ import pytest
 from memaug_common.description import load_robot_description
 from memaug_policy.fsm import ControlFsm, Mode
 from memaug_policy.safety import CommandLimits
-from memaug_policy.state import ImuReading, JointOrder, JointReading, StalenessGuard, StateRejected, clamp_command
+from memaug_policy.state import (
+    ImuReading,
+    JointOrder,
+    JointReading,
+    StalenessGuard,
+    StateRejected,
+    clamp_command,
+    command_limits,
+)
 
 GO2 = load_robot_description("go2")
 LYING = GO2.default_pose + np.tile([0.0, 0.6, 0.9], 4)
@@ -93,10 +101,10 @@ class TestState:
 
     def test_commands_outside_the_trained_ranges_are_clamped(self) -> None:
         ranges = {"vx": (-0.3, 1.0), "vy": (-0.4, 0.4), "yaw_rate": (-1.0, 1.0)}
-        clamped, was = clamp_command(np.array([2.0, 0.0, -3.0]), ranges)
+        clamped, was = clamp_command(np.array([2.0, 0.0, -3.0]), command_limits(ranges))
         np.testing.assert_array_equal(clamped, [1.0, 0.0, -1.0])
         assert was
-        assert clamp_command(np.array([0.5, 0.1, 0.2]), ranges)[1] is False
+        assert clamp_command(np.array([0.5, 0.1, 0.2]), command_limits(ranges))[1] is False
 
 
 class TestStalenessGuard:

@@ -104,8 +104,14 @@ class TestMismatchWithTheRobot:
         with pytest.raises(ModelError, match="format_version 99"):
             load_policy(path)
 
-    def test_a_malformed_velocity_loop_is_named(self, export_policy) -> None:
+    def test_a_malformed_velocity_loop_is_named(self, tmp_path: Path, gru_policy: Path) -> None:
+        # Written into a file after export: the exporter itself refuses such a loop.
         bad = {"method": "test", "velocity_feedback": {"gain": -1.0, "time_constant_s": 0.5, "max_fraction": 0.4}}
-        path, _ = export_policy(metadata_overrides={"provenance": json.dumps(bad)})
+        proto = onnx.load(str(gru_policy))
+        for prop in proto.metadata_props:
+            if prop.key == "provenance":
+                prop.value = json.dumps(bad)
+        path = tmp_path / "badloop.onnx"
+        onnx.save(proto, str(path))
         with pytest.raises(ModelError, match="malformed metadata.*velocity feedback gain must be in"):
             load_policy(path)

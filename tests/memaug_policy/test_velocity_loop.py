@@ -10,7 +10,8 @@ import pytest
 from memaug_common.description import load_robot_description
 from memaug_policy.controller import PolicyController
 from memaug_policy.model import load_policy
-from memaug_policy.velocity_loop import VelocityFeedback, command_limits
+from memaug_policy.state import command_limits
+from memaug_policy.velocity_loop import VelocityFeedback
 
 GO2 = load_robot_description("go2")
 SHIPPED = Path(__file__).parents[2] / "config" / "policies" / "go2_memaug.onnx"
@@ -41,9 +42,9 @@ def test_settings_come_from_the_provenance_or_not_at_all() -> None:
 def test_the_correction_is_k_times_the_error_within_a_fraction_of_the_command(
     command, error, correction, saturated
 ) -> None:
-    got = LOOP.correction(np.array(command), np.array(error), LIMITS)
+    got, at_bound = LOOP.correct(np.array(command), np.array(error), LIMITS)
     assert got == pytest.approx(correction)
-    assert LOOP.saturated(np.array(command), np.array(error)) is saturated
+    assert at_bound is saturated
 
 
 def test_a_robot_held_in_place_drives_the_shipped_loop_to_its_bound() -> None:

@@ -14,7 +14,8 @@ from memaug_policy.controller import PolicyController
 from memaug_policy.model import load_policy
 from memaug_policy.observation import ObservationLayout
 from memaug_policy.runtime import PolicyRuntime
-from memaug_policy.velocity_loop import VelocityFeedback, command_limits
+from memaug_policy.state import command_limits
+from memaug_policy.velocity_loop import VelocityFeedback
 from memaug_sim.dynamics import Dynamics
 from memaug_train.checkpoints import load_trained
 from memaug_train.cli import main as train_cli
@@ -23,7 +24,7 @@ from memaug_train.networks import ActorCritic, ExportedPolicy, NetConfig
 from memaug_train.privileged import velocity_scale
 from memaug_train.robustness import SuitePoint, run_point
 from memaug_train.tasks import CommandRanges
-from memaug_train.velocity_feedback import FeedbackPolicy, corrected_command
+from memaug_train.velocity_feedback import FeedbackPolicy
 
 GO2 = load_robot_description("go2")
 LAYOUT = ObservationLayout.for_joints(GO2.num_joints)
@@ -70,7 +71,7 @@ def hidden_with_error(model: ActorCritic, error: tuple[float, float, float], see
 )
 def test_the_actor_reads_the_command_corrected_by_the_low_passed_error(command, error, reads) -> None:
     model = tiny_actor()
-    assert corrected_command(np.array(command), np.array(error), FEEDBACK, LIMITS) == pytest.approx(reads)
+    assert np.array(command) + FEEDBACK.correct(np.array(command), np.array(error), LIMITS)[0] == pytest.approx(reads)
     h = hidden_with_error(model, error)
     with torch.no_grad():
         actions, h_out = loop_of(model)(observation(command), h)
@@ -86,7 +87,7 @@ def test_the_error_is_the_low_passed_gap_between_command_and_estimate_and_gyro()
     h = hidden_with_error(model, (0.02, -0.01, 0.05))
     with torch.no_grad():
         _, h_out = loop_of(model)(obs, h)
-        corrected = corrected_command(np.array(command), error, FEEDBACK, LIMITS)
+        corrected = np.array(command) + FEEDBACK.correct(np.array(command), error, LIMITS)[0]
         y, _ = model.actor_sequence(observation(tuple(corrected)).unsqueeze(0), h[..., :-3].contiguous())
     estimate = model.velocity_estimate(y[0])[0, :2].numpy() / velocity_scale(GO2.num_joints)[:2]
     gyro = LAYOUT.slices()["base_angular_velocity"]
@@ -99,7 +100,7 @@ def test_the_error_is_the_low_passed_gap_between_command_and_estimate_and_gyro()
 def test_onnx_runs_the_loop_as_torch_does_over_200_ticks(tmp_path: Path) -> None:
     model = tiny_actor()
     path = tmp_path / "loop.onnx"
-    export_onnx(model, path, build_metadata(GO2, LAYOUT, model, 0.25, CommandRanges(), {}, FEEDBACK), FEEDBACK)
+    export_onnx(model, path, build_metadata(GO2, LAYOUT, model, 0.25, CommandRanges(), {}, FEEDBACK))
     policy = load_policy(path)
     assert policy.metadata.recurrent.hidden == model.config.actor_hidden + 3
     assert json.loads(policy.session.get_modelmeta().custom_metadata_map["provenance"])["velocity_feedback"] == {
@@ -154,7 +155,7 @@ def test_the_loop_keeps_the_shipped_actor_going_on_a_limp_knee_at_high_damping(t
     speeds = {}
     for label, feedback in (("open", None), ("closed", FEEDBACK)):
         path = tmp_path / f"{label}.onnx"
-        export_onnx(model, path, build_metadata(GO2, LAYOUT, model, 0.25, RANGES, {}, feedback), feedback)
+        export_onnx(model, path, build_metadata(GO2, LAYOUT, model, 0.25, RANGES, {}, feedback))
         controller = PolicyController(load_policy(path), GO2)
         run = run_point(controller, GO2, point, "forward", seed=0, duration_s=10.0)
         assert not run.fell

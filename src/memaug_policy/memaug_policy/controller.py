@@ -20,7 +20,12 @@ from memaug_policy.model import PolicyModel
 from memaug_policy.observation import projected_gravity
 from memaug_policy.runtime import PolicyRuntime
 from memaug_policy.safety import CommandLimits
-from memaug_policy.velocity_loop import AXES, command_limits
+from memaug_policy.state import command_limits
+from memaug_policy.velocity_loop import AXES
+
+#: The correction of a model without a velocity loop (read-only, shared by every tick).
+NO_CORRECTION = np.zeros(AXES)
+NO_CORRECTION.setflags(write=False)
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,8 @@ class PolicyController:
         self.limits = CommandLimits.for_robot(description)
         self.last_action = np.zeros(description.num_joints)
         self.loop = model.metadata.velocity_loop
+        #: [3, 2] the model's command ranges: the node clamps the user's command to them, and
+        #: the velocity loop stays inside them.
         self.command_limits = command_limits(model.metadata.command_ranges)
 
     def reset(self) -> None:
@@ -69,11 +76,10 @@ class PolicyController:
             "last_action": self.last_action,
         }
         obs = self.model.layout.build(raw)
-        correction, saturated = np.zeros(AXES), False
+        correction, saturated = NO_CORRECTION, False
         if self.loop is not None:  # the graph corrects by the error it carried in from the last tick
             error = self.runtime.state[0][0, 0, -AXES:]
-            correction = self.loop.correction(command, error, self.command_limits)
-            saturated = self.loop.saturated(command, error)
+            correction, saturated = self.loop.correct(command, error, self.command_limits)
         action = self.runtime.step(obs)
         targets = self.limits.apply(self.actions.targets(action.astype(np.float64)), joint_position)
         self.last_action = action.astype(np.float64)

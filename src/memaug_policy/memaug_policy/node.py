@@ -26,7 +26,7 @@ from memaug_common.remote_map import DAMP_CHORD, KEYS, RUN_CHORD, STAND_CHORD, s
 from memaug_common.ros_main import spin_main
 from memaug_common.ros_params import declare_parameters
 from memaug_common.ros_qos import FRESHEST, LATCHED, LATEST, STREAM
-from memaug_policy.controller import PolicyController
+from memaug_policy.controller import NO_CORRECTION, PolicyController
 from memaug_policy.fsm import ControlFsm, Mode
 from memaug_policy.model import check_compatible, load_policy, resolve_model_path
 from memaug_policy.params import POLICY_PARAMETERS
@@ -65,8 +65,9 @@ class PolicyNode(Node):
         self.default_command = np.array([p["command_vx"], p["command_vy"], p["command_yaw_rate"]])
         self.cmd_vel: tuple[np.ndarray, float] | None = None
         self.counters = {"states_rejected": 0, "commands_clamped": 0, "commands_sent": 0, "velocity_loop_at_bound": 0}
-        #: What the model's own velocity loop last added to the command (zeros without a loop).
-        self.loop_correction = np.zeros(3)
+        #: What the model's own velocity loop last added to the command (zeros without a loop),
+        #: and whether it wanted more than its bound then.
+        self.loop_correction, self.loop_saturated = NO_CORRECTION, False
         self.last_problem = ""
 
         self.pub_command = self.create_publisher(JointState, "joint_commands", STREAM)
@@ -248,7 +249,7 @@ class PolicyNode(Node):
         command = self.default_command
         if self.cmd_vel is not None and now - self.cmd_vel[1] <= self.params["cmd_vel_timeout_s"]:
             command = self.cmd_vel[0]
-        clamped, was_clamped = clamp_command(command, self.model.metadata.command_ranges)
+        clamped, was_clamped = clamp_command(command, self.controller.command_limits)
         if was_clamped:
             self.counters["commands_clamped"] += 1
             self.last_problem = f"velocity command {command.tolist()} clamped to {clamped.tolist()}"
@@ -280,18 +281,19 @@ class PolicyNode(Node):
             self.pub_memory.publish(Float32MultiArray(data=self.runtime.memory.tolist()))
 
     def _watch_velocity_loop(self, correction: np.ndarray, saturated: bool) -> None:
-        """Count the ticks the model's velocity loop spends at its bound, and say so when it does."""
-        self.loop_correction = correction
-        loop = self.controller.loop
-        if loop is None or not saturated:
+        """Count the ticks the model's velocity loop spends at its bound, and say so when it
+        gets there (once per stay: a tick at the bound costs a count, no message)."""
+        entered = saturated and not self.loop_saturated
+        self.loop_correction, self.loop_saturated = correction, saturated
+        if not saturated:
             return
         self.counters["velocity_loop_at_bound"] += 1
-        self.get_logger().warn(
-            f"velocity loop at its bound ({loop.max_fraction:g} x command): correction "
-            f"{np.round(correction, 3).tolist()}; the velocity estimate and the robot disagree, "
-            "or the robot cannot reach the command",
-            throttle_duration_sec=5.0,
-        )
+        if entered and self.controller.loop is not None:
+            self.get_logger().warn(
+                f"velocity loop at its bound ({self.controller.loop.max_fraction:g} x command): correction "
+                f"{np.round(correction, 3).tolist()}; the velocity estimate and the robot disagree, "
+                "or the robot cannot reach the command"
+            )
 
     def _send(self, targets: np.ndarray) -> bool:
         assert self.joints is not None

@@ -5,7 +5,7 @@ ROS-free: the node hands in message fields; this module checks and reorders them
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,11 +62,15 @@ class JointOrder:
         return JointReading(np.asarray(position)[order], np.asarray(velocity)[order], stamp_s)
 
 
-def clamp_command(command: np.ndarray, ranges: dict[str, tuple[float, float]]) -> tuple[np.ndarray, bool]:
-    """Clamp (vx, vy, yaw_rate) into the model's command ranges; report whether it clamped."""
-    low = np.array([ranges["vx"][0], ranges["vy"][0], ranges["yaw_rate"][0]])
-    high = np.array([ranges["vx"][1], ranges["vy"][1], ranges["yaw_rate"][1]])
-    clamped = np.clip(command, low, high)
+def command_limits(command_ranges: Mapping[str, tuple[float, float]]) -> np.ndarray:
+    """[3, 2] (low, high) of vx, vy (m/s) and yaw rate (rad/s), from a model's command ranges."""
+    return np.array([command_ranges[axis] for axis in ("vx", "vy", "yaw_rate")], dtype=float)
+
+
+def clamp_command(command: np.ndarray, limits: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Clamp (vx, vy, yaw_rate) into the model's command ``limits`` [3, 2] (``command_limits``);
+    report whether it clamped."""
+    clamped = np.clip(command, limits[:, 0], limits[:, 1])
     return clamped, bool(np.any(clamped != command))
 
 

@@ -61,27 +61,20 @@ class VelocityFeedback:
         planar = float(np.linalg.norm(command[:PLANAR]))
         return self.max_fraction * np.array([planar, planar, abs(float(command[PLANAR]))])
 
-    def correction(self, command: np.ndarray, error: np.ndarray, limits: np.ndarray) -> np.ndarray:
-        """[3] what the loop adds to ``command`` [3] given the low-passed error ``error`` [3]:
-        K e within the bound, and never past the trained command ``limits`` [3, 2] (low, high)."""
+    def correct(self, command: np.ndarray, error: np.ndarray, limits: np.ndarray) -> tuple[np.ndarray, bool]:
+        """What the loop adds to ``command`` [3] given the low-passed error ``error`` [3]: K e
+        within the bound, and never past the trained command ``limits`` [3, 2] (low, high;
+        memaug_policy.state.command_limits). And whether it wanted more than its bound on some
+        axis that the command moves: held there, the estimate and the robot disagree by more
+        than ``max_fraction`` of the command, or the robot cannot reach it. (A command at a
+        trained range's edge, where the loop may add nothing, is not flagged for that alone:
+        full stick would warn all the time.)"""
         command = np.asarray(command, dtype=float)
         bound = self.bound(command)
-        wanted = np.clip(self.gain * np.asarray(error, dtype=float), -bound, bound)
-        return np.clip(command + wanted, limits[:, 0], limits[:, 1]) - command
-
-    def saturated(self, command: np.ndarray, error: np.ndarray) -> bool:
-        """Whether the loop wants more than its bound on some axis that ``command`` [3] moves.
-        Held there, the estimate and the robot disagree by more than 0.4 of the command, or the
-        robot cannot reach the command. (A command at a trained range's edge, where the loop
-        may add nothing, is not flagged for that alone: full stick would warn all the time.)"""
-        wanted = np.abs(self.gain * np.asarray(error, dtype=float))
-        bound = self.bound(command)
-        return bool(np.any((bound > 0.0) & (wanted > bound + 1e-6)))
+        wanted = self.gain * np.asarray(error, dtype=float)
+        saturated = bool(np.any((bound > 0.0) & (np.abs(wanted) > bound + 1e-6)))
+        within = np.clip(wanted, -bound, bound)
+        return np.clip(command + within, limits[:, 0], limits[:, 1]) - command, saturated
 
     def describe(self) -> str:
         return f"K {self.gain:g}, filter {self.time_constant_s:g} s, bound {self.max_fraction:g} x command"
-
-
-def command_limits(command_ranges: Mapping[str, tuple[float, float]]) -> np.ndarray:
-    """[3, 2] (low, high) of vx, vy (m/s) and yaw rate (rad/s), from a model's command ranges."""
-    return np.array([command_ranges[axis] for axis in ("vx", "vy", "yaw_rate")], dtype=float)

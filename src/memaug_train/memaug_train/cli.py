@@ -128,8 +128,7 @@ def _train(args: argparse.Namespace) -> int:
         _record_changes(meta, meta_path, ppo.iteration, "physics_period_s", physics_period_s)
         meta.setdefault("commands", _as_json(CommandRanges()))  # runs from before the record: the defaults
         _record_changes(meta, meta_path, ppo.iteration, "commands", _as_json(commands))
-        # Through JSON, as run.json holds it (tuples become lists).
-        _record_changes(meta, meta_path, ppo.iteration, "ppo", json.loads(json.dumps(dataclasses.asdict(config))))
+        _record_changes(meta, meta_path, ppo.iteration, "ppo", _as_json(config))
         if env_config.randomization is not None:
             _record_changes(
                 meta, meta_path, ppo.iteration, "randomization", describe_randomization(env_config.randomization)
@@ -192,7 +191,7 @@ def _export(args: argparse.Namespace) -> int:
     metadata = build_metadata(
         description, layout, model, env_config.action_scale, run_commands(meta), provenance, feedback
     )
-    export_onnx(model, Path(args.output), metadata, feedback)
+    export_onnx(model, Path(args.output), metadata)
     loop = f"velocity loop K {feedback.gain:g}" if feedback else "no velocity loop"
     print(
         f"exported {checkpoint} (iteration {state['iteration']}, {state['env_steps']:,} env steps, {loop}) "
@@ -326,9 +325,9 @@ def _emit(table: str, out: str | None) -> None:
         Path(out).write_text(table + "\n")
 
 
-def _as_json(commands: CommandRanges) -> dict:
-    """``commands`` as run.json holds them (lists, not tuples), so that records compare equal."""
-    return json.loads(json.dumps(dataclasses.asdict(commands)))
+def _as_json(settings: Any) -> dict:
+    """A settings dataclass as run.json holds it (lists, not tuples), so that records compare equal."""
+    return json.loads(json.dumps(dataclasses.asdict(settings)))
 
 
 def run_commands(meta: dict) -> CommandRanges:

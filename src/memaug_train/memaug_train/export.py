@@ -21,7 +21,8 @@ import torch
 from memaug_common.description import RobotDescription
 from memaug_policy.contract import FORMAT_VERSION, input_names, output_names
 from memaug_policy.observation import ObservationLayout
-from memaug_policy.velocity_loop import AXES, VelocityFeedback, command_limits
+from memaug_policy.state import command_limits
+from memaug_policy.velocity_loop import AXES, VelocityFeedback
 from memaug_train.networks import ActorCritic, ExportedPolicy
 from memaug_train.tasks import CommandRanges
 from memaug_train.velocity_feedback import FeedbackPolicy
@@ -36,7 +37,8 @@ def build_metadata(
     provenance: dict[str, Any],
     feedback: VelocityFeedback | None = None,
 ) -> dict[str, str]:
-    """The contract's metadata; ``feedback``: the velocity loop the export will carry, if any."""
+    """The contract's metadata; ``feedback``: the velocity loop the export will carry, if any
+    (``export_onnx`` builds it from the provenance recorded here)."""
     net = model.config
     values: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
@@ -68,13 +70,13 @@ def build_metadata(
     return {key: json.dumps(value) for key, value in values.items()}
 
 
-def export_onnx(
-    model: ActorCritic, path: Path, metadata: dict[str, str], feedback: VelocityFeedback | None = None
-) -> None:
-    """Write the actor of ``model`` (with ``feedback``'s velocity loop, if given) to ``path``
-    with ``metadata`` (``build_metadata`` with the same ``feedback``); onnx.checker must pass."""
+def export_onnx(model: ActorCritic, path: Path, metadata: dict[str, str]) -> None:
+    """Write the actor of ``model`` to ``path`` with ``metadata`` (``build_metadata``), with the
+    velocity loop its provenance names, if any; onnx.checker must pass. The metadata is the one
+    description of the export: what the runtime reads back is what the graph does."""
     cell = model.config.cell
     layers, hidden = model.config.layers, json.loads(metadata["recurrent"])["hidden"]
+    feedback = VelocityFeedback.from_provenance(json.loads(metadata["provenance"]))
     if feedback is None:
         policy: torch.nn.Module = ExportedPolicy(model).eval()
     else:

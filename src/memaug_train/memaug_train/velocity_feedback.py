@@ -85,12 +85,3 @@ class FeedbackPolicy(nn.Module):
         measured = torch.cat([estimate[:, :PLANAR] / self.velocity_scale, yaw_rate], dim=-1)
         error = error + self.alpha * ((command - measured) - error)
         return actions, torch.cat([memory, error], dim=-1)
-
-
-def corrected_command(
-    command: np.ndarray, error: np.ndarray, feedback: VelocityFeedback, limits: np.ndarray
-) -> np.ndarray:
-    """What the actor reads for ``command`` [3] (vx, vy m/s, yaw rate rad/s) given the
-    low-passed error ``error`` [3] (same units) and the trained ``limits`` [3, 2]: the law the
-    graph runs, in NumPy."""
-    return np.asarray(command, dtype=float) + feedback.correction(command, error, limits)
