@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from memaug_common.description import load_robot_description
+from memaug_common.description import RandomizationRanges, load_robot_description
 from memaug_sim.dynamics import NOMINAL
 from memaug_train import randomization as rnd
 from memaug_train.env import EnvConfig, VecGo2Env
@@ -46,6 +46,22 @@ def test_sampled_dynamics_stay_inside_the_description_ranges() -> None:
         assert RANGES.kp_scale[0] <= d.kp_scale <= RANGES.kp_scale[1]
         assert RANGES.ground_friction[0] <= d.ground_friction <= RANGES.ground_friction[1]  # type: ignore[operator]
         assert all(abs(c) <= RANGES.base_com_offset_m[1] for c in d.base_com_offset_m)
+
+
+def test_log_uniform_ground_friction_puts_as_many_robots_on_each_octave() -> None:
+    ranges = RANGES.model_copy(update={"ground_friction": (0.1, 1.6), "ground_friction_log_uniform": True})
+    rng = np.random.default_rng(0)
+    friction = np.array([rnd.sample_dynamics(ranges, rng).ground_friction for _ in range(4000)])
+    assert friction.min() >= 0.1 and friction.max() <= 1.6
+    octaves = np.histogram(friction, bins=[0.1, 0.2, 0.4, 0.8, 1.6])[0] / len(friction)
+    np.testing.assert_allclose(octaves, 0.25, atol=0.03)  # a uniform draw puts 6 % on 0.1-0.2
+
+
+def test_log_uniform_ground_friction_needs_a_positive_low() -> None:
+    with pytest.raises(ValueError, match="ground_friction: a log-uniform draw needs a positive low"):
+        RandomizationRanges.model_validate(
+            RANGES.model_dump() | {"ground_friction": (0.0, 1.0), "ground_friction_log_uniform": True}
+        )
 
 
 @pytest.mark.parametrize("share", [0.0, 0.5, 1.0])

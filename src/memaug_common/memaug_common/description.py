@@ -102,6 +102,11 @@ class RandomizationRanges(_Ranges):
     kd_scale: Range = Field(description="x the description's kd")
     motor_strength: Range = Field(description="x every torque limit")
     ground_friction: Range = Field(description="sliding friction coefficient of every contact")
+    ground_friction_log_uniform: bool = Field(
+        default=False,
+        description="draw ground friction uniformly in its logarithm: as many robots on 0.1-0.2 as on 0.5-1.0, "
+        "so a range reaching down to ice trains on ice without thinning the common grounds",
+    )
     added_base_mass_kg: Range = Field(description="kg added to the base body")
     base_com_offset_m: Range = Field(description="m, added to the base's centre of mass, per axis")
     link_mass_scale: Range = Field(description="x the mass and inertia of every leg link")
@@ -112,6 +117,12 @@ class RandomizationRanges(_Ranges):
     push_velocity_m_s: float = Field(ge=0.0, description="largest horizontal kick to the base, m/s per axis")
     push_interval_s: Range = Field(description="time between kicks, s")
     rough_ground_m: Range = Field(description="height of the rough-ground bumps, m (a curriculum moves up it)")
+
+    @model_validator(mode="after")
+    def _log_needs_positive(self) -> RandomizationRanges:
+        if self.ground_friction_log_uniform and self.ground_friction[0] <= 0:
+            raise ValueError(f"ground_friction: a log-uniform draw needs a positive low, got {self.ground_friction[0]}")
+        return self
 
 
 class ImuSpec(_Strict):

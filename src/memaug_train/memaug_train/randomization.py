@@ -24,9 +24,14 @@ def _uniform(rng: np.random.Generator, bounds: tuple[float, float]) -> float:
     return float(rng.uniform(bounds[0], bounds[1]))
 
 
+def _log_uniform(rng: np.random.Generator, bounds: tuple[float, float]) -> float:
+    return float(np.exp(rng.uniform(np.log(bounds[0]), np.log(bounds[1]))))
+
+
 def sample_dynamics(ranges: RandomizationRanges, rng: np.random.Generator) -> Dynamics:
-    """One robot's physical parameters, each drawn uniformly from its range; joint friction
-    loss only on a share ``ranges.joint_friction_share`` of robots (none on the others)."""
+    """One robot's physical parameters, each drawn uniformly from its range (ground friction
+    uniformly in its logarithm when the ranges say so); joint friction loss only on a share
+    ``ranges.joint_friction_share`` of robots (none on the others)."""
     friction_loss = _uniform(rng, ranges.joint_friction_loss)
     with_friction = rng.random() < ranges.joint_friction_share
     return Dynamics(
@@ -36,7 +41,7 @@ def sample_dynamics(ranges: RandomizationRanges, rng: np.random.Generator) -> Dy
         kp_scale=_uniform(rng, ranges.kp_scale),
         kd_scale=_uniform(rng, ranges.kd_scale),
         motor_strength=_uniform(rng, ranges.motor_strength),
-        ground_friction=_uniform(rng, ranges.ground_friction),
+        ground_friction=(_log_uniform if ranges.ground_friction_log_uniform else _uniform)(rng, ranges.ground_friction),
         added_base_mass_kg=_uniform(rng, ranges.added_base_mass_kg),
         base_com_offset_m=(
             _uniform(rng, ranges.base_com_offset_m),
