@@ -77,12 +77,68 @@ class TestUnusableFiles:
 
 
 class TestMismatchWithTheRobot:
-    def test_joint_order(self, export_policy) -> None:
+    def test_joint_order_of_a_format_1_file(self, export_policy) -> None:
+        """Format 1 had no joint map: another order is a mismatch, not a map."""
         swapped = list(GO2.joint_names)
         swapped[0], swapped[3] = swapped[3], swapped[0]
-        path, _ = export_policy(metadata_overrides={"joint_names": json.dumps(swapped)})
+        path, _ = export_policy(metadata_overrides={"joint_names": json.dumps(swapped), "format_version": "1"})
         with pytest.raises(ModelError, match="joint order: model"):
             check_compatible(load_policy(path), GO2)
+
+    def test_format_2_joint_names_are_a_joint_map(self, export_policy) -> None:
+        """Format 2: joint_names is the policy's order, and per-joint values follow it."""
+        order = [3, 4, 5, 0, 1, 2, 9, 10, 11, 6, 7, 8]
+        names = [GO2.joint_names[i] for i in order]
+        path, _ = export_policy(
+            metadata_overrides={
+                "joint_names": json.dumps(names),
+                "default_joint_positions": json.dumps(GO2.default_pose[order].tolist()),
+            }
+        )
+        model = load_policy(path)
+        check_compatible(model, GO2)
+        assert model.metadata.joint_map(GO2).tolist() == order
+
+    def test_a_joint_the_robot_does_not_have(self, export_policy) -> None:
+        names = list(GO2.joint_names)
+        names[2] = "FR_knee_joint"
+        path, _ = export_policy(metadata_overrides={"joint_names": json.dumps(names)})
+        with pytest.raises(ModelError, match=r"the robot has no joint \['FR_knee_joint'\]"):
+            check_compatible(load_policy(path), GO2)
+
+    def test_default_pose_outside_the_range_and_a_period_the_bridge_cannot_run(self, export_policy) -> None:
+        defaults = GO2.default_pose.copy()
+        defaults[2] = -3.0
+        path, _ = export_policy(
+            metadata_overrides={
+                "default_joint_positions": json.dumps(defaults.tolist()),
+                "control_period_s": json.dumps(0.0203),
+            }
+        )
+        with pytest.raises(ModelError) as info:
+            check_compatible(load_policy(path), GO2)
+        assert "outside the robot's range: FR_calf_joint -3.000" in str(info.value)
+        assert "not a whole number of the bridge's 0.002 s periods" in str(info.value)
+
+    def test_observation_size_that_does_not_match_the_layout(self, export_policy) -> None:
+        path, _ = export_policy(
+            metadata_overrides={
+                "observation_terms": json.dumps(
+                    [{"name": "base_angular_velocity", "size": 3, "scale": [1.0] * 3, "history": 2}]
+                )
+            }
+        )
+        with pytest.raises(ModelError, match="network reads 45 observation values, the described layout has 6"):
+            load_policy(path)
+
+    def test_a_term_the_robot_cannot_measure(self, export_policy) -> None:
+        path, _ = export_policy(
+            metadata_overrides={
+                "observation_terms": json.dumps([{"name": "height_scan", "size": 187, "scale": [1.0] * 187}])
+            }
+        )
+        with pytest.raises(ModelError, match="observation term 'height_scan' is not one memaug can measure"):
+            load_policy(path)
 
     def test_joint_count_gains_and_period_all_named(self, export_policy) -> None:
         path, _ = export_policy(

@@ -29,3 +29,36 @@ class ActionMap:
     def targets(self, actions: np.ndarray) -> np.ndarray:
         clipped = np.clip(actions, -ACTION_CLIP, ACTION_CLIP)
         return np.clip(self.default_pose + self.scale * clipped, self.lower, self.upper)
+
+
+@dataclass(frozen=True)
+class PolicyActionMap:
+    """A model's action contract on a robot: raw output [J] in the policy's joint order ->
+    targets [J] in the description's order, rad, inside the joint range.
+
+    q*_policy = clip(offset + scale * clip(a, raw_clip), target_clip); then reordered by the
+    joint map and clipped to the description's range. Format-1 models (scalar scale, offset =
+    default pose, raw clip +-ACTION_CLIP) get exactly ActionMap's targets.
+    """
+
+    order: np.ndarray  # [J] description index of each policy joint
+    scale: np.ndarray  # [J] policy order
+    offset: np.ndarray  # [J] rad, policy order
+    raw_clip: np.ndarray | None  # [J, 2]
+    target_clip: np.ndarray | None  # [J, 2] rad
+    lower: np.ndarray  # [J] rad, description order
+    upper: np.ndarray
+
+    def clipped(self, actions: np.ndarray) -> np.ndarray:
+        """The raw output after the raw clip (what 'clipped' last-action feedback sees)."""
+        if self.raw_clip is None:
+            return actions
+        return np.clip(actions, self.raw_clip[:, 0], self.raw_clip[:, 1])
+
+    def targets(self, actions: np.ndarray) -> np.ndarray:
+        policy = self.offset + self.scale * self.clipped(actions)
+        if self.target_clip is not None:
+            policy = np.clip(policy, self.target_clip[:, 0], self.target_clip[:, 1])
+        robot = np.empty_like(policy)
+        robot[self.order] = policy
+        return np.clip(robot, self.lower, self.upper)

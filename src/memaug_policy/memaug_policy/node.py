@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Twist
+from nav_msgs.msg import Odometry
 from rclpy.executors import Executor, SingleThreadedExecutor
 from rclpy.experimental import EventsExecutor
 from rclpy.node import Node
@@ -35,6 +36,7 @@ from memaug_policy.state import (
     ImuReading,
     JointOrder,
     JointReading,
+    OdomReading,
     StalenessGuard,
     StateRejected,
     clamp_command,
@@ -77,12 +79,17 @@ class PolicyNode(Node):
         self.pub_mode = self.create_publisher(String, "policy/mode", LATCHED)
         self.pub_diag = self.create_publisher(DiagnosticArray, "diagnostics", 10)
         #: (subscription, its callback): the control tick also takes their newest samples itself.
+        #: A model that observes the base linear velocity reads it from the sim's ground-truth
+        #: /odom (a real Go2 does not measure it), and stops when /odom stops.
+        self.odom: OdomReading | None = None
+        state_topics: list[tuple[Any, str, Any]] = [
+            (JointState, "joint_states", self._on_joint_states),
+            (Imu, "imu/data", self._on_imu),
+        ]
+        if self.controller.needs_base_velocity:
+            state_topics.append((Odometry, "odom", self._on_odom))
         self.state_subscriptions = tuple(
-            (self.create_subscription(kind, topic, handle, FRESHEST), handle)
-            for kind, topic, handle in (
-                (JointState, "joint_states", self._on_joint_states),
-                (Imu, "imu/data", self._on_imu),
-            )
+            (self.create_subscription(kind, topic, handle, FRESHEST), handle) for kind, topic, handle in state_topics
         )
         self.create_subscription(Twist, "cmd_vel", self._on_cmd_vel, LATEST)
         self.create_subscription(Bool, "estop", self._on_estop, LATCHED)
@@ -142,6 +149,12 @@ class PolicyNode(Node):
             return
         o, w = msg.orientation, msg.angular_velocity
         self.imu = ImuReading(np.array([o.w, o.x, o.y, o.z]), np.array([w.x, w.y, w.z]), self._now())
+
+    def _on_odom(self, msg: Odometry) -> None:
+        if not self._clock_started():
+            return
+        v = msg.twist.twist.linear
+        self.odom = OdomReading(np.array([v.x, v.y, v.z]), self._now())
 
     def _on_cmd_vel(self, msg: Twist) -> None:
         self.cmd_vel = (np.array([msg.linear.x, msg.linear.y, msg.angular.z]), self._now())
@@ -230,7 +243,13 @@ class PolicyNode(Node):
         self.fsm.tick(now)
         if self.fsm.mode in (Mode.STAND, Mode.RUN):
             self._take_newest_state()
-            fresh, problem = self.staleness.check(now, (("/joint_states", self.joints), ("/imu/data", self.imu)))
+            readings: list[tuple[str, JointReading | ImuReading | OdomReading | None]] = [
+                ("/joint_states", self.joints),
+                ("/imu/data", self.imu),
+            ]
+            if self.controller.needs_base_velocity:
+                readings.append(("/odom", self.odom))
+            fresh, problem = self.staleness.check(now, readings)
             if fresh:
                 assert self.imu is not None
                 problem = attitude_problem(self.imu.projected_gravity, self.params["max_tilt_deg"])
@@ -268,6 +287,7 @@ class PolicyNode(Node):
                 self.imu.angular_velocity,
                 self.imu.orientation_wxyz,
                 self._command(now),
+                None if self.odom is None else self.odom.linear_velocity,
             )
         except ArithmeticError as exc:  # a non-finite observation, output or target
             self._fault(str(exc))
@@ -278,7 +298,8 @@ class PolicyNode(Node):
         if self._send(out.targets) and self.params["publish_debug"]:
             self.pub_obs.publish(Float32MultiArray(data=obs.tolist()))
             self.pub_action.publish(Float32MultiArray(data=action.tolist()))
-            self.pub_memory.publish(Float32MultiArray(data=self.runtime.memory.tolist()))
+            if self.model.metadata.recurrent.has_memory:  # a policy without memory publishes none
+                self.pub_memory.publish(Float32MultiArray(data=self.runtime.memory.tolist()))
 
     def _watch_velocity_loop(self, correction: np.ndarray, saturated: bool) -> None:
         """Count the ticks the model's velocity loop spends at its bound, and say so when it

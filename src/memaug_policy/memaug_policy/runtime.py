@@ -1,7 +1,8 @@
 """The policy runtime: ONNX Runtime inference with the hidden state held between ticks.
 
 Hidden-state semantics: carried from step to step; reset only by ``reset_memory`` (which
-the node calls on entering run mode and on ~/reset_memory), never silently. A step that
+the node calls on entering run mode and on ~/reset_memory), never silently. A policy without
+memory (recurrent cell "none") has no state: its memory is empty and a reset only counts. A step that
 produces a non-finite output raises NonFiniteError and leaves the memory as it was.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from memaug_policy.contract import output_names, state_names
 from memaug_policy.model import PolicyModel
 
 
@@ -20,9 +22,9 @@ class PolicyRuntime:
     def __init__(self, model: PolicyModel) -> None:
         self.model = model
         rec = model.metadata.recurrent
-        self._state_names = ["h_in", "c_in"][: 2 if rec.cell == "lstm" else 1]
+        self._state_names = state_names(rec.cell)
         self._state_shape = (rec.layers, 1, rec.hidden)
-        self._outputs = ["actions", "h_out", "c_out"][: 3 if rec.cell == "lstm" else 2]
+        self._outputs = output_names(rec.cell)
         self.state: list[np.ndarray] = []
         self.resets = 0
         self.reset_memory()
@@ -34,7 +36,9 @@ class PolicyRuntime:
 
     @property
     def memory(self) -> np.ndarray:
-        """The hidden state, flattened: [layers * hidden] (LSTM: h then c)."""
+        """The hidden state, flattened: [layers * hidden] (LSTM: h then c); [0] without memory."""
+        if not self.state:
+            return np.zeros(0, dtype=np.float32)
         return np.concatenate([s.ravel() for s in self.state])
 
     def step(self, obs: np.ndarray) -> np.ndarray:

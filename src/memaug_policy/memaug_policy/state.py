@@ -35,6 +35,15 @@ class ImuReading:
         return projected_gravity(self.orientation_wxyz)
 
 
+@dataclass
+class OdomReading:
+    """Ground-truth base velocity (sim /odom, twist in the base frame): only for models that
+    observe the base linear velocity, which a real Go2 does not measure."""
+
+    linear_velocity: np.ndarray  # [3] m/s, base frame
+    stamp_s: float
+
+
 class JointOrder:
     """Maps a JointState's name order onto the description's, computed once per name list."""
 
@@ -102,7 +111,7 @@ class StalenessGuard:
     last_check_s: float | None = None
 
     def check(
-        self, now_s: float, readings: Sequence[tuple[str, JointReading | ImuReading | None]]
+        self, now_s: float, readings: Sequence[tuple[str, JointReading | ImuReading | OdomReading | None]]
     ) -> tuple[bool, str | None]:
         """(fresh, fault) for readings named by topic, at node time ``now_s``: (True, None) to
         command from them, (False, None) to skip this tick, (False, reason) to stop."""
