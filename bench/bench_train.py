@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_train.py [--envs 512] [--iterations 5] [--threads 2]
     .venv/bin/python bench/bench_train.py --cost [--repeats 3]   # randomization's cost alone
+    .venv/bin/python bench/bench_train.py --contact-cost [--repeats 3]   # the contact model's and asymmetry's
 
 One env step is one 20 ms control period of one Go2 (4 physics steps of EnvConfig.physics_period_s,
 5 ms). Figures:
@@ -74,14 +75,34 @@ NOMINAL_TERMS = {
 }
 
 
+#: The randomization terms of the contact model and of an asymmetric robot, switched off: the
+#: description's ranges as they were before these terms.
+WITHOUT_CONTACT_MODEL_AND_ASYMMETRY: dict[str, object] = {
+    "rich_contact_share": 0.0,
+    "elliptic_cone_share": 0.0,
+    "impratio": None,
+    "soft_feet_share": 0.0,
+    "leg_strength_scale": (1.0, 1.0),
+    "leg_mass_scale": (1.0, 1.0),
+    "joint_offset_rad": 0.0,
+}
+
+
 def make_env(
-    envs: int, threads: int, randomize: bool = False, terrain_level: float = 0.0, nominal_term: str | None = None
+    envs: int,
+    threads: int,
+    randomize: bool = False,
+    terrain_level: float = 0.0,
+    nominal_term: str | None = None,
+    ranges_update: dict[str, object] | None = None,
 ) -> VecGo2Env:
     description = load_robot_description("go2")
     method = METHODS["memaug"]
     ranges = description.randomization if randomize else None
     if ranges is not None and nominal_term is not None:
         ranges = ranges.model_copy(update={nominal_term: NOMINAL_TERMS[nominal_term]})
+    if ranges is not None and ranges_update:
+        ranges = ranges.model_copy(update=ranges_update)
     config = EnvConfig(num_envs=envs, threads=threads, randomization=ranges)
     env = VecGo2Env(description, config, method.sampler(description), seed=0)
     env.terrain_level = terrain_level
@@ -113,10 +134,16 @@ class Learning:
 
 
 def learning_throughput(
-    envs: int, threads: int, iterations: int, torch_threads: int, randomize: bool, critic: str
+    envs: int,
+    threads: int,
+    iterations: int,
+    torch_threads: int,
+    randomize: bool,
+    critic: str,
+    ranges_update: dict[str, object] | None = None,
 ) -> Learning:
     torch.set_num_threads(torch_threads)
-    env = make_env(envs, threads, randomize, terrain_level=0.5)
+    env = make_env(envs, threads, randomize, terrain_level=0.5, ranges_update=ranges_update)
     privileged = env.privileged_layout.dim if critic == "mlp" else 0
     ppo = RecurrentPpo(env, PpoConfig(net=NetConfig(critic=critic, privileged_dim=privileged)))  # type: ignore[arg-type]
     buf = ppo.collect()
@@ -159,6 +186,27 @@ def randomization_cost(args: argparse.Namespace) -> None:
     )
 
 
+def contact_model_cost(args: argparse.Namespace) -> None:
+    """What the contact-model and asymmetry terms cost training (issue 32's target: at most
+    15 %): learning on the randomized robot with and without them, alternated ``--repeats``
+    times; medians and their ratio."""
+    rates: dict[bool, list[float]] = {False: [], True: []}
+    for repeat in range(args.repeats):
+        for with_terms in (False, True):
+            update = None if with_terms else WITHOUT_CONTACT_MODEL_AND_ASYMMETRY
+            rate = learning_throughput(
+                args.envs, args.threads, args.iterations, args.torch_threads, True, "mlp", update
+            ).env_steps_per_s
+            rates[with_terms].append(rate)
+            label = "with contact model + asymmetry" if with_terms else "without"
+            print(f"repeat {repeat + 1}  learning, randomized, {label:31} {rate:9,.0f} env-steps/s")
+    without, with_all = (float(np.median(rates[k])) for k in (False, True))
+    print(
+        f"median    without {without:,.0f}, with {with_all:,.0f} env-steps/s: the terms cost "
+        f"{1 - with_all / without:.0%} of learning throughput (target at most 15 %)"
+    )
+
+
 def randomization_terms(args: argparse.Namespace) -> None:
     """Where randomization's cost goes: the randomized env on flat ground, then with each physics
     term held at its nominal value, against the nominal env, all in this run."""
@@ -184,10 +232,18 @@ def main() -> None:
     parser.add_argument(
         "--cost", action="store_true", help="only: randomization's cost to learning throughput, --repeats alternations"
     )
-    parser.add_argument("--repeats", type=int, default=3, help="alternations for --cost")
+    parser.add_argument(
+        "--contact-cost",
+        action="store_true",
+        help="only: the contact model's and asymmetry's cost to learning throughput, --repeats alternations",
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="alternations for --cost and --contact-cost")
     args = parser.parse_args()
     if args.cost:
         randomization_cost(args)
+        return
+    if args.contact_cost:
+        contact_model_cost(args)
         return
     if args.terms:
         randomization_terms(args)

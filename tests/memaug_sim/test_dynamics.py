@@ -138,3 +138,94 @@ def test_a_step_stands_ahead_of_the_robot() -> None:
     ahead = mujoco.mj_ray(sim.model, sim.data, np.array([2.0, 0.0, 1.0]), np.array([0, 0, -1.0]), None, 1, -1, geom)
     start = mujoco.mj_ray(sim.model, sim.data, np.array([0.0, 0.3, 1.0]), np.array([0, 0, -1.0]), None, 1, -1, geom)
     assert ahead == pytest.approx(0.95) and start == pytest.approx(1.0)
+
+
+def standing(dynamics: Dynamics, seconds: float = 2.0) -> Simulator:
+    """A robot that has held its default pose for ``seconds`` on flat ground."""
+    sim = Simulator(GO2, command_timeout_s=10.0, dynamics=dynamics)
+    zeros = np.zeros(GO2.num_joints)
+    for _ in range(round(seconds / sim.physics_period_s)):
+        sim.submit_command(JointCommand(GO2.default_pose.copy(), zeros, zeros))
+        sim.step()
+    return sim
+
+
+def feet_sinkage_m(sim: Simulator) -> float:
+    """Deepest penetration of a foot into the ground, m."""
+    feet = set(sim.index.feet_geoms.tolist())
+    contacts = [sim.data.contact[i] for i in range(sim.data.ncon)]
+    return max(-c.dist for c in contacts if {c.geom1, c.geom2} & feet)
+
+
+def test_contact_model_terms_land_in_the_model_and_nominal_restores_them() -> None:
+    sim = Simulator(GO2)
+    nominal = (sim.model.geom_condim.copy(), sim.model.geom_friction.copy(), int(sim.model.opt.cone))
+    sim.set_dynamics(
+        Dynamics(
+            contact_dimension=6,
+            torsional_friction=0.02,
+            rolling_friction=0.003,
+            elliptic_cone=True,
+            impratio=20.0,
+            foot_contact_time_constant_s=0.08,
+        )
+    )
+    feet = sim.index.feet_geoms
+    assert np.all(sim.model.geom_condim == 6)
+    np.testing.assert_allclose(sim.model.geom_friction[:, 1:], [[0.02, 0.003]] * sim.model.ngeom)
+    assert sim.model.opt.cone == mujoco.mjtCone.mjCONE_ELLIPTIC and sim.model.opt.impratio == 20.0
+    np.testing.assert_allclose(sim.model.geom_solref[feet, 0], 0.08)
+    assert np.all(sim.model.geom_priority[feet] > sim.model.geom_priority[0])  # the feet's softness wins
+    sim.set_dynamics(NOMINAL)
+    np.testing.assert_array_equal(sim.model.geom_condim, nominal[0])
+    np.testing.assert_array_equal(sim.model.geom_friction, nominal[1])
+    assert sim.model.opt.cone == nominal[2] and np.all(sim.model.geom_priority == 0)
+
+
+def test_soft_feet_sink_into_the_ground_by_centimetres() -> None:
+    hard = feet_sinkage_m(standing(NOMINAL))
+    soft = feet_sinkage_m(standing(Dynamics(foot_contact_time_constant_s=0.08, impratio=1.0)))
+    assert hard < 0.002  # the MJCF's contact: about a millimetre
+    assert 0.008 < soft < 0.02  # measured 10-14 mm (the field's description)
+
+
+def test_per_joint_link_mass_scales_only_that_joints_link() -> None:
+    sim = Simulator(GO2)
+    before = sim.model.body_mass.copy()
+    scale = np.ones(GO2.num_joints)
+    scale[KNEE] = 1.2
+    sim.set_dynamics(Dynamics(joint_link_mass_scale=tuple(scale)))
+    calf = sim.model.jnt_bodyid[sim.model.joint("FR_calf_joint").id]
+    changed = np.flatnonzero(sim.model.body_mass != before)
+    assert changed.tolist() == [calf]
+    assert sim.model.body_mass[calf] == pytest.approx(1.2 * before[calf])
+
+
+def test_a_weaker_leg_gets_less_torque_and_offsets_move_where_the_motors_hold() -> None:
+    strength = np.ones(GO2.num_joints)
+    strength[:3] = 0.5  # the front-right leg's motors
+    weak = Simulator(GO2, dynamics=Dynamics(joint_strength_scale=tuple(strength)))
+    pushing = JointCommand(GO2.default_pose.copy(), np.zeros(12), np.full(12, 100.0))  # every motor saturates
+    weak.submit_command(pushing)
+    weak.step()
+    force = weak.data.actuator_force[weak.index.actuators]
+    np.testing.assert_allclose(force[:3], 0.5 * GO2.torque_limits[:3], rtol=1e-6)
+    np.testing.assert_allclose(force[3:], GO2.torque_limits[3:], rtol=1e-6)
+
+    # Floating, so that nothing but the motors sets the joints: each holds the default pose as
+    # its own encoder reads it, the true angle default - offset.
+    offset = np.linspace(-0.02, 0.02, GO2.num_joints)
+    off = Simulator(GO2, command_timeout_s=10.0, dynamics=Dynamics(joint_offset_rad=tuple(offset)))
+    off.model.opt.gravity[:] = 0.0
+    off.data.qpos[2] = 1.0
+    for _ in range(500):
+        off.submit_command(JointCommand(GO2.default_pose.copy(), np.zeros(12), np.zeros(12)))
+        off.step()
+    true_q = off.data.qpos[off.index.qpos]
+    np.testing.assert_allclose(true_q, GO2.default_pose - offset, atol=1e-3)
+    np.testing.assert_allclose(off.joints().position - true_q, offset)  # what the encoders read
+
+
+def test_per_joint_terms_must_have_one_entry_per_joint() -> None:
+    with pytest.raises(ValueError, match="joint_strength_scale has 3 entries for 12 joints"):
+        Simulator(GO2, dynamics=Dynamics(joint_strength_scale=(1.0, 1.0, 1.0)))

@@ -14,11 +14,12 @@ from memaug_train import randomization as rnd
 from memaug_train.env import EnvConfig, VecGo2Env
 from memaug_train.networks import NetConfig
 from memaug_train.ppo import Mirror, PpoConfig, RecurrentPpo
-from memaug_train.tasks import LEFT_LEGS, TaskSampler, leg_joints
+from memaug_train.tasks import LEFT_LEGS, TaskSampler, leg_joints, leg_of
 
 GO2 = load_robot_description("go2")
 RANGES = GO2.randomization
 NO_FAULTS = TaskSampler(joints=(), fault_probability=0.0, payload_kg=(0.0, 0.0))
+LEGS = [leg_of(name) for name in GO2.joint_names]
 
 
 def make_env(seed: int = 0, n: int = 8, sampler: TaskSampler = NO_FAULTS, **config) -> VecGo2Env:
@@ -41,17 +42,79 @@ def test_latency_steps_cover_the_range_in_whole_physics_steps() -> None:
 def test_sampled_dynamics_stay_inside_the_description_ranges() -> None:
     rng = np.random.default_rng(0)
     for _ in range(200):
-        d = rnd.sample_dynamics(RANGES, rng)
+        d = rnd.sample_dynamics(RANGES, rng, LEGS)
         assert RANGES.joint_damping[0] <= d.joint_damping <= RANGES.joint_damping[1]  # type: ignore[operator]
         assert RANGES.kp_scale[0] <= d.kp_scale <= RANGES.kp_scale[1]
         assert RANGES.ground_friction[0] <= d.ground_friction <= RANGES.ground_friction[1]  # type: ignore[operator]
         assert all(abs(c) <= RANGES.base_com_offset_m[1] for c in d.base_com_offset_m)
 
 
+def test_contact_model_terms_go_to_their_shares_of_robots_inside_their_ranges() -> None:
+    rng = np.random.default_rng(0)
+    draws = [rnd.sample_dynamics(RANGES, rng, LEGS) for _ in range(2000)]
+    rich = [d for d in draws if d.contact_dimension == 6]
+    assert len(rich) / len(draws) == pytest.approx(RANGES.rich_contact_share, abs=0.04)
+    assert all(RANGES.torsional_friction[0] <= d.torsional_friction <= RANGES.torsional_friction[1] for d in rich)  # type: ignore[operator]
+    assert np.mean([d.elliptic_cone for d in draws]) == pytest.approx(RANGES.elliptic_cone_share, abs=0.04)
+    soft = [d.foot_contact_time_constant_s for d in draws if d.foot_contact_time_constant_s is not None]
+    assert len(soft) / len(draws) == pytest.approx(RANGES.soft_feet_share, abs=0.04)
+    assert RANGES.impratio is not None
+    assert all(RANGES.impratio[0] <= d.impratio <= RANGES.impratio[1] for d in draws)  # type: ignore[operator]
+
+
+def test_asymmetry_is_drawn_per_leg_and_offsets_per_joint() -> None:
+    d = rnd.sample_dynamics(RANGES, np.random.default_rng(1), LEGS)
+    assert d.joint_strength_scale is not None and d.joint_link_mass_scale is not None and d.joint_offset_rad is not None
+    for leg in set(LEGS):
+        joints = [i for i, name in enumerate(LEGS) if name == leg]
+        assert len({d.joint_strength_scale[i] for i in joints}) == 1  # one motor batch per leg
+        assert len({d.joint_link_mass_scale[i] for i in joints}) == 1
+    assert len(set(d.joint_strength_scale)) == 4  # the legs differ: the robot is not mirror-symmetric
+    assert max(abs(v) for v in d.joint_offset_rad) <= RANGES.joint_offset_rad
+    assert len(set(d.joint_offset_rad)) == 12
+
+
+def test_terms_that_are_off_draw_nothing() -> None:
+    off = RANGES.model_copy(
+        update={
+            "rich_contact_share": 0.0,
+            "elliptic_cone_share": 0.0,
+            "impratio": None,
+            "soft_feet_share": 0.0,
+            "leg_strength_scale": (1.0, 1.0),
+            "leg_mass_scale": (1.0, 1.0),
+            "joint_offset_rad": 0.0,
+        }
+    )
+    d = rnd.sample_dynamics(off, np.random.default_rng(2), LEGS)
+    assert (d.contact_dimension, d.elliptic_cone, d.impratio, d.foot_contact_time_constant_s) == (None,) * 4
+    assert (d.joint_strength_scale, d.joint_link_mass_scale, d.joint_offset_rad) == (None,) * 3
+    # the random stream is the one the description without these terms gave: the next draw agrees
+    rng_a, rng_b = np.random.default_rng(2), np.random.default_rng(2)
+    rnd.sample_dynamics(off, rng_a, LEGS)
+    rnd.sample_dynamics(off.model_copy(update={"torsional_friction": (0.0, 0.5)}), rng_b, LEGS)
+    assert rng_a.random() == rng_b.random()
+
+
+def test_encoder_offsets_shift_what_the_policy_sees_and_where_the_motors_hold() -> None:
+    env = make_env(n=2, randomization=None, initial_joint_noise=0.0)
+    env.reset()
+    offset = np.linspace(-0.02, 0.02, 12)
+    env.encoder_offset[1] = offset
+    env.state[1] = env._sensed[1] = env.state[0]  # the same robot twice, but for its encoders
+    obs = env.observe()
+    q_term = env.layout.slices()["joint_position"]
+    np.testing.assert_allclose(obs[1, q_term] - obs[0, q_term], offset * env.layout.scale[q_term], atol=1e-6)
+    # Zero actions: each motor holds its default angle as its own encoder reads it, which is
+    # the true angle default - offset, what the position actuators (true angles) are given.
+    env.step(np.zeros((2, 12)))
+    np.testing.assert_allclose(env._control[1, -1] - env._control[0, -1], -offset, atol=1e-9)
+
+
 def test_log_uniform_ground_friction_puts_as_many_robots_on_each_octave() -> None:
     ranges = RANGES.model_copy(update={"ground_friction": (0.1, 1.6), "ground_friction_log_uniform": True})
     rng = np.random.default_rng(0)
-    friction = np.array([rnd.sample_dynamics(ranges, rng).ground_friction for _ in range(4000)])
+    friction = np.array([rnd.sample_dynamics(ranges, rng, LEGS).ground_friction for _ in range(4000)])
     assert friction.min() >= 0.1 and friction.max() <= 1.6
     octaves = np.histogram(friction, bins=[0.1, 0.2, 0.4, 0.8, 1.6])[0] / len(friction)
     np.testing.assert_allclose(octaves, 0.25, atol=0.03)  # a uniform draw puts 6 % on 0.1-0.2
@@ -68,7 +131,7 @@ def test_log_uniform_ground_friction_needs_a_positive_low() -> None:
 def test_joint_friction_loss_goes_to_its_share_of_robots(share: float) -> None:
     ranges = RANGES.model_copy(update={"joint_friction_share": share})
     rng = np.random.default_rng(0)
-    friction = np.array([rnd.sample_dynamics(ranges, rng).joint_friction_loss for _ in range(1000)])
+    friction = np.array([rnd.sample_dynamics(ranges, rng, LEGS).joint_friction_loss for _ in range(1000)])
     assert np.mean(friction > 0) == pytest.approx(share, abs=0.05)
     assert friction.max() <= RANGES.joint_friction_loss[1]
 

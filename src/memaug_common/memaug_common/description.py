@@ -117,11 +117,37 @@ class RandomizationRanges(_Ranges):
     push_velocity_m_s: float = Field(ge=0.0, description="largest horizontal kick to the base, m/s per axis")
     push_interval_s: Range = Field(description="time between kicks, s")
     rough_ground_m: Range = Field(description="height of the rough-ground bumps, m (a curriculum moves up it)")
+    # The contact model: off unless a share is given (each costs solver time).
+    rich_contact_share: float = Field(
+        default=0.0, ge=0.0, le=1.0, description="share of robots whose contacts have torsional and rolling friction"
+    )
+    torsional_friction: Range = Field(default=(0.0, 0.0), description="m, on the rich-contact robots")
+    rolling_friction: Range = Field(default=(0.0, 0.0), description="m, on the rich-contact robots")
+    elliptic_cone_share: float = Field(
+        default=0.0, ge=0.0, le=1.0, description="share of robots with elliptic friction cones (the rest pyramidal)"
+    )
+    impratio: Range | None = Field(default=None, description="friction-to-normal impedance ratio (None: the MJCF's)")
+    soft_feet_share: float = Field(default=0.0, ge=0.0, le=1.0, description="share of robots whose feet sink in")
+    foot_contact_time_constant_s: Range = Field(
+        default=(0.02, 0.02), description="soft feet: MuJoCo solref time constant of the feet's contacts, s"
+    )
+    # A robot that is not mirror-symmetric (the lateral CoM offset is base_com_offset_m's y).
+    leg_strength_scale: Range = Field(default=(1.0, 1.0), description="x the motors' strength, drawn per leg")
+    leg_mass_scale: Range = Field(default=(1.0, 1.0), description="x the mass of a leg's links, drawn per leg")
+    joint_offset_rad: float = Field(
+        default=0.0, ge=0.0, description="encoder offsets: each joint reads its true angle plus up to this, rad"
+    )
 
     @model_validator(mode="after")
     def _log_needs_positive(self) -> RandomizationRanges:
         if self.ground_friction_log_uniform and self.ground_friction[0] <= 0:
             raise ValueError(f"ground_friction: a log-uniform draw needs a positive low, got {self.ground_friction[0]}")
+        if self.impratio is not None and self.impratio[0] < 1.0:
+            raise ValueError(f"impratio: MuJoCo needs at least 1, got {self.impratio[0]}")
+        if self.foot_contact_time_constant_s[0] <= 0:
+            raise ValueError(
+                f"foot_contact_time_constant_s: must be positive, got {self.foot_contact_time_constant_s[0]}"
+            )
         return self
 
 

@@ -130,6 +130,9 @@ class Simulator:
         self.faults.reapply_body_faults()  # a payload or friction fault acts on top of the new values
         self.kp = self.description.kp * dynamics.kp_scale
         self.kd = self.description.kd * dynamics.kd_scale
+        joints = self.description.num_joints
+        self._strength = dynamics.joint_strength(joints)  # [J] x torque limits
+        self._encoder_offset = dynamics.measured_offsets(joints)  # [J] rad
 
     def inject(self, fault: Fault) -> FaultEvent:
         return self.faults.apply(fault, self.data)
@@ -149,14 +152,14 @@ class Simulator:
     def step(self) -> None:
         """Advance one physics period with the torque the current mode asks for."""
         d, idx, desc = self.data, self.index, self.description
-        q, dq = d.qpos[idx.qpos], d.qvel[idx.qvel]
+        q, dq = d.qpos[idx.qpos] + self._encoder_offset, d.qvel[idx.qvel]  # the motors' own encoders
         if self.mode is BridgeMode.ACTIVE:
             assert self._command is not None
             cmd = self._command
             tau = pd_torque(q, dq, cmd.position, cmd.velocity, cmd.effort, self.kp, self.kd, desc.torque_limits)
         else:
             tau = damping_torque(dq, desc.passive_kd, desc.torque_limits)
-        d.ctrl[idx.actuators] = self.envelope.clip(tau, dq, self.dynamics.motor_strength)
+        d.ctrl[idx.actuators] = self.envelope.clip(tau, dq, self._strength)
         mujoco.mj_step(self.model, d)
 
     def step_torque(self, tau: np.ndarray) -> None:
@@ -166,14 +169,14 @@ class Simulator:
         bridge mode, watchdog and e-stop do not apply, the torque-speed envelope does.
         """
         dq = self.data.qvel[self.index.qvel]
-        self.data.ctrl[self.index.actuators] = self.envelope.clip(tau, dq, self.dynamics.motor_strength)
+        self.data.ctrl[self.index.actuators] = self.envelope.clip(tau, dq, self._strength)
         mujoco.mj_step(self.model, self.data)
 
     # --- outputs ------------------------------------------------------------------------
     def joints(self) -> JointSample:
         d, idx = self.data, self.index
         return JointSample(
-            position=d.qpos[idx.qpos].copy(),
+            position=d.qpos[idx.qpos] + self._encoder_offset,  # what the encoders read
             velocity=d.qvel[idx.qvel].copy(),
             effort=d.actuator_force[idx.actuators].copy(),
         )

@@ -1,4 +1,4 @@
-"""Ground other than the flat floor: rough ground (a height field) or a step ahead.
+"""Ground other than the flat floor: rough ground (a height field), a step or blocks ahead.
 
 Both sit on the MJCF's floor plane and are added to the model when it is built
 (memaug_sim.model.build_model), so the sim bridge, the robustness suite and a scenario
@@ -25,16 +25,22 @@ ROUGH_LIFT_M = 0.005
 #: Where a step begins ahead of the robot's start, m (world x), and how far it runs.
 STEP_START_M = 1.0
 STEP_LENGTH_M = 20.0
+#: Blocks: square tiles of this size, m, over this stretch ahead of the start (world x) and
+#: this half-width across (world y), each of its own height.
+BLOCK_SIZE_M = 0.1
+BLOCKS_X_M = (0.5, 8.0)
+BLOCKS_HALF_WIDTH_M = 1.0
 
 
 class Terrain(BaseModel):
     """``flat``: the floor only. ``rough``: bumps uniformly 0..height_m, one per ROUGH_CELL_M
     cell, ROUGH_LIFT_M above the floor (the robot starts on a flat patch). ``step``: a ledge height_m high from
-    STEP_START_M ahead."""
+    STEP_START_M ahead. ``blocks``: square BLOCK_SIZE_M tiles, each uniformly 0..height_m high, with
+    sharp edges that a foot can catch (a height field's cells are ramps), over BLOCKS_X_M ahead."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    kind: Literal["flat", "rough", "step"] = "flat"
+    kind: Literal["flat", "rough", "step", "blocks"] = "flat"
     height_m: float = Field(default=0.0, ge=0.0, le=0.3)
     seed: int = 0
 
@@ -58,6 +64,9 @@ def add_terrain(spec: mujoco.MjSpec, terrain: Terrain) -> None:
             rgba=[0.45, 0.45, 0.5, 1.0],
         )
         return
+    if terrain.kind == "blocks":
+        _add_blocks(spec, terrain)
+        return
     heights = rough_heights(terrain.seed)
     cells = heights.shape[0]
     spec.add_hfield(
@@ -76,6 +85,26 @@ def add_terrain(spec: mujoco.MjSpec, terrain: Terrain) -> None:
         conaffinity=1,
         rgba=[0.45, 0.45, 0.5, 1.0],
     )
+
+
+def _add_blocks(spec: mujoco.MjSpec, terrain: Terrain) -> None:
+    """One box per tile, standing on the floor, its top 0..height_m above it."""
+    xs = np.arange(BLOCKS_X_M[0], BLOCKS_X_M[1], BLOCK_SIZE_M) + BLOCK_SIZE_M / 2
+    ys = np.arange(-BLOCKS_HALF_WIDTH_M, BLOCKS_HALF_WIDTH_M, BLOCK_SIZE_M) + BLOCK_SIZE_M / 2
+    heights = np.random.default_rng(terrain.seed).uniform(0.0, terrain.height_m, size=(len(xs), len(ys)))
+    half = BLOCK_SIZE_M / 2
+    for i, x in enumerate(xs):
+        for j, y in enumerate(ys):
+            top = max(float(heights[i, j]), 1e-3)
+            spec.worldbody.add_geom(
+                name=f"terrain_block_{i}_{j}",
+                type=mujoco.mjtGeom.mjGEOM_BOX,
+                size=[half, half, top / 2],
+                pos=[float(x), float(y), top / 2],
+                contype=0,
+                conaffinity=1,
+                rgba=[0.45, 0.45, 0.5, 1.0],
+            )
 
 
 def rough_heights(seed: int) -> np.ndarray:

@@ -267,10 +267,14 @@ def _speed(args: argparse.Namespace) -> int:
 
 
 def _robustness(args: argparse.Namespace) -> int:
-    from memaug_train.robustness import Row, format_table, only_commands, run_suite, select, suite_points
+    from memaug_train.composite import full_suite
+    from memaug_train.robustness import Row, format_table, only_commands, run_suite, select
+    from memaug_train.tasks import leg_of
 
     description = load_robot_description(args.robot)
-    points = only_commands(select(suite_points(description.randomization), args.points), args.commands)
+    legs = [leg_of(name) for name in description.joint_names]
+    suite = full_suite(description.randomization, legs, args.randomized)
+    points = only_commands(select(suite, args.points), args.commands)
     print(
         f"robustness suite: {args.model}, {sum(len(p.commands) for p in points)} rows x {args.seeds} seeds, "
         f"{args.duration:g} s each",
@@ -587,6 +591,13 @@ def main(argv: list[str] | None = None) -> int:
     robustness.add_argument("--duration", type=float, default=10.0, help="seconds of policy per run")
     robustness.add_argument("--points", nargs="*", default=None, help="only points whose names contain these")
     robustness.add_argument("--commands", nargs="*", default=["forward", "lateral", "yaw"], help="only these commands")
+    robustness.add_argument(
+        "--randomized",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also N robots drawn from the full ranges at once (pass fraction and worst case in the footer)",
+    )
     robustness.add_argument("--out", default=None, help="also write the Markdown table here")
     args = parser.parse_args(argv)
     commands = {

@@ -148,7 +148,10 @@ class VecGo2Env:
         self.dynamics: list[Dynamics] = [NOMINAL] * n
         self.kp = np.tile(description.kp, (n, 1))  # [N, J] each robot's gains, as randomized
         self.kd = np.tile(description.kd, (n, 1))
-        self.strength = np.ones(n)
+        self.strength = np.ones((n, description.num_joints))  # [N, J] x torque limits, as randomized
+        #: [N, J] rad each robot's encoders add to its true joint angles
+        self.encoder_offset = np.zeros((n, description.num_joints))
+        self._joint_legs = [leg_of(name) for name in description.joint_names]
         #: [N, J] fraction of each motor's torque its robot's faults leave; [N, J] locked joints
         self.torque_factor = np.ones((n, description.num_joints))
         self.locked = np.zeros((n, description.num_joints))
@@ -181,7 +184,7 @@ class VecGo2Env:
             model, injector = self.models[i], self.injectors[i]
             mujoco.mj_setState(model, self._scratch, self._home_state, STATE_SPEC)
             injector.clear(self._scratch)
-            dynamics = NOMINAL if ranges is None else rnd.sample_dynamics(ranges, self.rng)
+            dynamics = NOMINAL if ranges is None else rnd.sample_dynamics(ranges, self.rng, self._joint_legs)
             self.set_dynamics(i, dynamics)
             if self._ground is not None and ranges is not None:
                 self.rough_height[i] = self._draw_rough_height(ranges.rough_ground_m)
@@ -228,7 +231,8 @@ class VecGo2Env:
         self._com_offsets[i] = dynamics.base_com_offset_m
         self.kp[i] = d.kp * dynamics.kp_scale
         self.kd[i] = d.kd * dynamics.kd_scale
-        self.strength[i] = dynamics.motor_strength
+        self.strength[i] = dynamics.joint_strength(d.num_joints)
+        self.encoder_offset[i] = dynamics.measured_offsets(d.num_joints)
 
     def _record_episode_terms(self, i: int) -> None:
         """Robot ``i``'s privileged dynamics term, once its episode's model is final."""
@@ -252,7 +256,7 @@ class VecGo2Env:
         """Each robot's motors get the torque range the envelope allows at its joint speeds
         ``dq`` [N, J], scaled by its strength and its faults. Held for the control period:
         mujoco.rollout steps position actuators in C, whose force range is per model."""
-        lower, upper = self.envelope.bounds(dq, self.strength[:, None] * self.torque_factor)
+        lower, upper = self.envelope.bounds(dq, self.strength * self.torque_factor)
         ranges = np.empty((len(dq), self.models[0].nu, 2))
         ranges[:, self.index.actuators, 0], ranges[:, self.index.actuators, 1] = lower, upper
         for model, force_range in zip(self.models, ranges, strict=True):
@@ -314,7 +318,7 @@ class VecGo2Env:
             "base_angular_velocity": qvel[:, 3:6],  # free joint: angular velocity in the body frame
             "projected_gravity": projected_gravity(quat),
             "velocity_command": self.command,
-            "joint_position": qpos[:, self.index.qpos] - self.description.default_pose,
+            "joint_position": qpos[:, self.index.qpos] + self.encoder_offset - self.description.default_pose,
             "joint_velocity": qvel[:, self.index.qvel],
             "last_action": self.last_action,
         }
@@ -355,10 +359,13 @@ class VecGo2Env:
         # the deployed policy would meet a clipping it never saw in training. The node sees
         # the measured (sensed) position, so that is what the band is around.
         qvel_now = self._split(self.state)[1]
-        q_sensed = self._split(self._sensed)[0][:, self.index.qpos]
+        q_sensed = self._split(self._sensed)[0][:, self.index.qpos] + self.encoder_offset
         targets = self.limits.apply(self.actions.targets(action), q_sensed)
-        self._control[:] = rnd.delayed_controls(targets, self._previous_targets, self.action_delay, self.substeps)
-        self._previous_targets = targets
+        # The motors servo on their own encoders: with an offset they hold the true angle
+        # target - offset. Position actuators act on the true angle, so they get that.
+        motor_targets = targets - self.encoder_offset
+        self._control[:] = rnd.delayed_controls(motor_targets, self._previous_targets, self.action_delay, self.substeps)
+        self._previous_targets = motor_targets
         self._limit_torques(qvel_now[:, self.index.qvel])
         states, sensors = self._rollout.rollout(
             self.models,
@@ -396,8 +403,8 @@ class VecGo2Env:
         quat = qpos[:, 3:7]
         gravity = projected_gravity(quat)
         q, dq = qpos[:, self.index.qpos], qvel[:, self.index.qvel]
-        factor = self.strength[:, None] * self.torque_factor
-        torque = self.envelope.clip(self.kp * (targets - q) - self.kd * dq, dq, factor)
+        factor = self.strength * self.torque_factor
+        torque = self.envelope.clip(self.kp * (motor_targets - q) - self.kd * dq, dq, factor)
         batch = RobotBatch(
             command=self.command,
             linear_velocity=rotate_to_base(quat, qvel[:, 0:3]),

@@ -12,7 +12,7 @@ sensor latency in physics steps, and the push schedule. Per step: observation no
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -28,10 +28,12 @@ def _log_uniform(rng: np.random.Generator, bounds: tuple[float, float]) -> float
     return float(np.exp(rng.uniform(np.log(bounds[0]), np.log(bounds[1]))))
 
 
-def sample_dynamics(ranges: RandomizationRanges, rng: np.random.Generator) -> Dynamics:
+def sample_dynamics(ranges: RandomizationRanges, rng: np.random.Generator, joint_legs: Sequence[str]) -> Dynamics:
     """One robot's physical parameters, each drawn uniformly from its range (ground friction
     uniformly in its logarithm when the ranges say so); joint friction loss only on a share
-    ``ranges.joint_friction_share`` of robots (none on the others)."""
+    ``ranges.joint_friction_share`` of robots (none on the others). ``joint_legs`` [J] names
+    each joint's leg, in the description's joint order: strength and link mass are drawn per leg.
+    Terms whose share or range is zero draw nothing, so they leave the random stream as it was."""
     friction_loss = _uniform(rng, ranges.joint_friction_loss)
     with_friction = rng.random() < ranges.joint_friction_share
     return Dynamics(
@@ -50,7 +52,51 @@ def sample_dynamics(ranges: RandomizationRanges, rng: np.random.Generator) -> Dy
         ),
         link_mass_scale=_uniform(rng, ranges.link_mass_scale),
         contact_time_constant_s=_uniform(rng, ranges.contact_time_constant_s),
+        **_contact_model(ranges, rng),
+        **_asymmetry(ranges, rng, joint_legs),
     )
+
+
+def _share(rng: np.random.Generator, share: float) -> bool:
+    """True for a share of robots; no draw at all when the share is 0 or 1."""
+    return share >= 1.0 or (share > 0.0 and bool(rng.random() < share))
+
+
+def _contact_model(ranges: RandomizationRanges, rng: np.random.Generator) -> dict:
+    """Dynamics fields of the contact model: torsional and rolling friction (condim 6), the
+    cone, impratio, soft feet; empty where the ranges leave the MJCF's model."""
+    terms: dict = {}
+    if _share(rng, ranges.rich_contact_share):
+        terms.update(
+            contact_dimension=6,
+            torsional_friction=_uniform(rng, ranges.torsional_friction),
+            rolling_friction=_uniform(rng, ranges.rolling_friction),
+        )
+    if ranges.elliptic_cone_share > 0:
+        terms["elliptic_cone"] = _share(rng, ranges.elliptic_cone_share)
+    if ranges.impratio is not None:
+        terms["impratio"] = _log_uniform(rng, ranges.impratio)
+    if _share(rng, ranges.soft_feet_share):
+        terms["foot_contact_time_constant_s"] = _uniform(rng, ranges.foot_contact_time_constant_s)
+    return terms
+
+
+def _asymmetry(ranges: RandomizationRanges, rng: np.random.Generator, joint_legs: Sequence[str]) -> dict:
+    """Dynamics fields of a robot that is not mirror-symmetric: per-leg strength and link
+    mass, per-joint encoder offsets; empty where the ranges keep the robot symmetric."""
+    legs = sorted(set(joint_legs))
+    terms: dict = {}
+    for field_name, bounds in (
+        ("joint_strength_scale", ranges.leg_strength_scale),
+        ("joint_link_mass_scale", ranges.leg_mass_scale),
+    ):
+        if bounds[0] != bounds[1] or bounds[0] != 1.0:
+            per_leg = dict(zip(legs, rng.uniform(bounds[0], bounds[1], len(legs)), strict=True))
+            terms[field_name] = tuple(float(per_leg[leg]) for leg in joint_legs)
+    if ranges.joint_offset_rad > 0:
+        width = ranges.joint_offset_rad
+        terms["joint_offset_rad"] = tuple(float(v) for v in rng.uniform(-width, width, len(joint_legs)))
+    return terms
 
 
 def latency_steps(
