@@ -124,7 +124,10 @@ class RandomizationRanges(_Ranges):
     torsional_friction: Range = Field(default=(0.0, 0.0), description="m, on the rich-contact robots")
     rolling_friction: Range = Field(default=(0.0, 0.0), description="m, on the rich-contact robots")
     elliptic_cone_share: float = Field(
-        default=0.0, ge=0.0, le=1.0, description="share of robots with elliptic friction cones (the rest pyramidal)"
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="share of the rich-contact robots with elliptic friction cones (the rest pyramidal)",
     )
     impratio: Range | None = Field(default=None, description="friction-to-normal impedance ratio (None: the MJCF's)")
     soft_feet_share: float = Field(default=0.0, ge=0.0, le=1.0, description="share of robots whose feet sink in")
