@@ -50,6 +50,16 @@ def test_the_composite_table_stacks_each_condition_on_heavy_joints() -> None:
     assert len(names) == len(suite_points(RANGES)) + len(points) + 3 and len(set(names)) == len(names)
 
 
+def test_the_one_term_table_holds_the_contact_model_at_its_ends() -> None:
+    points = {p.name: p for p in suite_points(RANGES)}
+    assert RANGES.impratio is not None
+    elliptic = points[f"elliptic cones impratio {RANGES.impratio[1]:g}"].dynamics
+    assert elliptic.elliptic_cone and elliptic.contact_dimension == 6  # as training draws them
+    soft = points[f"soft feet tc {RANGES.foot_contact_time_constant_s[1]:g} s"].dynamics
+    assert soft.foot_contact_time_constant_s == RANGES.foot_contact_time_constant_s[1]
+    assert any(p.dynamics.rolling_friction == RANGES.rolling_friction[1] for p in points.values())
+
+
 def test_the_asymmetric_robot_is_lopsided_against_its_right_side() -> None:
     lopsided = asymmetric(RANGES, LEGS, heavy_joints(RANGES))
     assert lopsided.joint_strength_scale is not None and lopsided.joint_link_mass_scale is not None

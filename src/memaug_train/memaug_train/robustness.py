@@ -5,7 +5,8 @@ against the sim bridge's ROS-free simulator (memaug_sim.simulator: 2 ms physics,
 torque-speed envelope in the bridge's own code), at a fixed point of the dynamics space. The
 points come from the robot description's randomization ranges, so "inside" and "beyond"
 follow the ranges the policy trained with: every term at both ends and half a range beyond,
-the kp/kd pairs, latency, payload, a push, rough ground, a step, and a front knee going limp
+the contact model's terms at their ends, the kp/kd pairs, latency, payload, a push, rough
+ground, a step, and a front knee going limp
 on either side (the right one never simulated in training), at nominal and high damping.
 
 Every dynamics point on flat ground runs forward, lateral and yaw commands; the others run
@@ -113,6 +114,7 @@ def suite_points(ranges: RandomizationRanges) -> list[SuitePoint]:
     term("CoM x m", lambda v: Dynamics(base_com_offset_m=(v, 0.0, 0.0)), ranges.base_com_offset_m, -1.0)
     term("link mass x", lambda v: Dynamics(link_mass_scale=v), ranges.link_mass_scale, 0.1)
     term("contact tc s", lambda v: Dynamics(contact_time_constant_s=v), ranges.contact_time_constant_s, 0.004)
+    points += _contact_model_points(ranges, every)
     kp_low, kp_high, kp_below, kp_above = _ends(ranges.kp_scale, 0.1)
     kd_low, kd_high, kd_below, kd_above = _ends(ranges.kd_scale, 0.1)
     for kp, kd, inside in ((kp_low, kd_low, True), (kp_high, kd_high, True), (kp_below, kd_below, False)):
@@ -140,6 +142,36 @@ def suite_points(ranges: RandomizationRanges) -> list[SuitePoint]:
         for label, dyn in (("nominal", NOMINAL), (f"damping {ranges.joint_damping[1]:g}", high_damping)):
             points.append(SuitePoint(f"{side} front knee limp, {label}", True, dyn, limp_joint=joint))
     return points
+
+
+def _contact_model_points(ranges: RandomizationRanges, commands: tuple[str, ...]) -> list[SuitePoint]:
+    """The contact model one term at a time, each at its range's end: torsional and rolling
+    friction (condim 6), elliptic cones at the top impratio (with condim 6, as training draws
+    them), the softest feet."""
+    rich = Dynamics(
+        contact_dimension=6,
+        torsional_friction=ranges.torsional_friction[1],
+        rolling_friction=ranges.rolling_friction[1],
+    )
+    elliptic = rich.model_copy(
+        update={"elliptic_cone": True, "impratio": None if ranges.impratio is None else ranges.impratio[1]}
+    )
+    soft = Dynamics(foot_contact_time_constant_s=ranges.foot_contact_time_constant_s[1])
+    return [
+        SuitePoint(
+            f"condim 6 torsion {rich.torsional_friction:g} rolling {rich.rolling_friction:g}",
+            True,
+            rich,
+            commands=commands,
+        ),
+        SuitePoint(
+            "elliptic cones" + ("" if elliptic.impratio is None else f" impratio {elliptic.impratio:g}"),
+            True,
+            elliptic,
+            commands=commands,
+        ),
+        SuitePoint(f"soft feet tc {soft.foot_contact_time_constant_s:g} s", True, soft, commands=commands),
+    ]
 
 
 @dataclass(frozen=True)
