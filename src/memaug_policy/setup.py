@@ -21,6 +21,7 @@ setup(
         "console_scripts": [
             "memaug_policy_node = memaug_policy.node:main",
             "memaug_policy_inspect = memaug_policy.inspect_cli:main",
+            "memaug_policy_import = memaug_policy.import_cli:main",
         ]
     },
 )

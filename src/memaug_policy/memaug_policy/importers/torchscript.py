@@ -1,0 +1,107 @@
+"""TorchScript policies -> ONNX with the recurrent state as explicit inputs and outputs.
+
+legged_gym / unitree_rl_gym export a feed-forward actor as a scripted module (``policy_1.pt``:
+obs -> actions), and a recurrent one as a scripted module that keeps its LSTM state in two
+buffers, ``hidden_state`` and ``cell_state`` [layers, 1, hidden], updated by forward and zeroed by
+``reset_memory()`` (``policy_lstm_1.pt``: submodules ``memory``, an LSTM fed obs[None], and
+``actor``). ONNX and memaug's runtime want the state outside the network: the LSTM is rebuilt
+from the scripted one's weights and the exported graph is obs, h_in, c_in -> actions, h_out,
+c_out, so the node owns the memory and resets it when it enters run mode. torch is imported
+only here: importing a TorchScript file needs it, running the result does not.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+from pathlib import Path
+from typing import Any
+
+import onnx
+
+from memaug_policy.contract import input_names, output_names
+from memaug_policy.importers.errors import PolicyImportError
+
+
+def _torch() -> Any:
+    try:
+        import torch
+    except ModuleNotFoundError as exc:
+        raise PolicyImportError("importing a TorchScript policy needs torch (pip install torch==2.13.0)") from exc
+    return torch
+
+
+def torchscript_to_onnx(path: Path) -> onnx.ModelProto:
+    """The scripted policy at ``path`` as an ONNX graph in the contract's signature."""
+    torch = _torch()
+    if not path.is_file():
+        raise PolicyImportError(f"policy network not found: {path}")
+    try:
+        module = torch.jit.load(str(path), map_location="cpu").eval()
+    except Exception as exc:  # torch raises RuntimeError or its own types for a bad archive
+        raise PolicyImportError(f"{path} is not a loadable TorchScript file ({type(exc).__name__})") from exc
+    buffers = dict(module.named_buffers(recurse=False))
+    children = dict(module.named_children())
+    if "hidden_state" in buffers:
+        if "cell_state" not in buffers or "memory" not in children or "actor" not in children:
+            raise PolicyImportError(
+                f"{path}: a recurrent TorchScript policy needs buffers hidden_state and cell_state and submodules "
+                f"memory (LSTM) and actor (legged_gym's exporter); found buffers {sorted(buffers)}, "
+                f"submodules {sorted(children)}"
+            )
+        network, cell = _explicit_lstm(torch, children["memory"], children["actor"]), "lstm"
+        layers, _, hidden = buffers["hidden_state"].shape
+        obs_dim = network.memory.input_size
+        example: tuple[Any, ...] = (
+            torch.zeros(1, obs_dim),
+            torch.zeros(layers, 1, hidden),
+            torch.zeros(layers, 1, hidden),
+        )
+    else:
+        network, cell = module, "none"
+        weights = [p for _, p in module.named_parameters() if p.dim() == 2]
+        if not weights:
+            raise PolicyImportError(f"{path}: no linear layer found to tell the observation size")
+        example = (torch.zeros(1, weights[0].shape[1]),)
+    buffer = io.BytesIO()
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                network,
+                example,
+                buffer,
+                input_names=input_names(cell),
+                output_names=output_names(cell),
+                opset_version=17,
+                dynamo=False,
+            )
+    except Exception as exc:  # the exporter raises several types; the op it names is what matters
+        text = str(exc)
+        op = re.search(r"operator '?([\w:.]+)'?", text) or re.search(r"(aten::\w+|prim::\w+)", text)
+        what = f"op {op.group(1)}" if op else text.splitlines()[0] if text else type(exc).__name__
+        raise PolicyImportError(f"{path}: cannot be converted to ONNX: {what}") from exc
+    return onnx.load_from_string(buffer.getvalue())
+
+
+def _explicit_lstm(torch: Any, memory: Any, actor: Any) -> Any:
+    """A scripted module: (obs [1, n], h [L, 1, H], c) -> (actor(lstm(obs)), h', c')."""
+    weights = dict(memory.state_dict())
+    layers = sum(1 for key in weights if re.fullmatch(r"weight_ih_l\d+", key))
+    if layers == 0:
+        raise PolicyImportError("the recurrent policy's memory is not an LSTM (no weight_ih_l0)")
+    hidden, inputs = weights["weight_hh_l0"].shape[1], weights["weight_ih_l0"].shape[1]
+
+    class ExplicitStateLSTM(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.memory = torch.nn.LSTM(inputs, hidden, num_layers=layers, bias="bias_ih_l0" in weights)
+            self.memory.load_state_dict(weights)
+            self.actor = actor
+
+        def forward(self, obs: torch.Tensor, h_in: torch.Tensor, c_in: torch.Tensor):
+            out, (h_out, c_out) = self.memory(obs.unsqueeze(0), (h_in, c_in))
+            return self.actor(out.squeeze(0)), h_out, c_out
+
+    return torch.jit.script(ExplicitStateLSTM().eval())
