@@ -5,6 +5,7 @@
   memaug report BAG [--out DIR]
   memaug bag repair BAG
   memaug inspect MODEL [--robot NAME]
+  memaug policy import SRC --from FORMAT --out POLICY.onnx [--robot NAME] [--contract FILE]
 
 Every node runs as its own process, from the same stack description as the launch files.
 Ctrl-C stops them all cleanly; a node that fails makes memaug exit non-zero, naming it.
@@ -204,6 +205,12 @@ def _inspect(args: argparse.Namespace) -> int:
     return inspect_main([args.model] + (["--robot", args.robot] if args.robot else []))
 
 
+def _policy_import(args: argparse.Namespace) -> int:
+    from memaug_policy.import_cli import run
+
+    return run(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="memaug", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -268,6 +275,14 @@ def main(argv: list[str] | None = None) -> int:
     inspect.add_argument("model")
     inspect.add_argument("--robot", default=None)
     inspect.set_defaults(run=_inspect)
+
+    from memaug_policy.import_cli import add_arguments as add_import_arguments
+
+    policy = sub.add_parser("policy", help="policy tools")
+    policy_sub = policy.add_subparsers(dest="policy_command", required=True)
+    policy_import = policy_sub.add_parser("import", help="write a policy trained elsewhere as memaug's ONNX")
+    add_import_arguments(policy_import)
+    policy_import.set_defaults(run=_policy_import)
 
     args = parser.parse_args(argv)
     if getattr(args, "no_record", False) and getattr(args, "summary_json", None):
