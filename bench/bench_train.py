@@ -41,6 +41,7 @@ from memaug_train.env import EnvConfig, VecGo2Env
 from memaug_train.methods import METHODS
 from memaug_train.networks import NetConfig
 from memaug_train.ppo import PpoConfig, RecurrentPpo
+from memaug_train.randomization import without_contact_model_and_asymmetry
 
 #: The issue's targets on a 2-core machine, env steps per second.
 SIM_TARGET = 20_000
@@ -75,34 +76,21 @@ NOMINAL_TERMS = {
 }
 
 
-#: The randomization terms of the contact model and of an asymmetric robot, switched off: the
-#: description's ranges as they were before these terms.
-WITHOUT_CONTACT_MODEL_AND_ASYMMETRY: dict[str, object] = {
-    "rich_contact_share": 0.0,
-    "elliptic_cone_share": 0.0,
-    "impratio": None,
-    "soft_feet_share": 0.0,
-    "leg_strength_scale": (1.0, 1.0),
-    "leg_mass_scale": (1.0, 1.0),
-    "joint_offset_rad": 0.0,
-}
-
-
 def make_env(
     envs: int,
     threads: int,
     randomize: bool = False,
     terrain_level: float = 0.0,
     nominal_term: str | None = None,
-    ranges_update: dict[str, object] | None = None,
+    symmetric_rigid: bool = False,
 ) -> VecGo2Env:
     description = load_robot_description("go2")
     method = METHODS["memaug"]
     ranges = description.randomization if randomize else None
     if ranges is not None and nominal_term is not None:
         ranges = ranges.model_copy(update={nominal_term: NOMINAL_TERMS[nominal_term]})
-    if ranges is not None and ranges_update:
-        ranges = ranges.model_copy(update=ranges_update)
+    if ranges is not None and symmetric_rigid:
+        ranges = without_contact_model_and_asymmetry(ranges)
     config = EnvConfig(num_envs=envs, threads=threads, randomization=ranges)
     env = VecGo2Env(description, config, method.sampler(description), seed=0)
     env.terrain_level = terrain_level
@@ -140,10 +128,10 @@ def learning_throughput(
     torch_threads: int,
     randomize: bool,
     critic: str,
-    ranges_update: dict[str, object] | None = None,
+    symmetric_rigid: bool = False,
 ) -> Learning:
     torch.set_num_threads(torch_threads)
-    env = make_env(envs, threads, randomize, terrain_level=0.5, ranges_update=ranges_update)
+    env = make_env(envs, threads, randomize, terrain_level=0.5, symmetric_rigid=symmetric_rigid)
     privileged = env.privileged_layout.dim if critic == "mlp" else 0
     ppo = RecurrentPpo(env, PpoConfig(net=NetConfig(critic=critic, privileged_dim=privileged)))  # type: ignore[arg-type]
     buf = ppo.collect()
@@ -193,9 +181,8 @@ def contact_model_cost(args: argparse.Namespace) -> None:
     rates: dict[bool, list[float]] = {False: [], True: []}
     for repeat in range(args.repeats):
         for with_terms in (False, True):
-            update = None if with_terms else WITHOUT_CONTACT_MODEL_AND_ASYMMETRY
             rate = learning_throughput(
-                args.envs, args.threads, args.iterations, args.torch_threads, True, "mlp", update
+                args.envs, args.threads, args.iterations, args.torch_threads, True, "mlp", not with_terms
             ).env_steps_per_s
             rates[with_terms].append(rate)
             label = "with contact model + asymmetry" if with_terms else "without"

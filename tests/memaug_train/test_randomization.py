@@ -94,17 +94,7 @@ def test_asymmetry_is_drawn_per_leg_and_offsets_per_joint() -> None:
 
 
 def test_terms_that_are_off_draw_nothing() -> None:
-    off = RANGES.model_copy(
-        update={
-            "rich_contact_share": 0.0,
-            "elliptic_cone_share": 0.0,
-            "impratio": None,
-            "soft_feet_share": 0.0,
-            "leg_strength_scale": (1.0, 1.0),
-            "leg_mass_scale": (1.0, 1.0),
-            "joint_offset_rad": 0.0,
-        }
-    )
+    off = rnd.without_contact_model_and_asymmetry(RANGES)
     d = rnd.sample_dynamics(off, np.random.default_rng(2), LEGS)
     assert (d.contact_dimension, d.elliptic_cone, d.impratio, d.foot_contact_time_constant_s) == (None,) * 4
     assert (d.joint_strength_scale, d.joint_link_mass_scale, d.joint_offset_rad) == (None,) * 3

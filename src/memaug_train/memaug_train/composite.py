@@ -112,20 +112,12 @@ def composite_points(ranges: RandomizationRanges, joint_legs: list[str]) -> list
             )
             for mu in (friction_high, friction_low)
         ),
-        # Blocks are a shape the training's smooth bumps never had: beyond, whatever their height.
-        SuitePoint(
-            f"heavy + blocks {BLOCK_HEIGHT_M * 100:g} cm",
-            False,
-            heavy,
-            terrain=Terrain(kind="blocks", height_m=BLOCK_HEIGHT_M),
-            composite=True,
-        ),
-        SuitePoint(
-            f"heavy + step {STEP_HEIGHT_M * 100:g} cm",
-            False,
-            heavy,
-            terrain=Terrain(kind="step", height_m=STEP_HEIGHT_M),
-            composite=True,
+        # Blocks and a step are shapes the training's smooth bumps never had: beyond, whatever their height.
+        *(
+            SuitePoint(
+                f"heavy + {kind} {height * 100:g} cm", False, heavy, Terrain(kind=kind, height_m=height), composite=True
+            )
+            for kind, height in (("blocks", BLOCK_HEIGHT_M), ("step", STEP_HEIGHT_M))
         ),
         SuitePoint(
             f"heavy + push {ranges.push_velocity_m_s:g} m/s",

@@ -57,6 +57,22 @@ def sample_dynamics(ranges: RandomizationRanges, rng: np.random.Generator, joint
     )
 
 
+def without_contact_model_and_asymmetry(ranges: RandomizationRanges) -> RandomizationRanges:
+    """``ranges`` with the contact-model and asymmetry terms off: the MJCF's contacts on a
+    mirror-symmetric robot, as the description drew before those terms (their cost's baseline)."""
+    return ranges.model_copy(
+        update={
+            "rich_contact_share": 0.0,
+            "elliptic_cone_share": 0.0,
+            "impratio": None,
+            "soft_feet_share": 0.0,
+            "leg_strength_scale": (1.0, 1.0),
+            "leg_mass_scale": (1.0, 1.0),
+            "joint_offset_rad": 0.0,
+        }
+    )
+
+
 def _share(rng: np.random.Generator, share: float) -> bool:
     """True for a share of robots; no draw at all when the share is 0 or 1."""
     return share >= 1.0 or (share > 0.0 and bool(rng.random() < share))
