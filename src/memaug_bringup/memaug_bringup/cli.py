@@ -1,6 +1,7 @@
 """memaug: run memaug stacks without a ROS 2 install, and look at what they recorded.
 
   memaug sim [--duration S] [--scenario NAME|FILE|none] [--cmd-vel VX VY WZ] [--record DIR] ...
+  memaug robot [--target go2|unitree_mujoco|emulator] [--check] [--arm] [--bridge-param NAME=VALUE] ...
   memaug record --record DIR [--duration S]
   memaug report BAG [--out DIR]
   memaug bag repair BAG
@@ -21,7 +22,8 @@ import os
 import sys
 from pathlib import Path
 
-from memaug_bringup.stacks import RobotOptions, SimOptions, record_stack, robot_stack, sim_stack
+from memaug_bringup.robot_cli import add_robot_parser
+from memaug_bringup.stacks import SimOptions, record_stack, sim_stack
 from memaug_bringup.supervisor import NodeFailed, Supervisor
 
 
@@ -85,64 +87,6 @@ def _sim(args: argparse.Namespace) -> int:
         return 1
     if not result.completed:
         print("memaug: interrupted; all nodes stopped")
-    return _finish(record, args.summary_json)
-
-
-def _check(args: argparse.Namespace) -> int:
-    from memaug_hardware.preflight import check
-
-    from memaug_common.description import load_robot_description
-
-    report = check(load_robot_description(args.robot), args.interface, args.go2_domain_id)
-    print("\n".join(report.lines))
-    if report.problems:
-        print(f"memaug robot --check: not ready: {'; '.join(report.problems)}", file=sys.stderr)
-        return 1
-    print("ready to arm")
-    return 0
-
-
-def _robot(args: argparse.Namespace) -> int:
-    if args.check:
-        return _check(args)
-    record = (
-        None
-        if args.no_record
-        else Path(args.record or _default_bag().with_name(_default_bag().name.replace("sim-", "robot-")))
-    )
-    if record is not None and record.exists():
-        print(f"memaug: bag folder already exists: {record} (choose another --record)", file=sys.stderr)
-        return 2
-    if record is not None:
-        record.parent.mkdir(parents=True, exist_ok=True)
-    if not args.emulator and not args.arm:
-        print(
-            "memaug robot: the bridge will configure but stay disarmed (damping); pass --arm to let the "
-            "policy move the robot, with the robot on the ground and people clear of it"
-        )
-    options = RobotOptions(
-        robot=args.robot,
-        model=args.model,
-        cmd_vel=tuple(args.cmd_vel),
-        record=record,
-        emulator=args.emulator,
-        emulator_scenario=args.scenario,
-        emulator_duration_s=args.duration,
-        network_interface=args.interface,
-        go2_domain_id=(_domain() + 100) % 233 if args.emulator else args.go2_domain_id,
-        arm=args.arm,
-    )
-    # With the emulator the run ends with it; on the robot, after --duration of wall time.
-    timeout = args.duration * 3.0 + 60.0 if args.emulator else args.duration
-    try:
-        result = Supervisor(robot_stack(options), _domain(), Path(args.log_dir)).run(timeout)
-    except NodeFailed as exc:
-        if args.emulator or "did not finish" not in str(exc):
-            print(f"memaug: {exc}", file=sys.stderr)
-            return 1
-    else:
-        if not result.completed:
-            print("memaug: interrupted; all nodes stopped")
     return _finish(record, args.summary_json)
 
 
@@ -232,27 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--log-dir", default="runs/logs", help="folder for each node's log")
     sim.set_defaults(run=_sim)
 
-    robot = sub.add_parser("robot", help="the policy on a Go2 (or its emulator) through the hardware bridge")
-    robot.add_argument("--emulator", action="store_true", help="run against memaug_go2_emulator on loopback")
-    robot.add_argument("--arm", action="store_true", help="arm the bridge at start (real robot: stand clear)")
-    robot.add_argument(
-        "--check",
-        action="store_true",
-        help="preflight: read rt/lowstate for 1 s and report rate, CRC, posture, joints, battery, temperatures; "
-        "sends nothing; exits 0 or names what is wrong",
-    )
-    robot.add_argument("--interface", default="eth0", help="network interface that reaches the Go2")
-    robot.add_argument("--go2-domain-id", type=int, default=0, help="DDS domain of the Go2's topics")
-    robot.add_argument("--duration", type=float, default=20.0, help="seconds to run")
-    robot.add_argument("--model", default="go2_memaug.onnx")
-    robot.add_argument("--robot", default="go2")
-    robot.add_argument("--scenario", default="none", help="emulator only: fault scenario")
-    robot.add_argument("--cmd-vel", nargs=3, type=float, default=[0.5, 0.0, 0.0], metavar=("VX", "VY", "WZ"))
-    robot.add_argument("--record", default=None)
-    robot.add_argument("--no-record", action="store_true")
-    robot.add_argument("--summary-json", default=None)
-    robot.add_argument("--log-dir", default="runs/logs")
-    robot.set_defaults(run=_robot)
+    add_robot_parser(sub, _finish, _default_bag)
 
     record = sub.add_parser("record", help="record the stack's topics to an MCAP bag")
     record.add_argument("--record", required=True, help="bag folder to create")

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from memaug_common.graph import graph_environment
+
 
 @dataclass(frozen=True)
 class NodeSpec:
@@ -46,6 +48,9 @@ def _literal(value: Any) -> str:
 class Stack:
     name: str
     nodes: tuple[NodeSpec, ...]
+    #: Environment every node gets, whatever the caller's (memaug_common.graph: who may reach
+    #: the run's ROS graph); the `memaug` command and the launch files both apply it.
+    environment: dict[str, str] = field(default_factory=lambda: graph_environment(False))
 
 
 @dataclass(frozen=True)
@@ -124,19 +129,25 @@ class RobotOptions:
     model: str = "go2_memaug.onnx"
     cmd_vel: tuple[float, float, float] = (0.5, 0.0, 0.0)
     record: Path | None = None
-    #: Run against memaug_go2_emulator (on loopback) instead of a real Go2.
+    #: Run against memaug_go2_emulator (on loopback), which this stack starts.
     emulator: bool = False
     emulator_scenario: str = "none"
     emulator_duration_s: float = 20.0
-    network_interface: str = "eth0"
-    go2_domain_id: int = 0
+    #: The bridge's parameters from the target profile and the user's overrides
+    #: (memaug_hardware.targets.Target.bridge_parameters): interface, DDS domain, CRC and
+    #: motion-switcher policies, any other declared parameter.
+    bridge: dict[str, Any] = field(default_factory=dict)
     #: Arm the bridge without a second step. With a real robot only when it stands clear.
+    #: Disarmed, the bridge still configures (and the run fails if it cannot) and stays damped.
     arm: bool = False
+    #: Let other machines reach the run's ROS graph (memaug_common.graph); off: this machine only.
+    open_graph: bool = False
+    peers: str = ""
 
 
 def robot_stack(options: RobotOptions) -> Stack:
-    """Go2 bridge + policy + TF publisher (+ recorder), against the robot or its emulator."""
-    interface = "lo" if options.emulator else options.network_interface
+    """Go2 bridge + policy + TF publisher (+ recorder), against the robot, a simulator or the emulator."""
+    bridge = {"network_interface": "lo", "dds_domain_id": 0, **options.bridge}
     nodes: list[NodeSpec] = []
     if options.record is not None:
         nodes.append(recorder_node(options.record))
@@ -151,9 +162,9 @@ def robot_stack(options: RobotOptions) -> Stack:
                     "--robot",
                     options.robot,
                     "--domain-id",
-                    str(options.go2_domain_id),
+                    str(bridge["dds_domain_id"]),
                     "--interface",
-                    interface,
+                    str(bridge["network_interface"]),
                     "--scenario",
                     options.emulator_scenario,
                     "--duration",
@@ -167,12 +178,7 @@ def robot_stack(options: RobotOptions) -> Stack:
             "memaug_go2_bridge",
             "memaug_hardware",
             "memaug_go2_bridge",
-            {
-                "robot": options.robot,
-                "network_interface": interface,
-                "dds_domain_id": options.go2_domain_id,
-                "auto_activate": options.arm or options.emulator,
-            },
+            {"robot": options.robot, **bridge, "auto_configure": True, "auto_activate": options.arm},
         )
     )
     vx, vy, wz = options.cmd_vel
@@ -190,7 +196,8 @@ def robot_stack(options: RobotOptions) -> Stack:
                 "command_yaw_rate": float(wz),
                 "wait_for_subscribers": 1 if options.record is None else 2,
                 # On the emulator the stand began 1.2 s before the bridge armed, and once the
-                # robot was still lying when run began (a fall in the summary).
+                # robot was still lying when run began (a fall in the summary). Disarmed, the
+                # policy loads and checks its model and waits.
                 "wait_for_bridge_armed": True,
             },
         )
@@ -199,7 +206,7 @@ def robot_stack(options: RobotOptions) -> Stack:
     nodes.append(
         state_publisher_node(options.robot, "odom" if options.emulator else "imu", recorded=options.record is not None)
     )
-    return Stack("robot", tuple(nodes))
+    return Stack("robot", tuple(nodes), graph_environment(options.open_graph, options.peers))
 
 
 def record_stack(folder: Path) -> Stack:

@@ -58,8 +58,8 @@ def windowed_tracking_error(t: np.ndarray, command: np.ndarray, velocity: np.nda
 
 
 #: Safety counters of the bridges' diagnostics (Go2: watchdog_damping ticks, bad_crc frames,
-#: late_ticks; sim: watchdog_trips) that the summary reports.
-BRIDGE_COUNTERS = ("watchdog_damping", "watchdog_trips", "bad_crc", "late_ticks")
+#: loop ticks and late_ticks; sim: watchdog_trips) that the summary reports.
+BRIDGE_COUNTERS = ("watchdog_damping", "watchdog_trips", "bad_crc", "ticks", "late_ticks")
 
 
 def summarize(data: RunData) -> dict[str, Any]:
@@ -120,6 +120,11 @@ def summarize(data: RunData) -> dict[str, Any]:
         "deadline_misses": int(policy.get("deadline_misses", "0")),
         "messages": dict(data.counts),
         "bag": str(data.bag),
+        # The Go2 bridge's own account (absent for the sim bridge): how often it armed (0: a
+        # disarmed run, which walked nowhere), what its configure checked, who could reach the graph.
+        "bridge_arms": int(data.bridge_status["arms"]) if "arms" in data.bridge_status else None,
+        "bridge_configure": data.bridge_status.get("configure", ""),
+        "ros_graph": data.bridge_status.get("ros_graph", ""),
     }
 
 
@@ -155,7 +160,24 @@ def _after_data(data: RunData, t: float, reason: str) -> bool:
     return reason.startswith(STALE_STATE_REASONS) and "bad CRC" not in reason and t >= last_state - 0.01
 
 
+def format_disarmed(summary: dict[str, Any]) -> str:
+    """A disarmed run: what the bridge checked and that it stayed damped; no walking figures."""
+    lines = [
+        "disarmed run           the bridge never armed: damping only, the policy never moved the robot",
+        f"bridge configure       {summary['bridge_configure'] or 'no report (the bridge published no diagnostics)'}",
+        "bridge faults          "
+        + (", ".join(f"{f['reason']} at {f['t']:.2f} s" for f in summary["bridge_faults"]) or "none"),
+        "bridge counters        " + (", ".join(f"{k} {v}" for k, v in summary["bridge_counters"].items()) or "none"),
+        f"ROS graph              {summary['ros_graph']}",
+        "messages recorded      " + ", ".join(f"{t} {c}" for t, c in summary["messages"].items() if c),
+        f"bag                    {summary['bag']}",
+    ]
+    return "\n".join(lines)
+
+
 def format_summary(summary: dict[str, Any]) -> str:
+    if summary.get("bridge_arms") == 0:
+        return format_disarmed(summary)
     faults = ", ".join(f"{f['kind']} {f['joint']} at {f['sim_time_s']:.2f} s" for f in summary["faults"]) or "none"
     lines = [
         f"distance walked        {summary['distance_m']:.2f} m",
@@ -185,6 +207,7 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"policy step            p50 {summary['policy_step_ms_p50']:.3f} ms, "
         f"p99 {summary['policy_step_ms_p99']:.3f} ms",
         f"deadline misses        {summary['deadline_misses']}",
+        *([f"ROS graph              {summary['ros_graph']}"] if summary.get("ros_graph") else []),
         "messages recorded      " + ", ".join(f"{t} {c}" for t, c in summary["messages"].items() if c),
         f"bag                    {summary['bag']}",
     ]

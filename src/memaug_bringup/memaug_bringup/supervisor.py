@@ -40,7 +40,8 @@ class Supervisor:
         """Start every node, wait for the run to end, stop them all. Raises NodeFailed."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-        env = local_dds_env(self.domain_id)
+        # The stack's environment (who may reach its graph) wins over the caller's.
+        env = {**local_dds_env(self.domain_id), **self.stack.environment}
         failure: str | None = None
         completed = False
         try:

@@ -1,19 +1,22 @@
 """memaug_go2_bridge: the Go2's low-level DDS protocol behind memaug's topic contract.
 
-A lifecycle node. configure: open the DDS channel on the named interface, wait (with a
-timeout) for a valid rt/lowstate, refuse if Unitree's sport-mode controller is running.
-activate: arm, only from a safe posture. deactivate: damping. Its own safety (watchdog,
-limits, e-stop, CRC) is in memaug_hardware.safety, independent of the policy node.
+A lifecycle node. configure: start the 500 Hz loop in a process of its own
+(memaug_hardware.loop: its own DDS participant on the named interface, no GIL shared with
+this node's executor), which waits (with a timeout) for a valid rt/lowstate and asks
+Unitree's motion switcher. activate: arm, only from a safe posture. deactivate: damping. The
+loop owns the bridge's safety (memaug_hardware.safety: watchdog, limits, e-stop, CRC),
+independent of the policy node; this node carries it onto the ROS graph.
 """
 
 from __future__ import annotations
 
+import os
+import queue
 import sys
 import threading
 import time
 from typing import Any
 
-import numpy as np
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.executors import ExternalShutdownException
@@ -22,32 +25,24 @@ from sensor_msgs.msg import Imu, JointState, Joy
 from std_msgs.msg import Bool, String
 
 from memaug_common.description import load_robot_description
+from memaug_common.graph import graph_scope
 from memaug_common.remote_map import KEYS
 from memaug_common.ros_main import create_or_report
 from memaug_common.ros_params import declare_parameters
 from memaug_common.ros_qos import FRESHEST, LATCHED, STREAM
-from memaug_hardware.dds import Go2Endpoints, controller_endpoints, participant
-from memaug_hardware.motion_switcher import HELP, check_mode, release_mode
+from memaug_hardware.interfaces import check_interface
+from memaug_hardware.loop import COUNTERS, LoopConfig, LoopLink, start_loop
 from memaug_hardware.params import BRIDGE_PARAMETERS
-from memaug_hardware.protocol import RobotState, crc_ok, fill_lowcmd, new_lowcmd, state_from_lowstate
-from memaug_hardware.realtime import try_realtime_priority
-from memaug_hardware.remote import RemoteState
-from memaug_hardware.safety import BridgeMode, BridgeSafety, SafetyLimits
-from memaug_policy.observation import projected_gravity
+from memaug_hardware.protocol import RobotState
+from memaug_hardware.safety import BridgeMode, SafetyLimits
 from memaug_sim.commands import CommandRejected, joint_command_from_fields
 from memaug_sim.pacing import Every
 from memaug_sim.urdf import urdf_from_description
 
-#: /remote goes out every this many loop ticks (50 Hz at 500 Hz): a hand's pace.
-REMOTE_EVERY = 10
-
-
-def _remote(frame: Any) -> RemoteState | None:
-    """The remote in a lowstate frame, or None if its bytes do not parse."""
-    try:
-        return RemoteState.parse(list(frame.wireless_remote))
-    except ValueError:
-        return None
+#: /remote's period, s (50 Hz): a hand's pace.
+REMOTE_PERIOD_S = 0.02
+#: configure: allowance for the loop process's start (a fresh interpreter importing the SDK), s.
+LOOP_STARTUP_S = 15.0
 
 
 class Go2BridgeNode(LifecycleNode):
@@ -56,29 +51,26 @@ class Go2BridgeNode(LifecycleNode):
         self.params = declare_parameters(self, BRIDGE_PARAMETERS)
         p = self.params
         self.description = load_robot_description(p["robot"])
-        self.safety = BridgeSafety(
-            self.description,
-            SafetyLimits(
-                command_timeout_s=p["command_timeout_s"],
-                state_timeout_s=p["state_timeout_s"],
-                arm_max_tilt=p["arm_max_tilt"],
-                max_tilt_deg=p["max_tilt_deg"],
-                velocity_factor=p["velocity_factor"],
-                velocity_samples=p["velocity_samples"],
-            ),
+        check_interface(p["network_interface"])
+        self.limits = SafetyLimits(
+            command_timeout_s=p["command_timeout_s"],
+            state_timeout_s=p["state_timeout_s"],
+            arm_max_tilt=p["arm_max_tilt"],
+            max_tilt_deg=p["max_tilt_deg"],
+            velocity_factor=p["velocity_factor"],
+            velocity_samples=p["velocity_samples"],
         )
-        self.endpoints: Go2Endpoints | None = None
-        self.state: RobotState | None = None
-        self._unpublished: RobotState | None = None  # the newest valid state, until published
-        self._remote: RemoteState | None = None  # the newest remote, published as /remote (Joy)
-        # The mode and reason last put on bridge/state: compared every loop tick, so no string
-        # is built on the control path unless the mode changed.
-        self._announced: tuple[BridgeMode, str] | None = None
+        self.link: LoopLink | None = None  # the 500 Hz loop's process, from configure on
+        self.mode, self.reason = BridgeMode.DISARMED, "not configured"
+        self.estop = False
+        self.counters: dict[str, int] = dict.fromkeys(COUNTERS, 0)
         self.rejected_commands = 0
-        self.loop_stats = {"ticks": 0, "late_ticks": 0}
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.arms = 0  # successful activations: 0 in the summary of a disarmed run
+        self.configure_report = "not configured"  # what configure checked, for /diagnostics
+        #: Who may reach this node's topics (memaug_common.graph): said on /diagnostics.
+        self.graph = graph_scope(os.environ)
+        self._arm_answers: queue.Queue[tuple[bool, str]] = queue.Queue()
+        self._publisher: threading.Thread | None = None
         self.pub_joints = self.create_publisher(JointState, "joint_states", STREAM)
         self.pub_imu = self.create_publisher(Imu, "imu/data", STREAM)
         # The handheld remote for the policy node (stand, run, sticks): buttons in remote.KEYS
@@ -97,41 +89,70 @@ class Go2BridgeNode(LifecycleNode):
     # --- lifecycle ----------------------------------------------------------------------
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         p = self.params
-        self.endpoints = controller_endpoints(participant(p["dds_domain_id"], p["network_interface"]))
-        deadline = time.monotonic() + p["lowstate_wait_s"]
-        while self.state is None and time.monotonic() < deadline:
-            if self.endpoints.wait(0.05):
-                self._read_states()
-        if self.state is None:
-            self.get_logger().error(
-                f"configure failed: no valid rt/lowstate within {p['lowstate_wait_s']} s on interface "
-                f"{p['network_interface']}, domain {p['dds_domain_id']} (robot on? cable in? right interface?)"
-                + (f"; {self.safety.stale_reason(time.monotonic())}" if self.safety.counters["bad_crc"] else "")
-            )
+        config = LoopConfig(
+            robot=p["robot"],
+            domain_id=p["dds_domain_id"],
+            interface=p["network_interface"],
+            loop_rate_hz=p["loop_rate_hz"],
+            limits=self.limits,
+            strict_crc=p["lowstate_crc"] == "strict",
+            lowstate_wait_s=p["lowstate_wait_s"],
+            motion_switcher=p["motion_switcher"],
+            motion_switcher_timeout_s=p["motion_switcher_timeout_s"],
+            priority=p["loop_priority"],
+        )
+        link = start_loop(config, self.description.num_joints)
+        # The process's start-up (a fresh interpreter's imports), the lowstate wait and the
+        # motion switcher's answer (twice with release).
+        wait_s = LOOP_STARTUP_S + p["lowstate_wait_s"] + 2.0 * p["motion_switcher_timeout_s"]
+        deadline = time.monotonic() + wait_s
+        outcome: tuple[Any, ...] | None = None
+        while outcome is None and time.monotonic() < deadline:
+            event = link.wait_event(deadline - time.monotonic())
+            if event is None:
+                break
+            if event[0] == "log":
+                self._log(event[1], event[2])
+            elif event[0] == "configured":
+                outcome = event
+        if outcome is None or not outcome[1]:
+            problem = outcome[2] if outcome else f"the loop process did not report within {wait_s:.0f} s"
+            self.get_logger().error(f"configure failed: {problem}")
+            self.configure_report = f"configure failed: {problem}"
+            link.stop()
             return TransitionCallbackReturn.FAILURE
-        problem = self._high_level_controller(p["motion_switcher"], p["motion_switcher_timeout_s"])
-        if problem is not None:
-            self.get_logger().error(f"configure refused: {problem}")
-            return TransitionCallbackReturn.FAILURE
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="go2-bridge", daemon=True)
-        self._thread.start()
-        self.get_logger().info("configured: rt/lowstate valid; sending damping until activated")
+        self.link = link
+        if self.estop:  # an e-stop engaged before configure holds in the loop too
+            link.send("estop", True)
+        self.configure_report = (
+            f"rt/lowstate valid (lowstate_crc {p['lowstate_crc']}), motion switcher {p['motion_switcher']}, "
+            f"loop process at {outcome[2]}; {outcome[3]}"
+        )
+        self._publisher = threading.Thread(target=self._follow_loop, name="go2-bridge-publisher", daemon=True)
+        self._publisher.start()
+        self.get_logger().info(f"configured: {self.configure_report}; sending damping until activated")
         return TransitionCallbackReturn.SUCCESS
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        with self._lock:
-            tilt = float(np.linalg.norm(projected_gravity(self.state.orientation_wxyz)[:2])) if self.state else 1.0
-            ok, message = self.safety.arm(self.state, time.monotonic(), tilt)
+        if self.link is None:
+            return TransitionCallbackReturn.FAILURE
+        while not self._arm_answers.empty():
+            self._arm_answers.get_nowait()
+        self.link.send("arm")
+        try:
+            ok, message = self._arm_answers.get(timeout=2.0)
+        except queue.Empty:
+            ok, message = False, "the loop process did not answer the arm request within 2 s"
         if not ok:
             self.get_logger().error(f"activate refused: {message}")
             return TransitionCallbackReturn.FAILURE
+        self.arms += 1
         self.get_logger().warn("ARMED: following /joint_commands")
         return super().on_activate(state)
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        with self._lock:
-            self.safety.disarm("deactivated")
+        if self.link is not None:
+            self.link.send("disarm", "deactivated")
         return super().on_deactivate(state)
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -143,32 +164,14 @@ class Go2BridgeNode(LifecycleNode):
         return TransitionCallbackReturn.SUCCESS
 
     def _stop_loop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=1.0)
+        link, self.link = self.link, None
+        if link is not None:
+            link.stop()
+        if self._publisher is not None:
+            self._publisher.join(timeout=1.0)
 
-    def _high_level_controller(self, policy: str, timeout_s: float) -> str | None:
-        """Why the robot is not free for low-level control (its sport-mode controller is
-        active, or nobody answered for it), or None. ``policy``: check, release, skip."""
-        if policy == "skip":
-            self.get_logger().warn("motion switcher not asked (motion_switcher:=skip): a simulator without it only")
-            return None
-        answer = check_mode(timeout_s)
-        if answer.mode is None:
-            return f"{answer.detail}; a simulator without it needs motion_switcher:=skip"
-        if answer.mode and policy == "release":
-            self.get_logger().warn(
-                f"releasing the active high-level controller '{answer.mode}' (motion_switcher:=release)"
-            )
-            answer = release_mode(timeout_s)
-        if answer.mode:
-            return (
-                f"Unitree's high-level controller '{answer.mode}' is active and would fight low-level commands; {HELP}"
-            )
-        if answer.mode is None:
-            return answer.detail
-        self.get_logger().info("motion switcher: no high-level controller active")
-        return None
+    def _log(self, level: str, text: str) -> None:
+        {"info": self.get_logger().info, "warn": self.get_logger().warn}.get(level, self.get_logger().error)(text)
 
     # --- inputs -------------------------------------------------------------------------
     def _on_command(self, msg: JointState) -> None:
@@ -178,83 +181,64 @@ class Go2BridgeNode(LifecycleNode):
             self.rejected_commands += 1
             self.get_logger().warn(f"rejected /joint_commands: {exc}", throttle_duration_sec=1.0)
             return
-        with self._lock:
-            self.safety.on_command(command.position, command.velocity, command.effort, time.monotonic())
+        link = self.link
+        if link is not None:
+            # Stamped here: the watchdog's age is the command's age at the bridge (monotonic
+            # time is the machine's, shared by both processes).
+            link.send("command", command.position, command.velocity, command.effort, time.monotonic())
 
     def _on_estop(self, msg: Bool) -> None:
-        with self._lock:
-            self.safety.set_estop(bool(msg.data))
+        self.estop = bool(msg.data)
+        link = self.link
+        if link is not None:
+            link.send("estop", self.estop)
+        elif self.estop:
+            self.mode, self.reason = BridgeMode.FAULT, "e-stop"
+            self._announce()
         self._publish_status()
 
-    def _read_states(self) -> None:
-        """Take every new rt/lowstate. Only valid frames become the state, and each is
-        published once: after a fault the bridge goes on publishing what it measures, never
-        a frozen copy with a fresh stamp."""
-        assert self.endpoints is not None
-        check_crc = self.params["lowstate_crc"] == "strict"
-        for frame in self.endpoints.take_all():
-            state = state_from_lowstate(frame, self.description.num_joints)
-            remote = _remote(frame)
-            with self._lock:
-                if self.safety.on_state(state, crc_ok(frame) or not check_crc, time.monotonic()):
-                    self.state = state
-                    self._unpublished = state
-                    if remote is not None:
-                        self.safety.on_remote(remote)
-                        self._remote = remote
-            self._follow_mode()
-
-    # --- the 500 Hz loop ----------------------------------------------------------------
-    def _loop(self) -> None:
-        assert self.endpoints is not None
-        period = 1.0 / self.params["loop_rate_hz"]
-        lowcmd = new_lowcmd()  # one message, refilled each tick
-        priority = self.params["loop_priority"]
-        if priority and not try_realtime_priority(priority):
-            self.get_logger().warn(
-                f"500 Hz loop at normal priority: SCHED_FIFO {priority} refused (root or CAP_SYS_NICE)"
-            )
-        # /joint_states and /imu/data at publish_rate_hz (monotonic time), each the newest state.
+    # --- what the loop measures, on the ROS graph ---------------------------------------
+    def _follow_loop(self) -> None:
+        """Publish the loop's newest state (at most publish_rate_hz), its mode changes and
+        arm answers, until the loop stops. A loop process that dies is a fault."""
         publication = Every(1.0 / self.params["publish_rate_hz"])
-        next_tick = time.perf_counter()
-        while not self._stop.is_set():
-            self._read_states()
+        remote_pace = Every(REMOTE_PERIOD_S)
+        published = 0
+        while (link := self.link) is not None:
+            while (event := link.wait_event(0.0)) is not None:
+                self._on_event(event)
+            if not link.process.is_alive():
+                if self.link is link:  # not a stop we asked for
+                    self.mode, self.reason = BridgeMode.FAULT, "the 500 Hz loop process died"
+                    self._announce()
+                return
+            link.wait_doorbell(0.05)
+            seq, state, remote, self.counters = link.block.read()
             now = time.monotonic()
-            with self._lock:
-                command = self.safety.motor_command(now)
-                state = None
-                if self._unpublished is not None and publication.due(now):
-                    state, self._unpublished = self._unpublished, None
-            self._follow_mode()
-            self.endpoints.writer.write(fill_lowcmd(lowcmd, command))
-            if state is not None:
+            if state is not None and seq != published and publication.due(now):
+                published = seq
                 self._publish_state(state)
-                if self._remote is not None and self.loop_stats["ticks"] % REMOTE_EVERY == 0:
-                    r = self._remote
-                    joy = Joy(axes=[r.lx, r.ly, r.rx, r.ry], buttons=[int(k in r.keys) for k in KEYS])
+                if remote is not None and remote_pace.due(now):
+                    buttons = [int(k in remote.keys) for k in KEYS]
+                    joy = Joy(axes=[remote.lx, remote.ly, remote.rx, remote.ry], buttons=buttons)
                     joy.header.stamp = self.get_clock().now().to_msg()
                     self.pub_remote.publish(joy)
-            self.loop_stats["ticks"] += 1
-            # Absolute deadlines: a tick that runs late is made up by the next sleep, so the
-            # average rate stays 500 Hz; only a stall of a whole period re-anchors the schedule.
-            next_tick += period
-            remaining = next_tick - time.perf_counter()
-            if remaining > 0:
-                time.sleep(remaining)
-            else:
-                self.loop_stats["late_ticks"] += 1
-                if -remaining > period:
-                    next_tick = time.perf_counter()
 
-    def _follow_mode(self) -> None:
-        """Announce the bridge's mode on bridge/state whenever it changes."""
-        s = self.safety
-        if self._announced is not None and self._announced[0] is s.mode and self._announced[1] == s.reason:
-            return
-        self._announced = (s.mode, s.reason)
-        self.pub_state.publish(String(data=f"{s.mode.value}: {s.reason}"))
-        if s.mode is BridgeMode.FAULT:
-            self.get_logger().error(f"FAULT, damping: {s.reason}")
+    def _on_event(self, event: tuple[Any, ...]) -> None:
+        kind = event[0]
+        if kind == "mode":
+            self.mode, self.reason = BridgeMode(event[1]), event[2]
+            self._announce()
+        elif kind == "arm":
+            self._arm_answers.put((bool(event[1]), str(event[2])))
+        elif kind == "log":
+            self._log(event[1], event[2])
+
+    def _announce(self) -> None:
+        """The bridge's mode on bridge/state (on each change)."""
+        self.pub_state.publish(String(data=f"{self.mode.value}: {self.reason}"))
+        if self.mode is BridgeMode.FAULT:
+            self.get_logger().error(f"FAULT, damping: {self.reason}")
 
     def _publish_state(self, state: RobotState) -> None:
         stamp = self.get_clock().now().to_msg()
@@ -281,24 +265,25 @@ class Go2BridgeNode(LifecycleNode):
         self.pub_imu.publish(imu)
 
     def _publish_status(self) -> None:
-        s = self.safety
         level = {
             BridgeMode.ARMED: DiagnosticStatus.OK,
             BridgeMode.DISARMED: DiagnosticStatus.WARN,
             BridgeMode.FAULT: DiagnosticStatus.ERROR,
-        }[s.mode]
+        }[self.mode]
         values: dict[str, Any] = {
-            "mode": s.mode.value,
-            "reason": s.reason,
-            "estop": s.estop,
+            "mode": self.mode.value,
+            "reason": self.reason,
+            "estop": self.estop,
             "rejected_commands": self.rejected_commands,
-            **s.counters,
-            **self.loop_stats,
+            "arms": self.arms,
+            "configure": self.configure_report,
+            "ros_graph": self.graph,
+            **self.counters,
         }
         status = DiagnosticStatus(
             level=level,
             name="memaug_go2_bridge: bridge",
-            message=f"{s.mode.value}: {s.reason}",
+            message=f"{self.mode.value}: {self.reason}",
             hardware_id=self.description.name,
             values=[KeyValue(key=k, value=str(v)) for k, v in values.items()],
         )
@@ -312,11 +297,12 @@ def main(args: list[str] | None = None) -> int:
         return 2
     code = 0
     try:
-        if node.params["auto_activate"]:
+        p = node.params
+        if p["auto_configure"] or p["auto_activate"]:
             if node.trigger_configure() != TransitionCallbackReturn.SUCCESS:
-                print("memaug_go2_bridge: configure failed (see log)", file=sys.stderr)
+                print(f"memaug_go2_bridge: {node.configure_report}", file=sys.stderr)
                 code = 3
-            elif node.trigger_activate() != TransitionCallbackReturn.SUCCESS:
+            elif p["auto_activate"] and node.trigger_activate() != TransitionCallbackReturn.SUCCESS:
                 print("memaug_go2_bridge: activate refused (see log)", file=sys.stderr)
                 code = 3
         if code == 0:

@@ -62,7 +62,7 @@ class Go2Endpoints:
     """Reader and writer of one side: the robot side reads lowcmd and writes lowstate."""
 
     reader: DataReader
-    writer: DataWriter
+    writer: DataWriter | None  # None: a reader only (the preflight)
 
     def take_latest(self) -> Any | None:
         samples = self.reader.take(N=16)
@@ -87,11 +87,12 @@ class Go2Endpoints:
             waitset.detach(condition)
 
 
-def controller_endpoints(dp: DomainParticipant) -> Go2Endpoints:
-    """The controller's side (our bridge): read rt/lowstate, write rt/lowcmd."""
+def controller_endpoints(dp: DomainParticipant, write: bool = True) -> Go2Endpoints:
+    """The controller's side (our bridge): read rt/lowstate, write rt/lowcmd. ``write=False``
+    (the preflight): no rt/lowcmd writer exists, so nothing can reach the motors."""
     return Go2Endpoints(
         DataReader(dp, Topic(dp, LOWSTATE_TOPIC, LowState_), qos=_STREAM_QOS),
-        DataWriter(dp, Topic(dp, LOWCMD_TOPIC, LowCmd_), qos=_STREAM_QOS),
+        DataWriter(dp, Topic(dp, LOWCMD_TOPIC, LowCmd_), qos=_STREAM_QOS) if write else None,
     )
 
 

@@ -210,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     dp = participant(args.domain_id, args.interface)
     endpoints = robot_endpoints(dp)
+    writer = endpoints.writer
+    assert writer is not None
     sport = None
     if args.sport_mode:
         from cyclonedds.pub import DataWriter
@@ -246,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
             emulator.step()
         while remote_script and remote_script[0][0] <= emulator.sim.time_s:
             emulator.remote = remote_script.pop(0)[1]
-        endpoints.writer.write(emulator.lowstate())
+        writer.write(emulator.lowstate())
         emulator.stats.states_published += 1
         if sport is not None:
             sport.write(unitree_go_msg_dds__SportModeState_())

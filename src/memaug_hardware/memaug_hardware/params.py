@@ -57,6 +57,12 @@ BRIDGE_PARAMETERS: tuple[ParamSpec, ...] = (
         "velocity_samples", 10, "Consecutive lowstates over the velocity limit that make a fault.", min=1, max=500
     ),
     ParamSpec(
+        "auto_configure",
+        False,
+        "Configure by itself and stay disarmed (damping): read a valid rt/lowstate, apply the CRC policy, ask "
+        "the motion switcher, report the posture; a failed configure ends the node (status 3) naming why.",
+    ),
+    ParamSpec(
         "auto_activate",
         False,
         "Configure and activate (arm) by itself: only with a robot on the ground and people clear of it.",
@@ -65,9 +71,9 @@ BRIDGE_PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec(
         "loop_priority",
         0,
-        "SCHED_FIFO priority (1-99) of the 500 Hz loop thread, for a computer with cores to spare "
+        "SCHED_FIFO priority (1-99) of the 500 Hz loop's process, its DDS receive threads included "
         "(root or CAP_SYS_NICE; refused: normal priority, said in the log); 0: normal priority. "
-        "bench/results/bench_loop_timing.txt has the figures and the caveat.",
+        "bench/results/bench_robot_loop.txt has the figures.",
         min=0,
         max=99,
     ),
