@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from launch.actions import DeclareLaunchArgument, EmitEvent, ExecuteProcess, RegisterEventHandler
+from launch.actions import (
+    DeclareLaunchArgument,
+    EmitEvent,
+    ExecuteProcess,
+    RegisterEventHandler,
+    SetEnvironmentVariable,
+)
 from launch.event_handlers import OnProcessExit
 from launch.events import Shutdown
 from launch_ros.actions import Node
@@ -42,9 +48,9 @@ def declare_arguments(names: tuple[str, ...]) -> list[DeclareLaunchArgument]:
 
 
 def stack_actions(stack: Stack) -> list[Any]:
-    """The stack's processes, same executables and parameters as `memaug`, and the shutdown
-    that follows the end of the run."""
-    actions: list[Any] = []
+    """The stack's environment (who may reach its graph, whatever the caller's), its processes,
+    same executables and parameters as `memaug`, and the shutdown that follows the end of the run."""
+    actions: list[Any] = [SetEnvironmentVariable(name, value) for name, value in stack.environment.items()]
     for node in stack.nodes:
         process: Any
         if node.plain_args is not None:

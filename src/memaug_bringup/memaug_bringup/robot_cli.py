@@ -77,18 +77,28 @@ def _ros_domain() -> int:
 
 def resolve(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     """(target, bridge parameters) from the arguments; ValueError (ConfigError) in one line."""
+    if args.emulator and args.target not in (None, "emulator"):
+        raise ValueError(f"--emulator and --target {args.target} name two targets: choose one")
+    name = "emulator" if args.emulator else (args.target or "go2")
+    return resolve_target(name, args.bridge_param, args.interface, args.go2_domain_id)
+
+
+def resolve_target(
+    name: str, bridge_params: list[str], interface: str | None, domain_id: int | None
+) -> tuple[Any, dict[str, Any]]:
+    """The target ``name`` and its bridge parameters with the user's overrides (``NAME=VALUE``
+    texts, an interface, a DDS domain): what `memaug robot` and robot.launch.py both apply.
+    ValueError (ConfigError) in one line: an unknown target or parameter, a bad value, an
+    interface that does not exist or is down."""
     from memaug_hardware.interfaces import interface_problem
     from memaug_hardware.targets import load_target, parse_bridge_param
 
-    name = "emulator" if args.emulator else (args.target or "go2")
-    if args.emulator and args.target not in (None, "emulator"):
-        raise ValueError(f"--emulator and --target {args.target} name two targets: choose one")
     target = load_target(name)
-    overrides = dict(parse_bridge_param(text) for text in args.bridge_param)
-    if args.interface is not None:
-        overrides["network_interface"] = args.interface
-    if args.go2_domain_id is not None:
-        overrides["dds_domain_id"] = args.go2_domain_id
+    overrides = dict(parse_bridge_param(text) for text in bridge_params)
+    if interface is not None:
+        overrides["network_interface"] = interface
+    if domain_id is not None:
+        overrides["dds_domain_id"] = domain_id
     bridge = target.bridge_parameters(overrides, (_ros_domain() + 100) % 233)
     problem = interface_problem(str(bridge["network_interface"]))
     if problem is not None:
