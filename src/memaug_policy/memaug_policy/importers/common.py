@@ -159,6 +159,8 @@ def build_metadata(policy: ImportedPolicy, description: RobotDescription) -> dic
             f"control period {period} s is not a whole number of the bridge's {description.physics_period_s} s "
             "periods: the bridge cannot run it"
         )
+    if policy.command_ranges is None:
+        raise PolicyImportError("command ranges are not in the source; give command_ranges in --contract")
     terms = []
     for entry in policy.observations:
         name = entry["name"]
@@ -221,8 +223,6 @@ def build_metadata(policy: ImportedPolicy, description: RobotDescription) -> dic
 
 def write_policy(policy: ImportedPolicy, description: RobotDescription, out: Path) -> WrittenPolicy:
     """Write ``out`` (and ``out``.robot.yaml when needed), then load both back and check them."""
-    if policy.command_ranges is None:
-        raise PolicyImportError("command ranges are not in the source; give command_ranges in --contract")
     metadata = build_metadata(policy, description)
     proto = policy.network.proto
     del proto.metadata_props[:]

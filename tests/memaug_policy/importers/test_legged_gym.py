@@ -1,0 +1,175 @@
+"""legged_gym / unitree_rl_gym: TorchScript actors (an MLP, and the LSTM exporter that keeps its
+state in buffers and has reset_memory()) import and run as legged_gym's play loop runs them.
+
+The oracle runs the TorchScript file itself (its own state, reset_memory() at each reset) on the
+observation legged_gym's compute_observations builds, written here from its documented config:
+Isaac Gym's depth-first joint order (FL, FR, RL, RR legs), obs_scales, clip_observations,
+clip_actions, q* = q0 + action_scale * clip(a).
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from memaug_common.description import load_robot_description
+from memaug_policy.importers import PolicyImportError, import_policy
+from memaug_policy.safety import CommandLimits
+
+JOINTS = [f"{leg}_{part}_joint" for leg in ("FL", "FR", "RL", "RR") for part in ("hip", "thigh", "calf")]
+DEFAULT = np.array([0.1, 0.8, -1.5, -0.1, 0.8, -1.5, 0.1, 1.0, -1.5, -0.1, 1.0, -1.5])
+
+
+class PolicyExporterLSTM(torch.nn.Module):
+    """The layout of legged_gym's LSTM exporter: memory (LSTM) + actor, state in buffers."""
+
+    def __init__(self, obs_dim: int, hidden: int = 8) -> None:
+        super().__init__()
+        torch.manual_seed(4)
+        self.actor = torch.nn.Sequential(torch.nn.Linear(hidden, 16), torch.nn.ELU(), torch.nn.Linear(16, 12))
+        self.memory = copy.deepcopy(torch.nn.LSTM(obs_dim, hidden))
+        self.register_buffer("hidden_state", torch.zeros(1, 1, hidden))
+        self.register_buffer("cell_state", torch.zeros(1, 1, hidden))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out, (h, c) = self.memory(x.unsqueeze(0), (self.hidden_state, self.cell_state))
+        self.hidden_state[:] = h
+        self.cell_state[:] = c
+        return self.actor(out.squeeze(0))
+
+    @torch.jit.export
+    def reset_memory(self) -> None:
+        self.hidden_state[:] = 0.0
+        self.cell_state[:] = 0.0
+
+
+def write_mlp(path: Path, obs_dim: int) -> None:
+    torch.manual_seed(5)
+    actor = torch.nn.Sequential(
+        torch.nn.Linear(obs_dim, 32), torch.nn.ELU(), torch.nn.Linear(32, 16), torch.nn.ELU(), torch.nn.Linear(16, 12)
+    )
+    torch.jit.script(actor).save(str(path))
+
+
+class LeggedGymOracle:
+    def __init__(self, path: Path, sdk_names: tuple[str, ...], gravity, scales: dict[str, object], lin_vel: bool):
+        self.policy = torch.jit.load(str(path))
+        self.sdk = np.array([sdk_names.index(name) for name in JOINTS])
+        self.gravity, self.scales, self.lin_vel = gravity, scales, lin_vel
+
+    def reset(self) -> None:
+        self.actions = np.zeros(12)
+        if hasattr(self.policy, "reset_memory"):
+            self.policy.reset_memory()
+
+    def step(self, q, dq, gyro, quat, command, lin_vel):
+        s = self.scales
+        parts = [lin_vel * s["lin_vel"]] if self.lin_vel else []
+        parts += [
+            gyro * s["ang_vel"],
+            self.gravity(quat),
+            command * np.array(s["commands"]),
+            (q[self.sdk] - DEFAULT) * s["dof_pos"],
+            dq[self.sdk] * s["dof_vel"],
+            self.actions,
+        ]
+        obs = np.clip(np.concatenate(parts), -100.0, 100.0).astype(np.float32)
+        with torch.no_grad():
+            raw = self.policy(torch.from_numpy(obs)[None])[0].numpy().astype(np.float64)
+        self.actions = np.clip(raw, -100.0, 100.0)
+        motors = np.empty(12)
+        motors[self.sdk] = self.actions * s["action_scale"] + DEFAULT
+        return obs, raw, motors
+
+
+LEGGED_GYM_SCALES = {
+    "lin_vel": 2.0,
+    "ang_vel": 0.25,
+    "commands": [2.0, 2.0, 0.25],
+    "dof_pos": 1.0,
+    "dof_vel": 0.05,
+    "action_scale": 0.25,
+}
+
+
+def check_against(oracle: LeggedGymOracle, trace, run, robot) -> None:
+    gate = CommandLimits.for_robot(robot)
+    expected_obs, expected_actions, expected_targets = [], [], []
+    for t in range(len(trace.actions)):
+        if t in run.resets:
+            oracle.reset()
+        obs, action, target = oracle.step(run.q[t], run.dq[t], run.gyro[t], run.quat[t], run.command[t], run.lin_vel[t])
+        expected_obs.append(obs)
+        expected_actions.append(action)
+        expected_targets.append(gate.apply(np.clip(target, robot.lower_limits, robot.upper_limits), run.q[t]))
+    np.testing.assert_allclose(trace.obs, np.array(expected_obs), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(trace.actions, np.array(expected_actions), rtol=0, atol=1e-5)
+    np.testing.assert_allclose(trace.targets, np.array(expected_targets), rtol=0, atol=1e-5)
+
+
+def test_stateful_lstm_with_reset_memory_acts_as_legged_gym(
+    tmp_path: Path, go2, run, drive_controller, gravity
+) -> None:
+    path = tmp_path / "policy_lstm_1.pt"
+    torch.jit.script(PolicyExporterLSTM(48)).save(str(path))
+    written = import_policy(path, "legged_gym", go2, tmp_path / "imported.onnx")
+    robot = load_robot_description(written.description or "go2")
+    assert robot.kp.tolist() == [20.0] * 12 and robot.kd.tolist() == [0.5] * 12
+    trace = drive_controller(written.model, robot.source, run)
+    check_against(LeggedGymOracle(path, go2.joint_names, gravity, LEGGED_GYM_SCALES, lin_vel=True), trace, run, robot)
+
+
+def test_mlp_with_a_contract_for_its_own_observation_acts_as_legged_gym(
+    tmp_path: Path, go2, run, drive_controller, gravity
+) -> None:
+    """A config without the base linear velocity (a real-robot policy), other scales and gains."""
+    path = tmp_path / "policy_1.pt"
+    write_mlp(path, 45)
+    scales = LEGGED_GYM_SCALES | {"ang_vel": 0.2, "dof_vel": 0.1, "action_scale": 0.3}
+    contract = {
+        "kp": 25.0,
+        "kd": 0.6,
+        "action_scale": 0.3,
+        "observations": [
+            {"term": "base_angular_velocity", "scale": 0.2},
+            {"term": "projected_gravity"},
+            {"term": "velocity_command", "scale": [2.0, 2.0, 0.25]},
+            {"term": "joint_position"},
+            {"term": "joint_velocity", "scale": 0.1},
+            {"term": "last_action"},
+        ],
+    }
+    contract_path = tmp_path / "contract.yaml"
+    contract_path.write_text(yaml.safe_dump(contract, sort_keys=False))
+    written = import_policy(path, "legged_gym", go2, tmp_path / "imported.onnx", contract_path)
+    robot = load_robot_description(written.description or "go2")
+    assert robot.kp.tolist() == [25.0] * 12
+    trace = drive_controller(written.model, robot.source, run)
+    check_against(LeggedGymOracle(path, go2.joint_names, gravity, scales, lin_vel=False), trace, run, robot)
+
+
+def test_a_module_that_cannot_be_converted_names_the_op(tmp_path: Path, go2) -> None:
+    class Special(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.layer = torch.nn.Linear(48, 12)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.special.i1e(self.layer(x))
+
+    path = tmp_path / "policy_1.pt"
+    torch.jit.script(Special()).save(str(path))
+    with pytest.raises(PolicyImportError, match=r"cannot be converted to ONNX: op aten::special_i1e"):
+        import_policy(path, "legged_gym", go2, tmp_path / "out.onnx")
+
+
+def test_a_file_that_is_not_torchscript(tmp_path: Path, go2) -> None:
+    path = tmp_path / "policy_1.pt"
+    path.write_bytes(b"not a zip archive")
+    with pytest.raises(PolicyImportError, match="is not a loadable TorchScript file"):
+        import_policy(path, "legged_gym", go2, tmp_path / "out.onnx")
