@@ -18,7 +18,7 @@ from memaug_common.description import load_robot_description
 from memaug_common.errors import ConfigError
 
 #: --from choices (memaug_policy.importers.FORMATS; listed here so the parser needs no torch).
-FORMAT_NAMES = ("isaaclab", "rsl_rl", "mjlab", "unitree_rl_lab", "legged_gym")
+FORMAT_NAMES = ("isaaclab", "rsl_rl", "mjlab", "unitree_rl_lab", "rl_sar", "legged_gym")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from memaug_common.description import RobotDescription
-from memaug_policy.importers import isaaclab, legged_gym, mjlab, unitree_rl_lab
+from memaug_policy.importers import isaaclab, legged_gym, mjlab, rl_sar, unitree_rl_lab
 from memaug_policy.importers.common import ImportedPolicy, WrittenPolicy, write_policy
 from memaug_policy.importers.contract_file import load_contract_file
 from memaug_policy.importers.errors import PolicyImportError
@@ -25,6 +25,7 @@ FORMATS: dict[str, Reader] = {
     "mjlab": mjlab.read,
     "unitree_rl_lab": unitree_rl_lab.read,
     "legged_gym": legged_gym.read,
+    "rl_sar": rl_sar.read,
 }
 
 

@@ -46,7 +46,7 @@ class ImportedPolicy:
     control_period_s: float | None = None
     action_scale: PerJoint | None = None
     action_offset: PerJoint | None = None  # None: the default joint positions
-    raw_action_clip: float | None = None
+    raw_action_clip: float | list[tuple[float, float]] | None = None  # symmetric, or (low, high) per joint
     target_clip: list[tuple[float, float]] | None = None
     last_action: str = "raw"
     #: [{name, scale (float | list), clip (low, high) | None, history}] in order
@@ -190,9 +190,7 @@ def build_metadata(policy: ImportedPolicy, description: RobotDescription) -> dic
         )
     observation = {"order": "term_major", "newest_first": False, "fill": "first", "clip": policy.observation_clip}
     observation |= policy.history
-    raw_clip = (
-        None if policy.raw_action_clip is None else [[-policy.raw_action_clip, policy.raw_action_clip]] * len(joints)
-    )
+    raw_clip = _raw_clip(policy.raw_action_clip, len(joints))
     return {
         "format_version": FORMAT_VERSION,
         "robot": description.name,
@@ -219,6 +217,17 @@ def build_metadata(policy: ImportedPolicy, description: RobotDescription) -> dic
             "assumptions": policy.assumptions,
         },
     }
+
+
+def _raw_clip(value: float | list[tuple[float, float]] | None, joints: int) -> list[list[float]] | None:
+    """[J] x [low, high] from a symmetric bound or per-joint pairs."""
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        return [[-float(value), float(value)]] * joints
+    if len(value) != joints:
+        raise PolicyImportError(f"the action clip has {len(value)} pairs for {joints} joints")
+    return [[float(low), float(high)] for low, high in value]
 
 
 def write_policy(policy: ImportedPolicy, description: RobotDescription, out: Path) -> WrittenPolicy:

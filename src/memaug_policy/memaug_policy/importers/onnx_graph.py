@@ -74,3 +74,20 @@ def _fixed_shape(value: onnx.ValueInfoProto, source: Path) -> list[int]:
         else:
             raise PolicyImportError(f"{source}: {value.name} has a symbolic dimension {k} ({dim.dim_param!r})")
     return shape
+
+
+def name_single_io(proto: onnx.ModelProto) -> onnx.ModelProto:
+    """A feed-forward network with one input and one output of other names (rl_sar's ONNX files
+    keep their exporter's) gets the contract's names ``obs`` and ``actions``."""
+    graph = proto.graph
+    initializers = {i.name for i in graph.initializer}
+    inputs = [i for i in graph.input if i.name not in initializers]
+    if len(inputs) != 1 or len(graph.output) != 1:
+        return proto
+    renames = {inputs[0].name: "obs", graph.output[0].name: "actions"}
+    for value in (inputs[0], graph.output[0]):
+        value.name = renames[value.name]
+    for node in graph.node:
+        node.input[:] = [renames.get(n, n) for n in node.input]
+        node.output[:] = [renames.get(n, n) for n in node.output]
+    return proto

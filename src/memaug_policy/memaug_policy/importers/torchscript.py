@@ -32,8 +32,10 @@ def _torch() -> Any:
     return torch
 
 
-def torchscript_to_onnx(path: Path) -> onnx.ModelProto:
-    """The scripted policy at ``path`` as an ONNX graph in the contract's signature."""
+def torchscript_to_onnx(path: Path, obs_dim: int | None = None) -> onnx.ModelProto:
+    """The scripted policy at ``path`` as an ONNX graph in the contract's signature; ``obs_dim``
+    when the source says it, else found by running the module on zeros of each linear layer's
+    input size in turn (a policy with an estimator in front has its actor's size first)."""
     torch = _torch()
     if not path.is_file():
         raise PolicyImportError(f"policy network not found: {path}")
@@ -60,10 +62,7 @@ def torchscript_to_onnx(path: Path) -> onnx.ModelProto:
         )
     else:
         network, cell = module, "none"
-        weights = [p for _, p in module.named_parameters() if p.dim() == 2]
-        if not weights:
-            raise PolicyImportError(f"{path}: no linear layer found to tell the observation size")
-        example = (torch.zeros(1, weights[0].shape[1]),)
+        example = (torch.zeros(1, obs_dim or _probe_obs_dim(torch, module, path)),)
     buffer = io.BytesIO()
     try:
         with warnings.catch_warnings(), torch.no_grad():
@@ -83,6 +82,18 @@ def torchscript_to_onnx(path: Path) -> onnx.ModelProto:
         what = f"op {op.group(1)}" if op else text.splitlines()[0] if text else type(exc).__name__
         raise PolicyImportError(f"{path}: cannot be converted to ONNX: {what}") from exc
     return onnx.load_from_string(buffer.getvalue())
+
+
+def _probe_obs_dim(torch: Any, module: Any, path: Path) -> int:
+    sizes = list(dict.fromkeys(int(p.shape[1]) for _, p in module.named_parameters() if p.dim() == 2))
+    for size in sizes:
+        try:
+            with torch.no_grad():
+                module(torch.zeros(1, size))
+        except Exception:
+            continue
+        return size
+    raise PolicyImportError(f"{path}: no input size among its linear layers' {sizes} runs the module")
 
 
 def _explicit_lstm(torch: Any, memory: Any, actor: Any) -> Any:
