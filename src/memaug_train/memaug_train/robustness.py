@@ -244,7 +244,7 @@ def run_point(
             q = q + rng.uniform(-widths.joint_position, widths.joint_position, q.shape)
             dq = dq + rng.uniform(-widths.joint_velocity, widths.joint_velocity, dq.shape)
             gyro = gyro + rng.uniform(-widths.gyro, widths.gyro, 3)
-        out = controller.step(q, dq, gyro, quat, command)
+        out = controller.step(q, dq, gyro, quat, command, sim.base().linear_velocity)  # used by sim-only models
         pending.append((physics_step + action_delay, JointCommand(out.targets, zeros, zeros)))
         for _ in range(substeps):
             while pending and pending[0][0] <= physics_step:
