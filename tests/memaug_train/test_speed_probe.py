@@ -17,7 +17,7 @@ from memaug_train.privileged import privileged_layout
 from memaug_train.speed_probe import LATERAL, SpeedPoint, SpeedReading, loop_gain, measure_speed, speed_points
 
 GO2 = load_robot_description("go2")
-V4 = Path(__file__).parents[2] / "training" / "go2_memaug_v4" / "checkpoint.pt"  # whose loop gain the card gives
+SHIPPED = Path(__file__).parents[2] / "training" / "go2_memaug_v8" / "checkpoint.pt"  # behind go2_memaug.onnx
 
 
 def test_points_sit_at_the_ends_of_the_description_ranges() -> None:
@@ -53,8 +53,8 @@ def test_a_robot_holding_its_pose_reads_no_speed_and_no_fall() -> None:
     assert reading.falls == 0 and reading.estimate is None  # this actor has no estimator
 
 
-def test_the_v4_checkpoint_walks_forward_near_the_command() -> None:
-    model, _, _ = load_trained(V4)
+def test_the_shipped_checkpoint_walks_forward_near_the_command() -> None:
+    model, _, _ = load_trained(SHIPPED)
     reading = measure_speed(model, GO2, speed_points(GO2)[0], robots=2, seconds=3.0)
     assert 0.4 < reading.along_command < 0.65 and reading.falls == 0
     # Its own estimate, in m/s like the measurement (the privileged scale taken out).
@@ -95,20 +95,22 @@ def test_a_shift_needs_an_actor_that_reads_an_estimate() -> None:
         measure_speed(standing_model(), GO2, speed_points(GO2)[0], robots=1, seconds=0.1, estimate_shift_m_s=0.1)
 
 
-def test_the_v4_actor_hardly_answers_its_estimate() -> None:
-    """v4's measured loop gain (model card, "After v4: ice in the batch"): a tenth of a loop
-    that trusts its estimate (-1), laterally."""
-    model, _, _ = load_trained(V4)
+def test_the_shipped_actor_hardly_answers_its_estimate() -> None:
+    """Why the velocity loop lives outside the weights: shifting the estimate the shipped actor's
+    head reads moves its lateral speed by a few hundredths of the shift, where an actor that
+    trusts its estimate would slow by all of it (gain -1). Measured on v8: +0.07 here, +0.05 at
+    8 robots and 5 s (v4's was -0.10, model changelog, "After v4: ice in the batch")."""
+    model, _, _ = load_trained(SHIPPED)
     gain, readings = loop_gain(model, GO2, SpeedPoint("lateral", Dynamics(), LATERAL), robots=2, seconds=3.0)
     assert len(readings) == 3 and all(r.falls == 0 for r in readings)
-    assert -0.3 < gain < 0.0
+    assert abs(gain) < 0.2
 
 
 def test_cli_prints_one_row_per_checkpoint_and_names_a_missing_one(tmp_path: Path, capsys) -> None:
     out = tmp_path / "speed.md"
-    assert cli.main(["speed", str(V4), "--out", str(out)]) == 0
+    assert cli.main(["speed", str(SHIPPED), "--out", str(out)]) == 0
     table = out.read_text()
-    assert "lateral, ground friction 0.3 (0.3)" in table and f"{V4} (210)" in table
+    assert "lateral, ground friction 0.3 (0.3)" in table and f"{SHIPPED} (310)" in table
     assert " est " in table
     assert cli.main(["speed", str(tmp_path / "missing.pt")]) == 2
     assert "missing.pt not found" in capsys.readouterr().err

@@ -30,8 +30,8 @@ GO2 = load_robot_description("go2")
 LAYOUT = ObservationLayout.for_joints(GO2.num_joints)
 COMMAND = LAYOUT.slices()["velocity_command"]
 TRAINING = Path(__file__).parents[2] / "training"
-V4, SHIPPED = TRAINING / "go2_memaug_v4" / "checkpoint.pt", TRAINING / "go2_memaug_v8" / "checkpoint.pt"
-NO_ESTIMATOR = TRAINING / "go2_memaug_v3" / "checkpoint.pt"
+SHIPPED = TRAINING / "go2_memaug_v8" / "checkpoint.pt"
+NO_ESTIMATOR = TRAINING / "go2_memaug_v3" / "checkpoint.pt"  # v8's fault teacher, kept for that
 FEEDBACK = VelocityFeedback(gain=2.0, time_constant_s=0.5, max_fraction=0.4)
 RANGES = CommandRanges()  # vx -0.4..0.8, vy -0.3..0.3, yaw rate -0.8..0.8
 LIMITS = command_limits({"vx": RANGES.vx, "vy": RANGES.vy, "yaw_rate": RANGES.yaw_rate})
@@ -133,8 +133,8 @@ def test_export_carries_the_loop_for_an_estimating_actor_unless_told_not_to(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     with_loop, without, blind = tmp_path / "with.onnx", tmp_path / "without.onnx", tmp_path / "blind.onnx"
-    assert train_cli(["export", str(V4), str(with_loop)]) == 0
-    assert train_cli(["export", str(V4), str(without), "--velocity-feedback-gain", "0"]) == 0
+    assert train_cli(["export", str(SHIPPED), str(with_loop)]) == 0
+    assert train_cli(["export", str(SHIPPED), str(without), "--velocity-feedback-gain", "0"]) == 0
     assert load_policy(with_loop).metadata.recurrent.hidden == 192 + 3
     assert load_policy(without).metadata.recurrent.hidden == 192
     # v3 has no estimator: exported as it is by default, refused by name when a loop is asked of it.
@@ -147,10 +147,11 @@ def test_export_carries_the_loop_for_an_estimating_actor_unless_told_not_to(
 
 
 def test_the_loop_keeps_the_shipped_actor_going_on_a_limp_knee_at_high_damping(tmp_path: Path) -> None:
-    """v4 open-loop walks 0.36 m/s for 0.5 once its right front knee goes limp at joint damping 2
-    (suite, 3 seeds): its gait slows with the dynamics. With the loop it reads its own estimate,
-    asks the actor for more (inside the trained ranges) and keeps 0.46 (model card)."""
-    model, _, _ = load_trained(V4)
+    """v8 open-loop walks 0.40 m/s for 0.5 once its right front knee goes limp at joint damping 2
+    (this run, seed 0; v4's was 0.36): its gait slows with the dynamics. With the loop it reads
+    its own estimate, asks the actor for more (inside the trained ranges) and keeps 0.44 here,
+    as in the suite's row (3 seeds, model card)."""
+    model, _, _ = load_trained(SHIPPED)
     point = SuitePoint("limp", True, Dynamics(joint_damping=2.0), limp_joint="FR_calf_joint")
     speeds = {}
     for label, feedback in (("open", None), ("closed", FEEDBACK)):
@@ -160,7 +161,8 @@ def test_the_loop_keeps_the_shipped_actor_going_on_a_limp_knee_at_high_damping(t
         run = run_point(controller, GO2, point, "forward", seed=0, duration_s=10.0)
         assert not run.fell
         speeds[label] = run.velocity[0]
-    assert speeds["open"] < 0.4 < speeds["closed"] < 0.575, speeds
+    assert speeds["open"] + 0.02 < speeds["closed"], speeds  # measured: 0.399 -> 0.440
+    assert 0.42 < speeds["closed"] < 0.575, speeds
 
 
 def test_the_shipped_policy_is_the_v8_checkpoint_with_the_default_loop(tmp_path: Path) -> None:
