@@ -2,6 +2,7 @@
 
 memaug_train train --method memaug --run-dir runs/memaug --iterations 2000
 memaug_train train --run-dir runs/memaug --resume           # continue from checkpoint.pt
+torchrun --nproc-per-node 2 -m memaug_train train --run-dir runs/dp --envs 1024   # data-parallel, 512 per rank
 memaug_train export runs/memaug/checkpoint.pt config/policies/go2_memaug.onnx
 memaug_train eval runs/*/checkpoint.pt --episodes 16
 memaug_train probe runs/memaug/checkpoint.pt --kind limp   # speed kept after each joint fails
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -24,7 +26,9 @@ import torch
 from memaug_common.description import load_robot_description, whole_steps
 from memaug_policy.observation import ObservationLayout
 from memaug_policy.velocity_loop import VelocityFeedback
+from memaug_train.backends import BACKENDS, DEFAULT_BACKEND, check_backend
 from memaug_train.checkpoints import load_trained
+from memaug_train.distributed import Ranks, Sync, parse_device, resolve_device
 from memaug_train.env import EnvConfig, VecGo2Env
 from memaug_train.export import build_metadata, export_onnx
 from memaug_train.methods import METHODS
@@ -37,20 +41,81 @@ from memaug_train.tasks import CommandRanges
 
 
 def _train(args: argparse.Namespace) -> int:
+    """One process of a training run: the only one, or one of torchrun's ranks
+    (memaug_train.distributed). Refusals that every rank reaches alike (the arguments, the
+    machine) come before the ranks meet; those that read the run directory, rank 0 makes and
+    the others learn by broadcast, so that every rank exits with the same status."""
     # OpenMP keeps its default wait policy on purpose (spin briefly, then sleep):
     # OMP_WAIT_POLICY=PASSIVE put torch's threads to sleep between the update's thousands of
     # small kernels and made the update 1.4x slower on 2 cores (bench/bench_train.py:
     # learning 4.9k vs 6.0k env-steps/s).
     torch.set_num_threads(args.torch_threads)
+    try:
+        ranks = Ranks.from_environment()
+        device = resolve_device(args.device, ranks)
+        if args.backend is not None:
+            check_backend(args.backend)
+        if not args.resume:
+            ranks.worlds(args.envs)
+    except ValueError as exc:
+        return _refuse(os.environ.get("RANK", "0") == "0", str(exc))
+    sync = Sync.start(ranks, device)
+    try:
+        return _train_rank(args, sync)
+    finally:
+        sync.close()
+
+
+def _refuse(main: bool, problem: str) -> int:
+    """Exit status 2; the line that names the problem comes from rank 0 alone (one line for the
+    run, not one per rank)."""
+    if main:
+        print(f"memaug_train: {problem}", file=sys.stderr)
+    return 2
+
+
+def _open_run(args: argparse.Namespace, run_dir: Path) -> tuple[dict | None, str | None]:
+    """Rank 0's look at the run directory: (run.json's record on --resume, else None; the
+    refusal, else None)."""
+    checkpoint, meta_path = run_dir / "checkpoint.pt", run_dir / "run.json"
+    if not args.resume:
+        if checkpoint.exists():
+            return None, f"{checkpoint} exists; use --resume or another --run-dir"
+        return None, None
+    if not meta_path.is_file() or not checkpoint.is_file():
+        return None, f"--resume needs {meta_path} and {checkpoint}"
+    return json.loads(meta_path.read_text()), None
+
+
+def _refuse_resume(meta: dict, args: argparse.Namespace, ranks: Ranks) -> str | None:
+    """Why this resume cannot go on the run's way, or None: the run's worlds are split over the
+    same number of ranks and step on the same physics (runs from before these records: one
+    process, C MuJoCo)."""
+    trained = meta.get("world_size", 1)
+    if trained != ranks.world_size:
+        launch = f"torchrun --nproc-per-node {trained}" if trained > 1 else "one process (no torchrun)"
+        return f"{args.run_dir} trained on {trained} rank(s), this is {ranks.world_size}: resume it with {launch}"
+    backend = meta.get("backend", DEFAULT_BACKEND)
+    if args.backend is not None and args.backend != backend:
+        return f"{args.run_dir} trained on --backend {backend}; it cannot resume on --backend {args.backend}"
+    return None
+
+
+def _train_rank(args: argparse.Namespace, sync: Sync) -> int:
+    ranks = sync.ranks
+    main = ranks.is_main
     run_dir = Path(args.run_dir)
     checkpoint = run_dir / "checkpoint.pt"
     meta_path = run_dir / "run.json"
     physics_period_s = EnvConfig.physics_period_s
+    meta, refusal = sync.broadcast_object(_open_run(args, run_dir) if main else None)
+    if meta is not None and refusal is None:
+        refusal = _refuse_resume(meta, args, ranks)
+    if refusal is not None:
+        return _refuse(main, refusal)
+    backend = args.backend or (meta or {}).get("backend", DEFAULT_BACKEND)
     if args.resume:
-        if not meta_path.is_file() or not checkpoint.is_file():
-            print(f"memaug_train: --resume needs {meta_path} and {checkpoint}", file=sys.stderr)
-            return 2
-        meta = json.loads(meta_path.read_text())
+        assert meta is not None
         for key in ("method", "robot", "envs", "hidden", "seed"):
             setattr(args, key, meta[key])
         # A run resumes on the physics, critic and randomization it began with (runs from
@@ -59,39 +124,33 @@ def _train(args: argparse.Namespace) -> int:
         args.critic = meta["ppo"]["net"].get("critic", "memory")
         resumed_net = NetConfig.from_json(meta["ppo"]["net"])
         args.randomize = "randomization" in meta
-    elif checkpoint.exists():
-        print(f"memaug_train: {checkpoint} exists; use --resume or another --run-dir", file=sys.stderr)
-        return 2
     method = METHODS[args.method]
     description = load_robot_description(args.robot)
     if args.physics_period_ms is not None:
         physics_period_s = args.physics_period_ms / 1e3
         if whole_steps(description.control_period_s, physics_period_s) is None:
-            print(
-                f"memaug_train: --physics-period-ms {args.physics_period_ms:g} does not divide the "
+            return _refuse(
+                main,
+                f"--physics-period-ms {args.physics_period_ms:g} does not divide the "
                 f"{description.control_period_s * 1e3:g} ms control period",
-                file=sys.stderr,
             )
-            return 2
     commands = run_commands(meta if args.resume else {})
     if args.vy_range is not None:
         low, high = args.vy_range
         if not low < 0.0 < high:
-            print(f"memaug_train: --vy-range must hold 0 inside it, got {low:g} {high:g}", file=sys.stderr)
-            return 2
+            return _refuse(main, f"--vy-range must hold 0 inside it, got {low:g} {high:g}")
         commands = dataclasses.replace(commands, vy=(low, high))
     env_config = EnvConfig(
-        num_envs=args.envs,
+        num_envs=ranks.worlds(args.envs),
         threads=args.threads,
         physics_period_s=physics_period_s,
         randomization=description.randomization if args.randomize else None,
         commands=commands,
     )
-    env = VecGo2Env(description, env_config, method.sampler(description), seed=args.seed)
+    env = VecGo2Env(description, env_config, method.sampler(description), seed=ranks.seed(args.seed))
     privileged_dim = env.privileged_layout.dim if args.critic == "mlp" else 0
     if args.estimator_hidden and not (privileged_dim and method.cell == "gru"):
-        print("memaug_train: --estimator-hidden needs the MLP critic and a gru method", file=sys.stderr)
-        return 2
+        return _refuse(main, "--estimator-hidden needs the MLP critic and a gru method")
     net = NetConfig(
         cell=method.cell,
         hidden=args.hidden,
@@ -115,15 +174,26 @@ def _train(args: argparse.Namespace) -> int:
     config = PpoConfig(
         augment=method.augment, **settings, **_changeable_settings(args, meta["ppo"] if args.resume else None)
     )
-    device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
-    ppo = RecurrentPpo(env, config, seed=args.seed, device=device)
-    print(
-        f"training on {device}: networks and updates; {args.threads} MuJoCo threads step the environments "
-        f"(physics step {physics_period_s * 1e3:g} ms)"
-    )
+    device = sync.device
+    ppo = RecurrentPpo(env, config, seed=ranks.seed(args.seed), device=device, sync=sync)
+    if main:
+        over = f" x {ranks.world_size} ranks, {env_config.num_envs} worlds each" if ranks.world_size > 1 else ""
+        print(
+            f"training on {device}{over}: networks and updates; {args.threads} MuJoCo threads step the environments "
+            f"(physics step {physics_period_s * 1e3:g} ms)"
+        )
     if args.resume:
+        assert meta is not None
         ppo.load(checkpoint)
+    if args.resume and main:
+        assert meta is not None
         print(f"resumed {run_dir} at iteration {ppo.iteration} ({ppo.env_steps} env steps)")
+        # Runs from before these records trained on C MuJoCo in one process, on a device not kept.
+        meta.setdefault("backend", backend)
+        meta.setdefault("world_size", ranks.world_size)
+        meta.setdefault("device", str(device))
+        meta_path.write_text(json.dumps(meta, indent=2))
+        _record_changes(meta, meta_path, ppo.iteration, "device", str(device))
         _record_changes(meta, meta_path, ppo.iteration, "rewards", describe_rewards())
         _record_changes(meta, meta_path, ppo.iteration, "physics_period_s", physics_period_s)
         meta.setdefault("commands", _as_json(CommandRanges()))  # runs from before the record: the defaults
@@ -133,15 +203,15 @@ def _train(args: argparse.Namespace) -> int:
             _record_changes(
                 meta, meta_path, ppo.iteration, "randomization", describe_randomization(env_config.randomization)
             )
-    else:
-        if args.init_actor:
-            try:
-                ppo.init_actor(Path(args.init_actor), critic=args.init_critic)
-            except ValueError as exc:  # a network of another shape: say which part
-                print(f"memaug_train: --init-actor {args.init_actor}: {exc}", file=sys.stderr)
-                return 2
+    if not args.resume and args.init_actor:  # every rank reads the same file
+        try:
+            ppo.init_actor(Path(args.init_actor), critic=args.init_critic)
+        except ValueError as exc:  # a network of another shape: say which part
+            return _refuse(main, f"--init-actor {args.init_actor}: {exc}")
+        if main:
             taken = "actor and critic" if args.init_critic else "actor"
             print(f"{taken} from {args.init_actor}; the critic alone learns for {args.critic_warmup} iterations")
+    if not args.resume and main:
         run_dir.mkdir(parents=True, exist_ok=True)
         meta = {
             "method": args.method,
@@ -156,10 +226,16 @@ def _train(args: argparse.Namespace) -> int:
             "init_critic": args.init_critic,
             "rewards": describe_rewards(),
             "commands": _as_json(commands),
+            "backend": backend,
+            "device": str(device),
+            "world_size": ranks.world_size,
         }
         if env_config.randomization is not None:
             meta["randomization"] = describe_randomization(env_config.randomization)
         meta_path.write_text(json.dumps(meta, indent=2))
+    if not main:  # the other ranks learn beside rank 0, which alone logs and checkpoints
+        ppo.train(args.iterations, run_dir, checkpoint_every=args.checkpoint_every)
+        return 0
     with TrainingMonitor(
         run_dir, args.method, ppo.iteration, ppo.env_steps, args.iterations, quiet=args.quiet
     ) as monitor:
@@ -184,6 +260,10 @@ def _export(args: argparse.Namespace) -> int:
         "rewards": meta.get("rewards"),
         "physics_period_s": meta.get("physics_period_s"),
         "ppo": meta.get("ppo"),
+        # Where it trained (runs from before the record: C MuJoCo, one process, device not kept).
+        "backend": meta.get("backend", DEFAULT_BACKEND),
+        "device": meta.get("device"),
+        "world_size": meta.get("world_size", 1),
         # What a resumed run changed on the way (memaug_train.cli._record_changes) and how.
         **{key: value for key, value in meta.items() if key.startswith("earlier_") or key == "resumed"},
     }
@@ -348,10 +428,10 @@ def run_commands(meta: dict) -> CommandRanges:
     )
 
 
-def _record_changes(meta: dict, meta_path: Path, iteration: int, key: str, now: dict | float) -> None:
+def _record_changes(meta: dict, meta_path: Path, iteration: int, key: str, now: dict | float | str) -> None:
     """A resumed run trains under today's reward scales and randomization ranges, and under the
-    physics step, command ranges and hindsight weight it is given (``key`` "rewards",
-    "randomization", "physics_period_s", "commands" or "ppo", ``now`` today's record): when they
+    physics step, command ranges, hindsight weight and device it is given (``key`` "rewards",
+    "randomization", "physics_period_s", "commands", "ppo" or "device", ``now`` today's record): when they
     differ from run.json's, say which, and keep run.json (and so the exported provenance) true
     to them, with the earlier record and the iteration it held until."""
     before = meta.get(key)
@@ -535,9 +615,17 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--resume", action="store_true")
     train.add_argument(
         "--device",
-        choices=["auto", "cpu", "cuda"],
+        type=parse_device,
         default="auto",
-        help="where the networks train (auto: cuda when available); the simulation always runs on CPU",
+        help="where the networks train: auto (cuda when available), cpu, cuda or cuda:N; under torchrun cuda "
+        "means cuda:LOCAL_RANK. The mujoco backend's physics runs on the CPU whatever the device",
+    )
+    train.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=None,
+        help=f"physics: mujoco (C MuJoCo on the CPU, the default) or warp (MuJoCo Warp, needs mujoco-warp; not "
+        f"stepped by this version yet); with --resume the run's own ({DEFAULT_BACKEND} for runs before the record)",
     )
     train.add_argument("--quiet", action="store_true", help="no progress bar (logs still go to TensorBoard)")
     export = sub.add_parser("export", help="write a checkpoint's actor as the ONNX policy contract")

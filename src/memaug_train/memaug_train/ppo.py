@@ -33,6 +33,7 @@ import torch
 
 from memaug_common.symmetry import MirrorSymmetry
 from memaug_policy.observation import ObservationLayout
+from memaug_train.distributed import Ranks, Sync
 from memaug_train.env import VecGo2Env
 from memaug_train.fault_teacher import FaultTeacher, faulted_steps
 from memaug_train.hindsight import CommandColumns, imitation_loss, relabel_commands
@@ -182,12 +183,25 @@ class Mirror:
 
 class RecurrentPpo:
     """PPO on ``env``. The networks, rollout buffers and updates live on ``device`` (a GPU
-    where there is one); the environment always steps on the CPU."""
+    where there is one); the environment always steps on the CPU.
 
-    def __init__(self, env: VecGo2Env, config: PpoConfig, seed: int = 0, device: str = "cpu") -> None:
+    ``sync``: this process's place in a data-parallel run (memaug_train.distributed): ``env``
+    holds this rank's worlds, gradients and the KL are averaged over the ranks, the ranks start
+    from rank 0's parameters, and rank 0 alone writes the log and checkpoints. None: one process.
+    """
+
+    def __init__(
+        self,
+        env: VecGo2Env,
+        config: PpoConfig,
+        seed: int = 0,
+        device: str | torch.device = "cpu",
+        sync: Sync | None = None,
+    ) -> None:
         torch.manual_seed(seed)
         self.env, self.config = env, config
         self.device = torch.device(device)
+        self.sync = sync if sync is not None else Sync(Ranks(), self.device)
         n = env.config.num_envs
         self.model = ActorCritic(env.layout.dim, env.description.num_joints, config.net).to(self.device)
         # Optimizer groups, in the order of the _*_GROUP indices. The concurrent estimator learns
@@ -223,6 +237,7 @@ class RecurrentPpo:
         )
         #: [N] True for the robots that act noise-free (PpoConfig.hindsight_clean_share): the first ones.
         self.clean = torch.arange(n, device=self.device) < round(config.hindsight_clean_share * n)
+        self.sync.broadcast_parameters(self.model)
         self.obs = self._tensor(env.reset())
         self.critic_obs = self._critic_input(self.obs, env.initial_privileged())
         self.hidden = _to_device(self.model.initial(n), self.device)
@@ -283,7 +298,7 @@ class RecurrentPpo:
         last_value, _ = model.value_step(self.critic_obs, _scale(h_critic, 1 - self.starts))
         buf["advantages"], buf["returns"] = self._gae(buf, last_value)
         buf["h0"] = buf_h0  # type: ignore[assignment]
-        self.env_steps += steps * n
+        self.env_steps += steps * n * self.sync.ranks.world_size
         return buf
 
     def _critic_input(self, obs: torch.Tensor, privileged: np.ndarray) -> torch.Tensor:
@@ -419,19 +434,20 @@ class RecurrentPpo:
                     stats["teacher"].append(float(copying.detach()))
                 self.optimizer.zero_grad()
                 loss.backward()
+                (kl_mean,) = self.sync.average_gradients(model.parameters(), kl)
                 torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
                 self.optimizer.step()
                 self._cap_action_std()
                 if actor_learns:  # the KL of an actor that does not learn says nothing
-                    self._adapt_learning_rate(float(kl))
+                    self._adapt_learning_rate(kl_mean)
                 for key, value_ in (
                     ("surrogate", surrogate),
                     ("value", value_loss),
                     ("entropy", entropy),
-                    ("kl", kl),
                     ("velocity_error", estimator),
                 ):
                     stats[key].append(float(value_.detach()))
+                stats["kl"].append(kl_mean)  # over the ranks: what the learning rate follows
         if cfg.augment:
             self._carry_augmented_hidden(aug_obs, aug_critic_obs, buf["starts"])
         return {key: float(np.mean(values)) for key, values in stats.items() if values}
@@ -477,36 +493,50 @@ class RecurrentPpo:
         checkpoint_every: int = 50,
         on_iteration: Callable[[dict[str, float]], None] | None = None,
     ) -> None:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        log = (run_dir / "log.jsonl").open("a")
+        """``iterations`` more iterations; rank 0 (the only process, without torchrun) appends a
+        row per iteration to RUN/log.jsonl, hands it to ``on_iteration`` and checkpoints every
+        ``checkpoint_every`` and at the end. Its rows are the run's: steps and speeds count every
+        rank's worlds, returns and losses are rank 0's own."""
+        sync, main = self.sync, self.sync.ranks.is_main
+        if main:
+            run_dir.mkdir(parents=True, exist_ok=True)
+        log = (run_dir / "log.jsonl").open("a") if main else None
+        worlds = sync.ranks.world_size
         end = self.iteration + iterations
         while self.iteration < end:
             t0 = time.perf_counter()
             buf = self.collect()
+            # The rough-ground curriculum follows every rank's falls, and stays one level.
+            self.env.terrain_level = sync.mean(self.env.terrain_level)
             t1 = time.perf_counter()
             stats = self.update(buf)
             t2 = time.perf_counter()
             self.iteration += 1
+            sync.check_in_sync(self.model, self.iteration)
+            if not main:
+                continue
             recent = self.finished_returns[-200:]
             row = {
                 "iteration": self.iteration,
                 "env_steps": self.env_steps,
                 "mean_return": float(np.mean(recent)) if recent else float("nan"),
                 "mean_episode_length": float(np.mean(self.finished_lengths[-200:])) if recent else float("nan"),
-                "collect_steps_per_s": buf["obs"].shape[0] * buf["obs"].shape[1] / (t1 - t0),
-                "steps_per_s": buf["obs"].shape[0] * buf["obs"].shape[1] / (t2 - t0),
+                "collect_steps_per_s": buf["obs"].shape[0] * buf["obs"].shape[1] * worlds / (t1 - t0),
+                "steps_per_s": buf["obs"].shape[0] * buf["obs"].shape[1] * worlds / (t2 - t0),
                 "learning_rate": self.learning_rate,
                 "action_std": float(self.model.log_std.detach().exp().mean()),
                 "terrain_level": self.env.terrain_level,
                 **stats,
             }
+            assert log is not None
             log.write(json.dumps(row) + "\n")
             log.flush()
             if on_iteration is not None:
                 on_iteration(row)
             if self.iteration % checkpoint_every == 0 or self.iteration == end:
                 self.save(run_dir / "checkpoint.pt")
-        log.close()
+        if log is not None:
+            log.close()
 
     def save(self, path: Path) -> None:
         tmp = path.with_suffix(".tmp")
@@ -553,7 +583,12 @@ class RecurrentPpo:
         self._cap_action_std()
 
     def load(self, path: Path) -> None:
-        state = torch.load(path, weights_only=False, map_location=self.device)
+        """Go on from a checkpoint: rank 0 reads it, and every rank takes rank 0's copy."""
+        state = torch.load(path, weights_only=False, map_location=self.device) if self.sync.ranks.is_main else None
+        self.load_state(self.sync.broadcast_object(state))
+
+    def load_state(self, state: dict) -> None:
+        """Go on from a checkpoint's contents (``save``)."""
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.iteration, self.env_steps = state["iteration"], state["env_steps"]
