@@ -248,7 +248,7 @@ class PolicyNode(Node):
                 ("/imu/data", self.imu),
             ]
             if self.controller.needs_base_velocity:
-                readings.append(("/odom", self.odom))
+                readings.append(("/odom (the policy's base velocity: a simulator's ground truth)", self.odom))
             fresh, problem = self.staleness.check(now, readings)
             if fresh:
                 assert self.imu is not None
