@@ -19,6 +19,7 @@ import yaml
 
 from memaug_common.description import load_robot_description
 from memaug_policy.importers import PolicyImportError, import_policy
+from memaug_policy.model import load_policy
 from memaug_policy.safety import CommandLimits
 
 JOINTS = [f"{leg}_{part}_joint" for leg in ("FL", "FR", "RL", "RR") for part in ("hip", "thigh", "calf")]
@@ -48,6 +49,39 @@ class PolicyExporterLSTM(torch.nn.Module):
         self.cell_state[:] = 0.0
 
 
+class RslRlTorchExporterGRU(torch.nn.Module):
+    """The layout of rsl_rl's TorchScript exporter for a GRU: normalizer, rnn, actor, the state
+    in a buffer, reset()."""
+
+    def __init__(self, obs_dim: int, hidden: int = 8) -> None:
+        super().__init__()
+        torch.manual_seed(6)
+        self.normalizer = EmpiricalNormalization(obs_dim)
+        self.rnn = torch.nn.GRU(obs_dim, hidden, num_layers=2)
+        self.actor = torch.nn.Sequential(torch.nn.Linear(hidden, 16), torch.nn.ELU(), torch.nn.Linear(16, 12))
+        self.register_buffer("hidden_state", torch.zeros(2, 1, hidden))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.normalizer(x)
+        out, h = self.rnn(x.unsqueeze(0), self.hidden_state)
+        self.hidden_state[:] = h
+        return self.actor(out.squeeze(0))
+
+    @torch.jit.export
+    def reset(self) -> None:
+        self.hidden_state[:] = 0.0
+
+
+class EmpiricalNormalization(torch.nn.Module):
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.randn(size) * 0.1)
+        self.register_buffer("std", torch.rand(size) + 0.5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / (self.std + 1e-2)
+
+
 def write_mlp(path: Path, obs_dim: int) -> None:
     torch.manual_seed(5)
     actor = torch.nn.Sequential(
@@ -66,6 +100,8 @@ class LeggedGymOracle:
         self.actions = np.zeros(12)
         if hasattr(self.policy, "reset_memory"):
             self.policy.reset_memory()
+        if hasattr(self.policy, "reset"):
+            self.policy.reset()
 
     def step(self, q, dq, gyro, quat, command, lin_vel):
         s = self.scales
@@ -120,6 +156,18 @@ def test_stateful_lstm_with_reset_memory_acts_as_legged_gym(
     written = import_policy(path, "legged_gym", go2, tmp_path / "imported.onnx")
     robot = load_robot_description(written.description or "go2")
     assert robot.kp.tolist() == [20.0] * 12 and robot.kd.tolist() == [0.5] * 12
+    trace = drive_controller(written.model, robot.source, run)
+    check_against(LeggedGymOracle(path, go2.joint_names, gravity, LEGGED_GYM_SCALES, lin_vel=True), trace, run, robot)
+
+
+def test_rsl_rl_torchscript_gru_with_normalizer_and_reset(tmp_path: Path, go2, run, drive_controller, gravity) -> None:
+    """rsl_rl's policy.pt layout (2-layer GRU, normalizer first) through the same importer."""
+    path = tmp_path / "policy.pt"
+    torch.jit.script(RslRlTorchExporterGRU(48)).save(str(path))
+    written = import_policy(path, "legged_gym", go2, tmp_path / "imported.onnx")
+    recurrent = load_policy(written.model).metadata.recurrent
+    assert (recurrent.cell, recurrent.layers, recurrent.hidden) == ("gru", 2, 8)
+    robot = load_robot_description(written.description or "go2")
     trace = drive_controller(written.model, robot.source, run)
     check_against(LeggedGymOracle(path, go2.joint_names, gravity, LEGGED_GYM_SCALES, lin_vel=True), trace, run, robot)
 

@@ -4,10 +4,12 @@ legged_gym / unitree_rl_gym export a feed-forward actor as a scripted module (``
 obs -> actions), and a recurrent one as a scripted module that keeps its LSTM state in two
 buffers, ``hidden_state`` and ``cell_state`` [layers, 1, hidden], updated by forward and zeroed by
 ``reset_memory()`` (``policy_lstm_1.pt``: submodules ``memory``, an LSTM fed obs[None], and
-``actor``). ONNX and memaug's runtime want the state outside the network: the LSTM is rebuilt
-from the scripted one's weights and the exported graph is obs, h_in, c_in -> actions, h_out,
-c_out, so the node owns the memory and resets it when it enters run mode. torch is imported
-only here: importing a TorchScript file needs it, running the result does not.
+``actor``). rsl_rl's ``policy.pt`` has the same shape with the RNN named ``rnn`` (an LSTM with
+both buffers, or a GRU with ``hidden_state`` only), a ``normalizer`` applied to obs first, and
+``reset()``. ONNX and memaug's runtime want the state outside the network: the RNN is rebuilt
+from the scripted one's weights and the exported graph is obs, h_in (, c_in) -> actions,
+h_out (, c_out), so the node owns the memory and resets it when it enters run mode. torch is
+imported only here: importing a TorchScript file needs it, running the result does not.
 """
 
 from __future__ import annotations
@@ -46,20 +48,17 @@ def torchscript_to_onnx(path: Path, obs_dim: int | None = None) -> onnx.ModelPro
     buffers = dict(module.named_buffers(recurse=False))
     children = dict(module.named_children())
     if "hidden_state" in buffers:
-        if "cell_state" not in buffers or "memory" not in children or "actor" not in children:
+        rnn = children.get("memory", children.get("rnn"))
+        if rnn is None or "actor" not in children:
             raise PolicyImportError(
-                f"{path}: a recurrent TorchScript policy needs buffers hidden_state and cell_state and submodules "
-                f"memory (LSTM) and actor (legged_gym's exporter); found buffers {sorted(buffers)}, "
-                f"submodules {sorted(children)}"
+                f"{path}: a recurrent TorchScript policy needs submodules memory or rnn and actor (legged_gym's and "
+                f"rsl_rl's exporters); found {sorted(children)}"
             )
-        network, cell = _explicit_lstm(torch, children["memory"], children["actor"]), "lstm"
+        cell = "lstm" if "cell_state" in buffers else "gru"
+        network = _explicit_recurrent(torch, cell, rnn, children["actor"], children.get("normalizer"), path)
         layers, _, hidden = buffers["hidden_state"].shape
-        obs_dim = network.memory.input_size
-        example: tuple[Any, ...] = (
-            torch.zeros(1, obs_dim),
-            torch.zeros(layers, 1, hidden),
-            torch.zeros(layers, 1, hidden),
-        )
+        state = [torch.zeros(layers, 1, hidden)] * (2 if cell == "lstm" else 1)
+        example: tuple[Any, ...] = (torch.zeros(1, network.rnn.input_size), *state)
     else:
         network, cell = module, "none"
         example = (torch.zeros(1, obs_dim or _probe_obs_dim(torch, module, path)),)
@@ -96,23 +95,34 @@ def _probe_obs_dim(torch: Any, module: Any, path: Path) -> int:
     raise PolicyImportError(f"{path}: no input size among its linear layers' {sizes} runs the module")
 
 
-def _explicit_lstm(torch: Any, memory: Any, actor: Any) -> Any:
-    """A scripted module: (obs [1, n], h [L, 1, H], c) -> (actor(lstm(obs)), h', c')."""
-    weights = dict(memory.state_dict())
+def _explicit_recurrent(torch: Any, cell: str, rnn: Any, actor: Any, normalizer: Any, path: Path) -> Any:
+    """A scripted module: (obs [1, n], h [L, 1, H] (, c)) -> (actor(rnn(normalizer(obs))), h' (, c'))."""
+    weights = dict(rnn.state_dict())
     layers = sum(1 for key in weights if re.fullmatch(r"weight_ih_l\d+", key))
     if layers == 0:
-        raise PolicyImportError("the recurrent policy's memory is not an LSTM (no weight_ih_l0)")
+        raise PolicyImportError(f"{path}: the recurrent policy's memory is not an RNN (no weight_ih_l0)")
     hidden, inputs = weights["weight_hh_l0"].shape[1], weights["weight_ih_l0"].shape[1]
+    gates = weights["weight_hh_l0"].shape[0] // hidden
+    if gates != {"lstm": 4, "gru": 3}[cell]:
+        raise PolicyImportError(f"{path}: the state buffers say {cell}, the weights have {gates} gates")
+    kind = torch.nn.LSTM if cell == "lstm" else torch.nn.GRU
 
-    class ExplicitStateLSTM(torch.nn.Module):
+    class Base(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.memory = torch.nn.LSTM(inputs, hidden, num_layers=layers, bias="bias_ih_l0" in weights)
-            self.memory.load_state_dict(weights)
+            self.rnn = kind(inputs, hidden, num_layers=layers, bias="bias_ih_l0" in weights)
+            self.rnn.load_state_dict(weights)
             self.actor = actor
+            self.normalizer = normalizer if normalizer is not None else torch.nn.Identity()
 
+    class ExplicitStateLSTM(Base):
         def forward(self, obs: torch.Tensor, h_in: torch.Tensor, c_in: torch.Tensor):
-            out, (h_out, c_out) = self.memory(obs.unsqueeze(0), (h_in, c_in))
+            out, (h_out, c_out) = self.rnn(self.normalizer(obs).unsqueeze(0), (h_in, c_in))
             return self.actor(out.squeeze(0)), h_out, c_out
 
-    return torch.jit.script(ExplicitStateLSTM().eval())
+    class ExplicitStateGRU(Base):
+        def forward(self, obs: torch.Tensor, h_in: torch.Tensor):
+            out, h_out = self.rnn(self.normalizer(obs).unsqueeze(0), h_in)
+            return self.actor(out.squeeze(0)), h_out
+
+    return torch.jit.script((ExplicitStateLSTM if cell == "lstm" else ExplicitStateGRU)().eval())
