@@ -45,6 +45,7 @@ def _nodes(context: LaunchContext) -> list:
         arm=arm == "true" or (emulator and arm != "false"),
         emulator=emulator,
         emulator_scenario=arg("scenario"),
+        emulator_priority=target.emulator_priority,
         emulator_duration_s=float(arg("emulator_duration")),
         open_graph=arg("open_graph").lower() == "true",
         peers=arg("peers"),

@@ -59,7 +59,13 @@ def add_robot_parser(sub: Any, run_finish: Any, default_bag: Any) -> None:
         "machine only, whatever ROS_AUTOMATIC_DISCOVERY_RANGE says",
     )
     robot.add_argument("--peers", default="", help="with --open-graph: also these addresses as static peers ('a;b')")
-    robot.add_argument("--duration", type=float, default=20.0, help="seconds to run")
+    robot.add_argument(
+        "--duration",
+        type=float,
+        default=20.0,
+        help="seconds to run (the emulator: sim seconds; otherwise wall seconds, plus up to 30 s for the bridge "
+        "to configure)",
+    )
     robot.add_argument("--model", default="go2_memaug.onnx")
     robot.add_argument("--robot", default="go2")
     robot.add_argument("--scenario", default="none", help="emulator only: fault scenario")
@@ -69,6 +75,25 @@ def add_robot_parser(sub: Any, run_finish: Any, default_bag: Any) -> None:
     robot.add_argument("--summary-json", default=None)
     robot.add_argument("--log-dir", default="runs/logs")
     robot.set_defaults(run=lambda args: run_robot(args, run_finish, default_bag))
+
+
+#: Wall time allowed for the bridge to configure before a non-emulator run's --duration counts, s.
+CONFIGURE_ALLOWANCE_S = 30.0
+
+
+def _bridge_log(log_dir: Path) -> str:
+    path = log_dir / "memaug_go2_bridge.log"
+    return path.read_text(errors="replace") if path.is_file() else ""
+
+
+def _bridge_configured(log_dir: Path) -> bool:
+    return "]: configured: " in _bridge_log(log_dir)
+
+
+def _bridge_failure(log_dir: Path) -> str | None:
+    """The bridge's own one-line account of a failed start (configure, activate), if it gave one."""
+    lines = [line for line in _bridge_log(log_dir).splitlines() if line.startswith("memaug_go2_bridge: ")]
+    return lines[-1] if lines else None
 
 
 def _ros_domain() -> int:
@@ -180,21 +205,31 @@ def _run(args: argparse.Namespace, target: Any, bridge: dict[str, Any], run_fini
         record=record,
         emulator=emulator,
         emulator_scenario=args.scenario,
+        emulator_priority=target.emulator_priority,
         emulator_duration_s=args.duration,
         bridge=bridge,
         arm=arm,
         open_graph=args.open_graph,
         peers=args.peers,
     )
-    # With the emulator the run ends with it; otherwise after --duration of wall time.
-    timeout = args.duration * 3.0 + 60.0 if emulator else args.duration
+    # With the emulator the run ends with it; otherwise after --duration of wall time, plus
+    # the bridge's start-up (its loop process, the lowstate wait, the motion switcher).
+    timeout = args.duration * 3.0 + 60.0 if emulator else args.duration + CONFIGURE_ALLOWANCE_S
     try:
         result = Supervisor(robot_stack(options), _ros_domain(), Path(args.log_dir)).run(timeout)
     except NodeFailed as exc:
         if emulator or "did not finish" not in str(exc):
-            print(f"memaug: {exc}", file=sys.stderr)
+            print(f"memaug: {_bridge_failure(Path(args.log_dir)) or exc}", file=sys.stderr)
             return 1
     else:
         if not result.completed:
             print("memaug: interrupted; all nodes stopped")
+    if not _bridge_configured(Path(args.log_dir)):
+        # A run whose bridge never configured checked nothing: never a healthy exit.
+        print(
+            f"memaug robot: the bridge never configured within the run's {timeout:.0f} s "
+            f"(its log: {Path(args.log_dir) / 'memaug_go2_bridge.log'})",
+            file=sys.stderr,
+        )
+        return 1
     return int(run_finish(record, args.summary_json))

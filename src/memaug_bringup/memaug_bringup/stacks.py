@@ -133,6 +133,7 @@ class RobotOptions:
     emulator: bool = False
     emulator_scenario: str = "none"
     emulator_duration_s: float = 20.0
+    emulator_priority: int = 0  # SCHED_FIFO of the emulator process; 0: normal
     #: The bridge's parameters from the target profile and the user's overrides
     #: (memaug_hardware.targets.Target.bridge_parameters): interface, DDS domain, CRC and
     #: motion-switcher policies, any other declared parameter.
@@ -169,6 +170,11 @@ def robot_stack(options: RobotOptions) -> Stack:
                     options.emulator_scenario,
                     "--duration",
                     str(float(options.emulator_duration_s)),
+                    # The run is --duration long from the bridge's first command on, however
+                    # long the bridge took to start on a loaded machine.
+                    "--duration-from-command",
+                    "--priority",
+                    str(options.emulator_priority),
                     "--odom",
                 ),
             )

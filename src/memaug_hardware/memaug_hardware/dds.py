@@ -28,6 +28,10 @@ _CONFIG = """<?xml version="1.0" encoding="UTF-8" ?>
 
 #: Latest-value streams: a late sample is worthless, so best effort and depth 1, as the SDK does.
 _STREAM_QOS = Qos(Policy.Reliability.BestEffort, Policy.History.KeepLast(1))
+#: The emulator's rt/lowcmd reader keeps what arrived since its last step: it executes the
+#: newest valid frame, as the robot does, and counts every frame that reached it, so its
+#: count is the command rate on the wire (bench/bench_robot_loop.py), not its own step rate.
+_ARRIVALS_QOS = Qos(Policy.Reliability.BestEffort, Policy.History.KeepLast(64))
 
 _domains: dict[int, Domain | None] = {}
 #: The domain Unitree's SDK (its ChannelFactory, a per-process singleton) works on, if any.
@@ -99,6 +103,6 @@ def controller_endpoints(dp: DomainParticipant, write: bool = True) -> Go2Endpoi
 def robot_endpoints(dp: DomainParticipant) -> Go2Endpoints:
     """The robot's side (the emulator): read rt/lowcmd, write rt/lowstate."""
     return Go2Endpoints(
-        DataReader(dp, Topic(dp, LOWCMD_TOPIC, LowCmd_), qos=_STREAM_QOS),
+        DataReader(dp, Topic(dp, LOWCMD_TOPIC, LowCmd_), qos=_ARRIVALS_QOS),
         DataWriter(dp, Topic(dp, LOWSTATE_TOPIC, LowState_), qos=_STREAM_QOS),
     )

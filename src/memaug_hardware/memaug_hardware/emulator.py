@@ -24,6 +24,7 @@ from unitree_sdk2py.idl.unitree_go.msg.dds_ import LowCmd_, SportModeState_
 from memaug_common.description import RobotDescription, load_robot_description
 from memaug_hardware.dds import participant, robot_endpoints
 from memaug_hardware.protocol import HEAD, MotorCommand, command_from_lowcmd, crc_of, crc_ok, motor_torque
+from memaug_hardware.realtime import try_realtime_priority
 from memaug_hardware.remote import RemoteState, parse_script
 from memaug_sim.pacing import Pacer
 from memaug_sim.scenario import ScenarioClock, load_scenario
@@ -37,6 +38,9 @@ class EmulatorStats:
     frames_accepted: int = 0
     frames_rejected: int = 0
     states_published: int = 0
+    #: rt/lowstate published from the first accepted rt/lowcmd on: the window in which the
+    #: controller's command rate compares with the state rate (bench/bench_robot_loop.py).
+    states_since_first_command: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
 
     def reject(self, reason: str) -> None:
@@ -46,7 +50,7 @@ class EmulatorStats:
     def line(self) -> str:
         return (
             f"frames accepted {self.frames_accepted}, rejected {self.frames_rejected} {self.reasons}, "
-            f"lowstate published {self.states_published}"
+            f"lowstate published {self.states_published} ({self.states_since_first_command} since the first command)"
         )
 
 
@@ -186,6 +190,20 @@ def main(argv: list[str] | None = None) -> int:
         help="a Go2 whose own sport-mode controller is active: the motion switcher answers 'normal' (until "
         "released) and rt/sportmodestate is published",
     )
+    parser.add_argument(
+        "--duration-from-command",
+        action="store_true",
+        help="count --duration from the first accepted rt/lowcmd (the controller configured), not from the start",
+    )
+    parser.add_argument(
+        "--priority",
+        type=int,
+        default=0,
+        choices=range(0, 100),
+        metavar="0-99",
+        help="SCHED_FIFO priority of the whole emulator (its DDS threads too), as the robot's own computer "
+        "does not share the bridge's CPU: for rehearsals on a loaded machine (root or CAP_SYS_NICE; 0: normal)",
+    )
     args = parser.parse_args(argv)
 
     description = load_robot_description(args.robot)
@@ -208,7 +226,9 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
-    dp = participant(args.domain_id, args.interface)
+    if args.priority and not try_realtime_priority(args.priority):
+        print(f"memaug_go2_emulator: SCHED_FIFO {args.priority} refused; normal priority", flush=True)
+    dp = participant(args.domain_id, args.interface)  # after the priority: DDS threads inherit it
     endpoints = robot_endpoints(dp)
     writer = endpoints.writer
     assert writer is not None
@@ -241,7 +261,10 @@ def main(argv: list[str] | None = None) -> int:
         f"rt/lowstate at {args.rate_hz:.0f} Hz",
         flush=True,
     )
-    while not stop and not (args.duration and emulator.sim.time_s >= args.duration):
+    end_s = args.duration if args.duration and not args.duration_from_command else None
+    while not stop and not (end_s is not None and emulator.sim.time_s >= end_s):
+        if end_s is None and args.duration and emulator.stats.frames_accepted:
+            end_s = emulator.sim.time_s + args.duration  # the controller's first command: the run begins
         for frame in endpoints.take_all():
             emulator.receive(frame)
         for _ in range(substeps):
@@ -250,6 +273,7 @@ def main(argv: list[str] | None = None) -> int:
             emulator.remote = remote_script.pop(0)[1]
         writer.write(emulator.lowstate())
         emulator.stats.states_published += 1
+        emulator.stats.states_since_first_command += emulator.stats.frames_accepted > 0
         if sport is not None:
             sport.write(unitree_go_msg_dds__SportModeState_())
         if odom is not None:

@@ -46,6 +46,9 @@ class Target(_Strict):
     preflight: PreflightThresholds
     #: Further bridge parameters (memaug_hardware.params), e.g. state_timeout_s.
     bridge: dict[str, ParamValue] = Field(default_factory=dict)
+    #: Emulator only: SCHED_FIFO priority of the emulator process (0: normal), which stands in
+    #: for the robot's own computer, so that a loaded desk machine starves the robot last.
+    emulator_priority: int = Field(0, ge=0, le=99)
     name: str = ""  # set from the file's name
 
     def bridge_parameters(self, overrides: dict[str, ParamValue], domain_id: int) -> dict[str, ParamValue]:
