@@ -97,14 +97,12 @@ def per_joint(value: PerJoint | None, joints: list[str], label: str) -> np.ndarr
                 raise PolicyImportError(f"{label}: {how} of {sorted(value)} match joint {name}")
             out.append(float(hits[0]))
         return np.asarray(out)
-    array = (
-        np.broadcast_to(np.asarray(value, dtype=np.float64), (len(joints),))
-        if np.ndim(value) == 0
-        else (np.asarray(value, dtype=np.float64))
-    )
+    array = np.asarray(value, dtype=np.float64)
+    if array.ndim == 0:
+        return np.full(len(joints), float(array))
     if array.shape != (len(joints),):
         raise PolicyImportError(f"{label} has {array.size} values for {len(joints)} joints")
-    return np.array(array)
+    return array
 
 
 def file_hash(path: Path) -> str:
@@ -161,27 +159,7 @@ def build_metadata(policy: ImportedPolicy, description: RobotDescription) -> dic
         )
     if policy.command_ranges is None:
         raise PolicyImportError("command ranges are not in the source; give command_ranges in --contract")
-    terms = []
-    for entry in policy.observations:
-        name = entry["name"]
-        if name not in KNOWN_TERMS:
-            raise PolicyImportError(
-                f"observation term {name!r} is not one {description.name} measures (known: {sorted(KNOWN_TERMS)})"
-            )
-        size = KNOWN_TERMS[name].size or len(joints)
-        scale = (
-            np.broadcast_to(np.asarray(entry.get("scale", 1.0), dtype=np.float64), (size,)).tolist()
-            if np.ndim(entry.get("scale", 1.0)) == 0
-            else list(map(float, entry["scale"]))
-        )
-        if len(scale) != size:
-            raise PolicyImportError(f"observation term {name} has {len(scale)} scales for size {size}")
-        term: dict[str, Any] = {"name": name, "size": size, "scale": scale}
-        if entry.get("clip") is not None:
-            term["clip"] = [float(entry["clip"][0]), float(entry["clip"][1])]
-        if int(entry.get("history", 1)) > 1:
-            term["history"] = int(entry["history"])
-        terms.append(term)
+    terms = _observation_terms(policy.observations, len(joints), description.name)
     described = sum(t["size"] * t.get("history", 1) for t in terms)
     if described != net.obs_dim:
         layout = " + ".join(f"{t['name']} {t['size']}x{t.get('history', 1)}" for t in terms)
@@ -217,6 +195,29 @@ def build_metadata(policy: ImportedPolicy, description: RobotDescription) -> dic
             "assumptions": policy.assumptions,
         },
     }
+
+
+def _observation_terms(entries: list[dict[str, Any]], joints: int, robot: str) -> list[dict[str, Any]]:
+    """The metadata's observation_terms: known terms, one scale per element, clip and history."""
+    terms = []
+    for entry in entries:
+        name = entry["name"]
+        if name not in KNOWN_TERMS:
+            raise PolicyImportError(
+                f"observation term {name!r} is not one {robot} measures (known: {sorted(KNOWN_TERMS)})"
+            )
+        size = KNOWN_TERMS[name].size or joints
+        scale = np.asarray(entry.get("scale", 1.0), dtype=np.float64)
+        scale = np.full(size, float(scale)) if scale.ndim == 0 else scale
+        if scale.shape != (size,):
+            raise PolicyImportError(f"observation term {name} has {scale.size} scales for size {size}")
+        term: dict[str, Any] = {"name": name, "size": size, "scale": scale.tolist()}
+        if entry.get("clip") is not None:
+            term["clip"] = [float(entry["clip"][0]), float(entry["clip"][1])]
+        if int(entry.get("history", 1)) > 1:
+            term["history"] = int(entry["history"])
+        terms.append(term)
+    return terms
 
 
 def _raw_clip(value: float | list[tuple[float, float]] | None, joints: int) -> list[list[float]] | None:
