@@ -78,9 +78,14 @@ observations:
       flatten_history_dim: true
     base_ang_vel:
       func: isaaclab.envs.mdp.observations:base_ang_vel
-      params: {}
+      params:
+        asset_cfg:
+          name: robot
+          joint_ids: !!python/object/apply:builtins.slice [null, null, null]
       modifiers: null
-      noise: null
+      noise: !!python/object:isaaclab.utils.noise.noise_cfg.UniformNoiseCfg
+        n_min: -0.2
+        n_max: 0.2
       clip: null
       scale: 0.25
       history_length: 3
