@@ -9,6 +9,7 @@ to the default pose; q* = default + scale * a), not from the importer.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -52,18 +53,19 @@ def csv(values: list) -> str:
     return ",".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in values)
 
 
-def write_mjlab_onnx(path: Path, source_onnx) -> None:
+def write_mjlab_onnx(path: Path, source_onnx, encode=csv) -> None:
+    """Metadata as mjlab's exporter attaches it: CSV strings, or JSON in newer versions."""
     source_onnx(path, OBS_DIM, "none")
     proto = onnx.load(str(path))
     for key, value in {
         "run_path": "someone/mjlab/abc123",
-        "joint_names": csv(JOINTS),
-        "joint_stiffness": csv(STIFFNESS),
-        "joint_damping": csv(DAMPING),
-        "default_joint_pos": csv(DEFAULT),
-        "command_names": "twist",
-        "observation_names": csv(NAMES),
-        "action_scale": csv(ACTION_SCALE),
+        "joint_names": encode(JOINTS),
+        "joint_stiffness": encode(STIFFNESS),
+        "joint_damping": encode(DAMPING),
+        "default_joint_pos": encode(DEFAULT),
+        "command_names": encode(["twist"]),
+        "observation_names": encode(NAMES),
+        "action_scale": encode(ACTION_SCALE),
     }.items():
         proto.metadata_props.add(key=key, value=value)
     onnx.save(proto, str(path))
@@ -97,11 +99,12 @@ class MjlabOracle:
         return obs, action, motors
 
 
+@pytest.mark.parametrize("encode", [csv, json.dumps], ids=["csv", "json"])
 def test_imported_policy_acts_as_mjlab_over_240_ticks_with_resets(
-    tmp_path: Path, go2, run, source_onnx, drive_controller, gravity
+    tmp_path: Path, go2, run, source_onnx, drive_controller, gravity, encode
 ) -> None:
     network = tmp_path / "policy.onnx"
-    write_mjlab_onnx(network, source_onnx)
+    write_mjlab_onnx(network, source_onnx, encode)
     contract = tmp_path / "contract.yaml"
     contract.write_text(yaml.safe_dump(CONTRACT, sort_keys=False))
     written = import_policy(network, "mjlab", go2, tmp_path / "imported.onnx", contract)
