@@ -100,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         source = meta.provenance.get("format", "memaug_train")
         files = {role: entry["file"] for role, entry in meta.provenance.get("sources", {}).items()}
         print(f"provenance  {source}" + (f" from {json.dumps(files)}" if files else ""))
+        for assumption in meta.provenance.get("assumptions", []):
+            print(f"assumed     {assumption}")
         print("\njoint map (policy order -> robot joint index in the description)")
         print("\n".join("  " + row for row in joint_table(model, description)))
         print("\nobservation (network input, in order)")

@@ -45,6 +45,7 @@ def test_import_then_inspect_shows_the_joint_map_and_observation(
     assert "     0-2     base_linear_velocity      3        1  -                2" in tables
     assert "48 values; one frame; whole-vector clip 100.0" in tables
     assert "sim only: observes ['base_linear_velocity']" in tables
+    assert "assumed     legged_gym's Go2 defaults" in tables
 
 
 @pytest.mark.parametrize(
