@@ -3,6 +3,8 @@
     .venv/bin/python bench/bench_train.py [--envs 512] [--iterations 5] [--threads 2]
     .venv/bin/python bench/bench_train.py --cost [--repeats 3]   # randomization's cost alone
     .venv/bin/python bench/bench_train.py --contact-cost [--repeats 3]   # the contact model's and asymmetry's
+    .venv/bin/python bench/bench_train.py --against-tree OLD [--repeats 3]   # this tree's learning vs OLD's
+    .venv/bin/python bench/bench_train.py --ranks 2 [--device cuda]   # data-parallel under torchrun vs 1 process
 
 One env step is one 20 ms control period of one Go2 (4 physics steps of EnvConfig.physics_period_s,
 5 ms). Figures:
@@ -25,10 +27,17 @@ machine): 20,000 env-steps/s simulation, 10,000 with learning.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
+import re
 import resource
+import socket
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import mujoco
 import numpy as np
@@ -42,6 +51,9 @@ from memaug_train.methods import METHODS
 from memaug_train.networks import NetConfig
 from memaug_train.ppo import PpoConfig, RecurrentPpo
 from memaug_train.randomization import without_contact_model_and_asymmetry
+
+if TYPE_CHECKING:  # imported where used: --against-tree runs this script on trees without it
+    from memaug_train.distributed import Sync
 
 #: The issue's targets on a 2-core machine, env steps per second.
 SIM_TARGET = 20_000
@@ -119,6 +131,9 @@ class Learning:
     update_share: float  # of the iteration time
     update_flops_per_sample: float  # FLOPs of one update / samples it learns from
     update_flops_per_s: float  # FLOP/s the update reaches on this machine
+    #: CPU time of the whole process (all threads) per env step, s: what the code costs,
+    #: less moved than the wall clock by other work on a shared host
+    cpu_s_per_step: float
 
 
 def learning_throughput(
@@ -129,15 +144,27 @@ def learning_throughput(
     randomize: bool,
     critic: str,
     symmetric_rigid: bool = False,
+    sync: Sync | None = None,
+    device: str = "cpu",
 ) -> Learning:
+    """Learning throughput of ``envs`` worlds; with ``sync`` (several ranks), of this rank's
+    share of them, all ranks stepping together: the run's rate is world size times this one's.
+    Without, it runs on trees from before memaug_train.distributed too (--against-tree)."""
     torch.set_num_threads(torch_threads)
+    if sync is not None:
+        envs = sync.ranks.worlds(envs)
     env = make_env(envs, threads, randomize, terrain_level=0.5, symmetric_rigid=symmetric_rigid)
     privileged = env.privileged_layout.dim if critic == "mlp" else 0
-    ppo = RecurrentPpo(env, PpoConfig(net=NetConfig(critic=critic, privileged_dim=privileged)))  # type: ignore[arg-type]
+    net = NetConfig(critic=critic, privileged_dim=privileged)
+    if sync is None:
+        ppo = RecurrentPpo(env, PpoConfig(net=net), device=device)
+    else:
+        ppo = RecurrentPpo(env, PpoConfig(net=net), seed=sync.ranks.seed(0), device=sync.device, sync=sync)
     buf = ppo.collect()
     with FlopCounterMode(display=False) as flops:  # also the warm-up
         ppo.update(buf)
     collect_s = update_s = 0.0
+    cpu_start = time.process_time()
     for _ in range(iterations):
         t0 = time.perf_counter()
         buf = ppo.collect()
@@ -150,6 +177,7 @@ def learning_throughput(
         update_share=update_s / (collect_s + update_s),
         update_flops_per_sample=flops.get_total_flops() / samples_per_update,
         update_flops_per_s=flops.get_total_flops() * iterations / update_s,
+        cpu_s_per_step=(time.process_time() - cpu_start) / (iterations * samples_per_update),
     )
 
 
@@ -194,6 +222,98 @@ def contact_model_cost(args: argparse.Namespace) -> None:
     )
 
 
+def learning_only(args: argparse.Namespace) -> None:
+    """One figure: learning on the randomized robot with the MLP critic (what `memaug_train
+    train` runs), C MuJoCo physics, the networks on --device; in one process, or as one of
+    torchrun's ranks (rank 0 prints the run's rate)."""
+    learning = functools.partial(learning_throughput, args.envs, args.threads, args.iterations, args.torch_threads)
+    if "WORLD_SIZE" not in os.environ:  # one process, as any tree runs it
+        result = learning(True, "mlp", device=args.device)
+        print(
+            f"learning  backend mujoco, device {args.device}, 1 rank(s) {result.env_steps_per_s:9,.0f} env-steps/s "
+            f"({args.envs} worlds), {result.cpu_s_per_step * 1e6:.1f} us CPU per env step"
+        )
+        return
+    from memaug_train.distributed import Ranks, Sync, resolve_device
+
+    ranks = Ranks.from_environment()
+    device = resolve_device(args.device, ranks)
+    sync = Sync.start(ranks, device)
+    rate = learning(True, "mlp", sync=sync).env_steps_per_s * ranks.world_size
+    sync.close()
+    if ranks.is_main:
+        print(
+            f"learning  backend mujoco, device {device}, {ranks.world_size} rank(s) {rate:9,.0f} env-steps/s "
+            f"({args.envs} worlds in all)"
+        )
+
+
+def data_parallel(args: argparse.Namespace) -> None:
+    """--learning-only in one process against --ranks processes under torchrun (gloo on loopback
+    for the CPU, NCCL for --device cuda), the same worlds in all, alternated --repeats times:
+    medians and their ratio. On one machine the ranks share its cores (and its GPUs)."""
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    inner = [__file__, "--learning-only", "--envs", str(args.envs), "--threads", str(args.threads)]
+    inner += ["--torch-threads", str(args.torch_threads), "--iterations", str(args.iterations), "--device", args.device]
+    launch = [sys.executable, "-m", "torch.distributed.run", f"--nproc-per-node={args.ranks}"]
+    launch += ["--master-addr=127.0.0.1", f"--master-port={port}"]
+    commands = {1: [sys.executable, *inner], args.ranks: [*launch, *inner]}
+    env = {"GLOO_SOCKET_IFNAME": "lo", **os.environ}  # gloo on loopback, beside the rendezvous
+    rates: dict[int, list[float]] = {1: [], args.ranks: []}
+    for repeat in range(args.repeats):
+        for ranks, command in commands.items():
+            rates[ranks].append(_figure(command, env, f"{ranks} rank(s)")[0])
+            print(f"repeat {repeat + 1}  learning, {ranks} rank(s) {rates[ranks][-1]:9,.0f} env-steps/s", flush=True)
+    one, many = (float(np.median(rates[k])) for k in commands)
+    print(f"median    1 process {one:,.0f}, {args.ranks} ranks {many:,.0f} env-steps/s: {many / one:.2f}x")
+
+
+def _figure(command: list[str], env: dict[str, str], label: str) -> tuple[float, float]:
+    """The env-steps/s and the us of CPU per env step (NaN where not printed: several ranks)
+    that a --learning-only subprocess prints."""
+    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    rate, cpu = re.search(r"([\d,]+) env-steps/s", out), re.search(r"([\d.]+) us CPU per env step", out)
+    if rate is None:
+        sys.exit(f"bench_train: no figure in the output of {label}: {out!r}")
+    return float(rate.group(1).replace(",", "")), float(cpu.group(1)) if cpu else float("nan")
+
+
+def against_tree(args: argparse.Namespace) -> None:
+    """This tree's learning throughput against another checkout's (``--against-tree``: a copy of
+    the repository at an older commit, e.g. from `git archive`), in alternating subprocesses so
+    that the host's drift hits both alike: medians and their ratio (issue 31: the CPU path must
+    stay within 5 % of the old tree's). The old tree's memaug_train is put first on PYTHONPATH;
+    everything else (the other packages, this script) is this tree's."""
+    old_package = Path(args.against_tree) / "src" / "memaug_train"
+    if not (old_package / "memaug_train" / "ppo.py").is_file():
+        sys.exit(f"bench_train: {old_package} holds no memaug_train package")
+    command = [sys.executable, __file__, "--learning-only", "--envs", str(args.envs), "--threads", str(args.threads)]
+    command += ["--torch-threads", str(args.torch_threads), "--iterations", str(args.iterations), "--device", "cpu"]
+    rates: dict[str, list[float]] = {"old": [], "new": []}
+    cpu: dict[str, list[float]] = {"old": [], "new": []}
+    for repeat in range(args.repeats):
+        for tree in ("old", "new"):
+            env = dict(os.environ)
+            if tree == "old":
+                env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(old_package), env.get("PYTHONPATH")]))
+            rate, us = _figure(command, env, f"the {tree} tree")
+            rates[tree].append(rate)
+            cpu[tree].append(us)
+            print(
+                f"repeat {repeat + 1}  learning, {tree} tree {rate:9,.0f} env-steps/s, {us:.1f} us CPU per env step",
+                flush=True,
+            )
+    old, new = (float(np.median(rates[k])) for k in ("old", "new"))
+    old_cpu, new_cpu = (float(np.median(cpu[k])) for k in ("old", "new"))
+    print(
+        f"median    old {old:,.0f}, new {new:,.0f} env-steps/s: new / old {new / old:.3f}; CPU per env step old "
+        f"{old_cpu:.1f}, new {new_cpu:.1f} us: throughput by CPU time new / old {old_cpu / new_cpu:.3f} "
+        "(issue 31: at least 0.95)"
+    )
+
+
 def randomization_terms(args: argparse.Namespace) -> None:
     """Where randomization's cost goes: the randomized env on flat ground, then with each physics
     term held at its nominal value, against the nominal env, all in this run."""
@@ -224,8 +344,32 @@ def main() -> None:
         action="store_true",
         help="only: the contact model's and asymmetry's cost to learning throughput, --repeats alternations",
     )
-    parser.add_argument("--repeats", type=int, default=3, help="alternations for --cost and --contact-cost")
+    parser.add_argument(
+        "--learning-only", action="store_true", help="only: learning throughput, randomized robot, MLP critic"
+    )
+    parser.add_argument(
+        "--against-tree",
+        default=None,
+        metavar="OLD",
+        help="only: --learning-only of this tree against the checkout at OLD, --repeats alternations",
+    )
+    parser.add_argument(
+        "--ranks", type=int, default=None, help="only: --learning-only under torchrun on this many ranks vs 1 process"
+    )
+    parser.add_argument("--device", default="cpu", help="for --learning-only and --ranks: cpu, cuda or cuda:N")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="alternations for --cost, --contact-cost and --against-tree"
+    )
     args = parser.parse_args()
+    if args.learning_only:
+        learning_only(args)
+        return
+    if args.ranks is not None:
+        data_parallel(args)
+        return
+    if args.against_tree:
+        against_tree(args)
+        return
     if args.cost:
         randomization_cost(args)
         return
