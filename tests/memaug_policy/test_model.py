@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import onnx
 import pytest
 import torch
@@ -28,6 +29,11 @@ def test_exported_model_passes_the_checker_and_describes_itself(gru_policy: Path
         "velocity_command",
     ]
     assert model.obs_dim == 45 and model.act_dim == 12
+    # memaug_train writes format 2 without the optional keys: format 1's action map, unchanged
+    assert meta.format_version == 2 and "actions" not in meta.raw
+    assert meta.actions.raw_clip is not None and np.all(meta.actions.raw_clip == [-10.0, 10.0])
+    np.testing.assert_array_equal(meta.actions.offset, GO2.default_pose)
+    assert meta.actions.target_clip is None and meta.actions.last_action == "raw"
 
 
 class TestUnusableFiles:

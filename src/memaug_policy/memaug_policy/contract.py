@@ -8,8 +8,9 @@ and a file without them means exactly what format 1 meant:
 - ``default_joint_positions``, ``kp``, ``kd`` and every per-joint list are in that order.
 - ``action_scale`` is one number or one per joint; ``actions`` (optional) holds the per-joint
   ``offset`` (default: the default joint positions), ``raw_clip`` ([J, 2] on the network's
-  output before scaling; format 1: +-10), ``target_clip`` ([J, 2] on the position target)
-  and ``last_action`` ("raw" or "clipped": which one the observation feeds back).
+  output before scaling, or null), ``target_clip`` ([J, 2] on the position target) and
+  ``last_action`` ("raw" or "clipped": which one the observation feeds back). A file without
+  ``actions`` (format 1, memaug_train's exports) clips the raw output to +-10, as format 1 did.
 - ``observation_terms`` entries may carry ``clip`` ([low, high], applied before the scale)
   and ``history`` (frames of that term the network sees, default 1); ``observation``
   (optional) says how history frames are laid out (``order`` term_major | time_major,

@@ -60,12 +60,17 @@ class ActionSpec:
     last_action: str  # "raw" | "clipped": what the observation's last_action term feeds back
 
     @classmethod
-    def parse(cls, values: dict[str, Any], defaults: np.ndarray, version: int) -> ActionSpec:
+    def parse(cls, values: dict[str, Any], defaults: np.ndarray) -> ActionSpec:
+        """From the metadata; a file without ``actions`` (format 1, and memaug_train's own
+        exports) keeps format 1's raw clip of +-FORMAT1_RAW_CLIP."""
         joints = len(defaults)
         scale = np.broadcast_to(np.asarray(values["action_scale"], dtype=np.float64), (joints,)).copy()
-        extra = dict(values.get("actions") or {})
+        if "actions" not in values:
+            format1_clip = np.tile([-FORMAT1_RAW_CLIP, FORMAT1_RAW_CLIP], (joints, 1))
+            return cls(scale, defaults, format1_clip, None, "raw")
+        extra = dict(values["actions"])
         offset = np.asarray(extra.pop("offset", defaults), dtype=np.float64)
-        raw_clip = extra.pop("raw_clip", None if version >= 2 else [[-FORMAT1_RAW_CLIP, FORMAT1_RAW_CLIP]] * joints)
+        raw_clip = extra.pop("raw_clip", None)
         target_clip = extra.pop("target_clip", None)
         last_action = extra.pop("last_action", "raw")
         if extra:
@@ -135,7 +140,7 @@ class PolicyMetadata:
             if len(set(joint_names)) != len(joint_names):
                 raise ValueError(f"joint_names repeat a joint: {list(joint_names)}")
             defaults = _per_joint(values["default_joint_positions"], len(joint_names), "default_joint_positions")
-            actions = ActionSpec.parse(values, defaults, version)
+            actions = ActionSpec.parse(values, defaults)
             observation = ObservationSpec.parse(
                 values["observation_terms"], values.get("observation"), len(joint_names)
             )
