@@ -28,9 +28,11 @@ _CONFIG = """<?xml version="1.0" encoding="UTF-8" ?>
 
 #: Latest-value streams: a late sample is worthless, so best effort and depth 1, as the SDK does.
 _STREAM_QOS = Qos(Policy.Reliability.BestEffort, Policy.History.KeepLast(1))
-#: The emulator's rt/lowcmd reader keeps what arrived since its last step: it executes the
-#: newest valid frame, as the robot does, and counts every frame that reached it, so its
-#: count is the command rate on the wire (bench/bench_robot_loop.py), not its own step rate.
+#: Readers keep what arrived since their last take (up to 64 frames): the bridge's safety
+#: judges every rt/lowstate (an overspeed is 10 consecutive samples; a frame overwritten
+#: before the loop's tick would go unseen), the preflight counts the true rate, and the
+#: emulator executes the newest valid rt/lowcmd, as the robot does, while counting every frame
+#: that reached it: the command rate on the wire (bench/bench_robot_loop.py).
 _ARRIVALS_QOS = Qos(Policy.Reliability.BestEffort, Policy.History.KeepLast(64))
 
 _domains: dict[int, Domain | None] = {}
@@ -95,7 +97,7 @@ def controller_endpoints(dp: DomainParticipant, write: bool = True) -> Go2Endpoi
     """The controller's side (our bridge): read rt/lowstate, write rt/lowcmd. ``write=False``
     (the preflight): no rt/lowcmd writer exists, so nothing can reach the motors."""
     return Go2Endpoints(
-        DataReader(dp, Topic(dp, LOWSTATE_TOPIC, LowState_), qos=_STREAM_QOS),
+        DataReader(dp, Topic(dp, LOWSTATE_TOPIC, LowState_), qos=_ARRIVALS_QOS),
         DataWriter(dp, Topic(dp, LOWCMD_TOPIC, LowCmd_), qos=_STREAM_QOS) if write else None,
     )
 

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from memaug_common.remote_map import KEYS
-from memaug_hardware.protocol import RobotState
+from memaug_hardware.protocol import MotorCommand, RobotState
 from memaug_hardware.remote import RemoteState
 from memaug_hardware.safety import BridgeMode, SafetyLimits
 
@@ -351,12 +351,18 @@ class _Loop:
         writer = self.endpoints.writer
         assert writer is not None
         published = 0
+        sent: MotorCommand | None = None
         next_tick = time.perf_counter()
         while self._control():
             self._read_states()
             command = self.safety.motor_command(time.monotonic())
             self._follow_mode()
-            writer.write(fill_lowcmd(lowcmd, command))
+            # The policy commands at 50 Hz and damping never changes: most ticks send the frame
+            # of the tick before, and its fill and CRC (~80 us of Python) are skipped.
+            if not _same(command, sent):
+                fill_lowcmd(lowcmd, command)
+                sent = command
+            writer.write(lowcmd)
             self.stats["ticks"] += 1
             fresh = self.seq != published
             counters = {**self.stats, **self.safety.counters}
@@ -375,3 +381,10 @@ class _Loop:
                 self.stats["late_ticks"] += 1
                 if -remaining > period:
                     next_tick = time.perf_counter()
+
+
+def _same(command: MotorCommand, sent: MotorCommand | None) -> bool:
+    """Whether ``command`` is the one already in the frame (the same values, field by field)."""
+    return sent is not None and all(
+        np.array_equal(getattr(command, f), getattr(sent, f)) for f in ("position", "velocity", "kp", "kd", "effort")
+    )

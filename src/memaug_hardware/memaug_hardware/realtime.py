@@ -1,10 +1,10 @@
-"""Real-time scheduling for the bridge's 500 Hz loop thread, where the system permits it.
+"""Real-time scheduling for the Go2 bridge's loop process (and the emulator), where the system permits it.
 
-bench/bench_loop_timing.py measures what holds a 2 ms period in Python on a machine (figures
-in bench/results/bench_loop_timing.txt): SCHED_FIFO is what moves the loop's p99; a hybrid
-sleep-then-spin wait, a short GIL switch interval and a frozen collector do not measurably.
-SCHED_FIFO is off by default: on a loaded 2-core machine a real-time loop thread starved the
-process's own DDS receive thread (normal priority) and the bridge faulted on stale lowstate.
+Called before the process creates its DDS participant, so that Cyclone's receive threads,
+which the participant starts, inherit SCHED_FIFO: the receive path is as timely as the loop.
+(A SCHED_FIFO loop thread beside a normal-priority receive thread, the bridge's earlier
+design, starved that thread on a loaded 2-core machine and faulted on stale lowstate.)
+bench/bench_robot_loop.py measures the whole emulator stack with and without it.
 """
 
 from __future__ import annotations

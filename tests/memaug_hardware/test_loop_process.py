@@ -1,0 +1,54 @@
+"""The bridge's 500 Hz loop in its own process: its priority reaches its DDS threads, and its death is a fault."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+from std_msgs.msg import String
+
+from memaug_common.ros_qos import LATCHED
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _loop_process(bridge_pid: int) -> int:
+    """The spawned loop process among the bridge's children (not multiprocessing's resource tracker)."""
+    for child in _children(bridge_pid):
+        if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+            return child
+    raise AssertionError(f"no loop process among {_children(bridge_pid)}")
+
+
+def test_the_loop_process_runs_fifo_with_its_dds_threads_and_its_death_is_a_fault(
+    ros, start_node, start_bridge, go2_domain: int
+) -> None:
+    states = ros.subscribe(String, "bridge/state", LATCHED)
+    start_node("memaug_go2_emulator", "--domain-id", str(go2_domain))
+    bridge = start_bridge("-p", "auto_activate:=false", "-p", "auto_configure:=true", "-p", "loop_priority:=20")
+    ros.wait_for(lambda: "configured:" in bridge.output(), 60.0, "the bridge to configure")
+    loop = _loop_process(bridge.pid)
+    threads = {int(t.name): (Path(t) / "comm").read_text().strip() for t in Path(f"/proc/{loop}/task").iterdir()}
+    policies = {name: os.sched_getscheduler(tid) for tid, name in threads.items()}
+    # Cyclone's receive and delivery threads (recv, dq.user) live in the loop process.
+    assert {"recv", "dq.user"} <= set(policies), policies
+    granted = "loop process at SCHED_FIFO 20" in bridge.output()
+    expected = os.SCHED_FIFO if granted else os.SCHED_OTHER
+    assert all(p == expected for p in policies.values()), (granted, policies)
+
+    os.kill(loop, signal.SIGKILL)  # a crash of the loop: the node must not go on as if healthy
+    ros.wait_for(
+        lambda: states and states[-1].data == "fault: the 500 Hz loop process died", 10.0, "the bridge's fault"
+    )
