@@ -5,6 +5,7 @@
     .venv/bin/python bench/bench_train.py --contact-cost [--repeats 3]   # the contact model's and asymmetry's
     .venv/bin/python bench/bench_train.py --against-tree OLD [--repeats 3]   # this tree's learning vs OLD's
     .venv/bin/python bench/bench_train.py --ranks 2 [--device cuda]   # data-parallel under torchrun vs 1 process
+    .venv/bin/python bench/bench_train.py --warp-drift [--envs 4]    # MuJoCo Warp (CPU device) against C MuJoCo
 
 One env step is one 20 ms control period of one Go2 (4 physics steps of EnvConfig.physics_period_s,
 5 ms). Figures:
@@ -314,6 +315,91 @@ def against_tree(args: argparse.Namespace) -> None:
     )
 
 
+def warp_drift(args: argparse.Namespace) -> None:
+    """How far MuJoCo Warp on its CPU device (float32) drifts from C MuJoCo (float64) on the
+    training model, open loop: --envs worlds from the settled stand, the same joint targets (the
+    default pose plus Gaussian noise of the given std, rad) for 200 control steps of 4 x 5 ms;
+    nominal, then with per-world joint damping, armature and ground friction drawn (warp's
+    batched model fields). Prints the first step's time (kernel compile, or the cache), the
+    largest base-height and joint-angle gaps at a few steps, and world-steps/s of both. This
+    is the evidence a parity test's tolerances are set from (issue 31, item 2); it needs
+    mujoco-warp, which the default install does not have."""
+    import copy
+    import importlib.util
+
+    if importlib.util.find_spec("mujoco_warp") is None:
+        sys.exit("bench_train: --warp-drift needs mujoco-warp (pip install mujoco-warp), not installed here")
+    import mujoco_warp as mjw
+    import warp as wp
+
+    from memaug_sim.model import ModelIndex
+    from memaug_train.env import STATE_SPEC, settled_stand_state
+
+    description = load_robot_description("go2")
+    model = build_model(description, Actuation.POSITION, textures=False)
+    model.opt.timestep = EnvConfig.physics_period_s
+    substeps = round(description.control_period_s / model.opt.timestep)
+    scratch = mujoco.MjData(model)
+    home = settled_stand_state(model, scratch, ModelIndex.of(model, description).keyframe, description.default_pose)
+    mujoco.mj_setState(model, scratch, home, STATE_SPEC)
+    mujoco.mj_forward(model, scratch)
+    n, steps = args.envs, 200
+    fields = ("dof_damping", "dof_armature", "geom_friction")
+    for randomized in (False, True):
+        for noise in (0.1, 0.4):
+            rng = np.random.default_rng(0)
+            models = [copy.copy(model) for _ in range(n)]
+            if randomized:
+                joints = slice(6, None)  # after the floating base's 6 dofs
+                for m in models:
+                    m.dof_damping[joints] = rng.uniform(0.0, 2.0, description.num_joints)
+                    m.dof_armature[joints] *= rng.uniform(0.5, 3.0, description.num_joints)
+                    m.geom_friction[:, 0] *= rng.uniform(0.3, 1.25)
+            with wp.ScopedDevice("cpu"):
+                start = time.perf_counter()
+                warp_model = mjw.put_model(model, batch_sizes=dict.fromkeys(fields, n))
+                for name in fields:
+                    batched = np.stack([getattr(m, name) for m in models]).astype(np.float32)
+                    field = getattr(warp_model, name)
+                    field.assign(wp.array(batched, dtype=field.dtype))
+                warp_model.opt.warn_overflow = 0  # the linesearch limit warns every step; the drift is measured
+                warp_data = mjw.put_data(model, scratch, nworld=n, nconmax=16 * n, njmax=64 * n)
+                mjw.step(warp_model, warp_data)
+                wp.synchronize()
+                first_s = time.perf_counter() - start
+                warp_data = mjw.put_data(model, scratch, nworld=n, nconmax=16 * n, njmax=64 * n)
+            reference = [mujoco.MjData(m) for m in models]
+            for data in reference:
+                mujoco.mj_setState(model, data, home, STATE_SPEC)
+                mujoco.mj_forward(model, data)
+            targets = description.default_pose + noise * rng.normal(0.0, 1.0, (steps, n, model.nu))
+            warp_s = c_s = 0.0
+            report = []
+            for t in range(steps):
+                t0 = time.perf_counter()
+                warp_data.ctrl.assign(targets[t].astype(np.float32))
+                for _ in range(substeps):
+                    mjw.step(warp_model, warp_data)
+                qpos = warp_data.qpos.numpy()
+                t1 = time.perf_counter()
+                for m, data, target in zip(models, reference, targets[t], strict=True):
+                    data.ctrl[:] = target
+                    for _ in range(substeps):
+                        mujoco.mj_step(m, data)
+                t2 = time.perf_counter()
+                warp_s, c_s = warp_s + t1 - t0, c_s + t2 - t1
+                exact = np.stack([data.qpos for data in reference])
+                if t + 1 in (1, 10, 50, 100, 150, 200):
+                    height = np.abs(qpos[:, 2] - exact[:, 2]).max()
+                    joints_err = np.abs(qpos[:, 7:] - exact[:, 7:]).max()
+                    report.append(f"{t + 1}: {height:.0e} m / {joints_err:.0e} rad")
+            label = f"{'randomized' if randomized else 'nominal'}, targets +-{noise:g} rad"
+            rate = steps * substeps * n
+            print(f"warp-drift  {label:30} first step {first_s:5.1f} s; base height / joint angle gap at step")
+            print(f"            {'; '.join(report)}")
+            print(f"            physics {rate / warp_s:,.0f} (warp, cpu) vs {rate / c_s:,.0f} (C MuJoCo) world-steps/s")
+
+
 def randomization_terms(args: argparse.Namespace) -> None:
     """Where randomization's cost goes: the randomized env on flat ground, then with each physics
     term held at its nominal value, against the nominal env, all in this run."""
@@ -356,6 +442,9 @@ def main() -> None:
     parser.add_argument(
         "--ranks", type=int, default=None, help="only: --learning-only under torchrun on this many ranks vs 1 process"
     )
+    parser.add_argument(
+        "--warp-drift", action="store_true", help="only: MuJoCo Warp (CPU device) against C MuJoCo, open loop"
+    )
     parser.add_argument("--device", default="cpu", help="for --learning-only and --ranks: cpu, cuda or cuda:N")
     parser.add_argument(
         "--repeats", type=int, default=3, help="alternations for --cost, --contact-cost and --against-tree"
@@ -363,6 +452,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.learning_only:
         learning_only(args)
+        return
+    if args.warp_drift:
+        warp_drift(args)
         return
     if args.ranks is not None:
         data_parallel(args)
