@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -63,8 +64,8 @@ def add_robot_parser(sub: Any, run_finish: Any, default_bag: Any) -> None:
         "--duration",
         type=float,
         default=20.0,
-        help="seconds to run (the emulator: sim seconds; otherwise wall seconds, plus up to 30 s for the bridge "
-        "to configure)",
+        help="seconds to run from the bridge's configure (the emulator: sim seconds from its first command; "
+        "otherwise wall seconds; the bridge has 30 s to configure)",
     )
     robot.add_argument("--model", default="go2_memaug.onnx")
     robot.add_argument("--robot", default="go2")
@@ -88,6 +89,25 @@ def _bridge_log(log_dir: Path) -> str:
 
 def _bridge_configured(log_dir: Path) -> bool:
     return "]: configured: " in _bridge_log(log_dir)
+
+
+class _DurationAfterConfigure:
+    """True once the bridge has been configured for ``duration_s`` (wall time): a robot run's
+    --duration counts from configure, however long the bridge took to start. Reads the
+    bridge's log at most every 0.2 s."""
+
+    def __init__(self, log_dir: Path, duration_s: float) -> None:
+        self.log_dir, self.duration_s = log_dir, duration_s
+        self.configured_at: float | None = None
+        self._next_look = 0.0
+
+    def __call__(self) -> bool:
+        now = time.monotonic()
+        if self.configured_at is None and now >= self._next_look:
+            self._next_look = now + 0.2
+            if _bridge_configured(self.log_dir):
+                self.configured_at = now
+        return self.configured_at is not None and now - self.configured_at >= self.duration_s
 
 
 def _bridge_failure(log_dir: Path) -> str | None:
@@ -215,8 +235,9 @@ def _run(args: argparse.Namespace, target: Any, bridge: dict[str, Any], run_fini
     # With the emulator the run ends with it; otherwise after --duration of wall time, plus
     # the bridge's start-up (its loop process, the lowstate wait, the motion switcher).
     timeout = args.duration * 3.0 + 60.0 if emulator else args.duration + CONFIGURE_ALLOWANCE_S
+    finished = (lambda: False) if emulator else _DurationAfterConfigure(Path(args.log_dir), args.duration)
     try:
-        result = Supervisor(robot_stack(options), _ros_domain(), Path(args.log_dir)).run(timeout)
+        result = Supervisor(robot_stack(options), _ros_domain(), Path(args.log_dir)).run(timeout, finished)
     except NodeFailed as exc:
         if emulator or "did not finish" not in str(exc):
             print(f"memaug: {_bridge_failure(Path(args.log_dir)) or exc}", file=sys.stderr)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,8 +37,9 @@ class Supervisor:
     def _on_signal(self, signum: int, _frame: object) -> None:
         self._interrupted = True
 
-    def run(self, timeout_s: float) -> RunResult:
-        """Start every node, wait for the run to end, stop them all. Raises NodeFailed."""
+    def run(self, timeout_s: float, finished: Callable[[], bool] = lambda: False) -> RunResult:
+        """Start every node, wait for the run to end (a node that ends the run exits 0, or
+        ``finished()`` says so), stop them all. Raises NodeFailed."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         # The stack's environment (who may reach its graph) wins over the caller's.
@@ -53,6 +55,7 @@ class Supervisor:
             deadline = time.monotonic() + timeout_s
             while not self._interrupted:
                 ended, failure = self._check(self.stack.nodes)
+                ended = ended or (failure is None and finished())
                 if ended or failure:
                     completed = ended and failure is None
                     break
