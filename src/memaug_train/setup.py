@@ -13,6 +13,9 @@ setup(
         (f"share/{PACKAGE}", ["package.xml"]),
     ],
     install_requires=["memaug_common", "memaug_sim", "memaug_policy", "numpy", "torch", "onnx", "mujoco>=3.3"],
+    # --backend warp (memaug_train.warp_physics): never in the default install. warp-lang's wheels
+    # carry their own CUDA runtime; torch stays the one the default install chose.
+    extras_require={"gpu": ["mujoco-warp==4.0.0", "warp-lang==1.19.0"]},
     zip_safe=True,
     python_requires=">=3.10",
     description="memaug training: recurrent PPO with memory augmentation, evaluation, ONNX export",

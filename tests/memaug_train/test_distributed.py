@@ -169,8 +169,8 @@ def test_a_cuda_device_without_a_gpu_and_a_missing_backend_are_one_line_each(
     if not any(_installed(m) for m in ("mujoco_warp", "warp")):
         assert train_cli([*run, "--backend", "warp"]) == 2
         assert capsys.readouterr().err == (
-            "memaug_train: --backend warp needs mujoco-warp and warp-lang, not installed here "
-            "(pip install mujoco-warp)\n"
+            "memaug_train: --backend warp: mujoco-warp and warp-lang not installed here "
+            "(pip install -e 'src/memaug_train[gpu]')\n"
         )
     assert not (tmp_path / "run").exists()
 

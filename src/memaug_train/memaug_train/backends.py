@@ -2,13 +2,12 @@
 
 mujoco: C MuJoCo on the CPU, batched by mujoco.rollout (memaug_train.env): the default, what CI
 and CPU machines train on; the networks may still learn on a GPU (--device cuda).
-warp: MuJoCo Warp (the mujoco-warp package on warp-lang), for many worlds on a GPU. This
-version does not step it yet: asking for it is refused with a line that says why.
+warp: MuJoCo Warp (the mujoco-warp package on warp-lang, the ``gpu`` extra), the same task
+over Warp's physics (memaug_train.warp_physics) on the training device; on warp's CPU device
+for parity tests. The task's arrays stay NumPy on the CPU in this version.
 """
 
 from __future__ import annotations
-
-import importlib.util
 
 BACKENDS = ("mujoco", "warp")
 DEFAULT_BACKEND = "mujoco"
@@ -20,12 +19,8 @@ def check_backend(name: str) -> None:
         return
     if name != "warp":
         raise ValueError(f"--backend {name}: unknown; one of {', '.join(BACKENDS)}")
-    packages = (("mujoco-warp", "mujoco_warp"), ("warp-lang", "warp"))
-    missing = [package for package, module in packages if not _has(module)]
-    if missing:
-        raise ValueError(f"--backend warp needs {' and '.join(missing)}, not installed here (pip install mujoco-warp)")
-    raise ValueError("--backend warp: mujoco-warp is installed, but this memaug_train steps C MuJoCo only so far")
+    from memaug_train.warp_physics import unavailable
 
-
-def _has(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
+    missing = unavailable()
+    if missing is not None:
+        raise ValueError(f"--backend warp: {missing}")

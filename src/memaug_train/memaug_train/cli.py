@@ -38,6 +38,7 @@ from memaug_train.ppo import PpoConfig, RecurrentPpo
 from memaug_train.randomization import describe as describe_randomization
 from memaug_train.rewards import describe_rewards
 from memaug_train.tasks import CommandRanges
+from memaug_train.warp_physics import warp_ranges
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -114,6 +115,10 @@ def _train_rank(args: argparse.Namespace, sync: Sync) -> int:
     if refusal is not None:
         return _refuse(main, refusal)
     backend = args.backend or (meta or {}).get("backend", DEFAULT_BACKEND)
+    try:  # a resumed run's own backend, which this install may lack
+        check_backend(backend)
+    except ValueError as exc:
+        return _refuse(main, str(exc))
     if args.resume:
         assert meta is not None
         for key in ("method", "robot", "envs", "hidden", "seed"):
@@ -140,12 +145,23 @@ def _train_rank(args: argparse.Namespace, sync: Sync) -> int:
         if not low < 0.0 < high:
             return _refuse(main, f"--vy-range must hold 0 inside it, got {low:g} {high:g}")
         commands = dataclasses.replace(commands, vy=(low, high))
+    ranges = description.randomization if args.randomize else None
+    if backend == "warp" and ranges is not None:
+        ranges, dropped = warp_ranges(ranges)
+        if dropped and main:
+            print(
+                f"memaug_train: --backend warp trains without {', '.join(dropped)}: MuJoCo Warp holds one contact "
+                "model and one height field for all worlds (run.json records the ranges it trains on)",
+                file=sys.stderr,
+            )
     env_config = EnvConfig(
         num_envs=ranks.worlds(args.envs),
         threads=args.threads,
         physics_period_s=physics_period_s,
-        randomization=description.randomization if args.randomize else None,
+        randomization=ranges,
         commands=commands,
+        backend=backend,
+        physics_device=str(sync.device),
     )
     env = VecGo2Env(description, env_config, method.sampler(description), seed=ranks.seed(args.seed))
     privileged_dim = env.privileged_layout.dim if args.critic == "mlp" else 0

@@ -1,4 +1,5 @@
-"""Vectorized Go2 locomotion environment on MuJoCo, stepped in C by mujoco.rollout.
+"""Vectorized Go2 locomotion environment on MuJoCo, stepped in C by mujoco.rollout (or, with
+EnvConfig.backend "warp", by MuJoCo Warp: memaug_train.warp_physics; the task is this code either way).
 
 Same robot description, MJCF, observation layout, action map and control period as the
 policy node (memaug_policy.observation / .actions). Each environment has its own MjModel
@@ -64,8 +65,14 @@ class EnvConfig:
     #: Nuisance randomization (dynamics, latency, noise, pushes), normally the robot
     #: description's ranges; None trains and evaluates on the nominal robot.
     randomization: RandomizationRanges | None = None
+    #: Physics backend (memaug_train.backends): "mujoco" (mujoco.rollout on CPU threads) or
+    #: "warp" (memaug_train.warp_physics, MuJoCo Warp on ``physics_device``).
+    backend: str = "mujoco"
+    physics_device: str = "cpu"
 
     def __post_init__(self) -> None:
+        if self.backend not in ("mujoco", "warp"):
+            raise ValueError(f"EnvConfig.backend must be mujoco or warp, got {self.backend!r}")
         if self.physics_period_s <= 0:
             raise ValueError(f"EnvConfig.physics_period_s must be positive, got {self.physics_period_s}")
         if self.rollout_chunk < 1:
@@ -110,6 +117,11 @@ class VecGo2Env:
         self.injectors = [FaultInjector(m, self.index, description) for m in self.models]
         self._scratch = mujoco.MjData(model)
         self._rollout = rollout.Rollout(nthread=config.threads)
+        self._warp = None
+        if config.backend == "warp":
+            from memaug_train.warp_physics import WarpRollout
+
+            self._warp = WarpRollout(template, n, self.substeps, config.physics_device)
         self._thread_data = [mujoco.MjData(model) for _ in range(config.threads)]
         self.layout = ObservationLayout.for_joints(description.num_joints)
         self.privileged_layout = privileged_layout(description.num_joints)
@@ -367,18 +379,23 @@ class VecGo2Env:
         self._control[:] = rnd.delayed_controls(motor_targets, self._previous_targets, self.action_delay, self.substeps)
         self._previous_targets = motor_targets
         self._limit_torques(qvel_now[:, self.index.qvel])
-        states, sensors = self._rollout.rollout(
-            self.models,
-            self._thread_data,
-            self.state,
-            self._control,
-            control_spec=mujoco.mjtState.mjSTATE_CTRL.value,
-            skip_checks=True,
-            nstep=self.substeps,
-            state=self._states_out,
-            sensordata=self._sensors_out,
-            chunk_size=self._chunk,
-        )
+        if self._warp is not None:
+            states, sensors = self._warp.rollout(
+                self.models, self.state, self._control, self._states_out, self._sensors_out
+            )
+        else:
+            states, sensors = self._rollout.rollout(
+                self.models,
+                self._thread_data,
+                self.state,
+                self._control,
+                control_spec=mujoco.mjtState.mjSTATE_CTRL.value,
+                skip_checks=True,
+                nstep=self.substeps,
+                state=self._states_out,
+                sensordata=self._sensors_out,
+                chunk_size=self._chunk,
+            )
         self.state[:] = states[:, -1, :]
         self._sensed[:] = states[
             np.arange(len(states)), self.substeps - 1 - np.minimum(self.sensor_delay, self.substeps - 1)

@@ -1,0 +1,104 @@
+"""The warp backend against C MuJoCo: the same task code over MuJoCo Warp's physics, on warp's
+CPU device. Skipped where mujoco-warp is not installed (the default install)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from memaug_common.description import load_robot_description
+from memaug_train.cli import main as train_cli
+from memaug_train.env import EnvConfig, VecGo2Env
+from memaug_train.tasks import LEFT_LEGS, TaskSampler, leg_joints
+from memaug_train.warp_physics import warp_ranges
+
+pytest.importorskip("mujoco_warp", reason="mujoco-warp is not installed (the gpu extra)")
+
+GO2 = load_robot_description("go2")
+#: Everything VecGo2Env carries from one step to the next besides its models (whose per-robot
+#: edits follow from the same draws on both sides).
+CARRIED = ("state", "_sensed", "air_time", "last_action", "_previous_targets", "step_count", "command")
+
+
+def reseat(warp_env: VecGo2Env, exact: VecGo2Env) -> None:
+    """The warp env takes the C env's state, so each step compares one step's physics from the
+    same start (open loop, float32 against float64 diverges once contacts differ:
+    bench/bench_train.py --warp-drift)."""
+    for name in CARRIED:
+        getattr(warp_env, name)[...] = getattr(exact, name)
+    warp_env.next_push[:] = exact.next_push
+    warp_env.rng.bit_generator.state = exact.rng.bit_generator.state
+
+
+@pytest.mark.parametrize("randomized", [False, True], ids=["nominal", "randomized"])
+def test_the_warp_backend_steps_the_same_task_as_c_mujoco_over_200_control_steps(randomized: bool) -> None:
+    """4 robots, 100-step episodes (each robot ends and restarts), a left-leg fault (limp,
+    locked or weakened) starting mid-episode in every episode, actions around the default pose;
+    nominal robots, and robots drawn from the description's ranges less what Warp cannot vary
+    per world (warp_ranges), with pushes. Each step starts both backends from the same state
+    (reseat), and then observations, rewards and terminations agree.
+
+    Tolerances (measured here: nominal max 1.4e-2 / p99 2.4e-3 / median 3e-6 in observation
+    units, rewards max 1.1e-3 / median 1e-7; randomized max 1.1e-4, rewards 2e-6): one 20 ms
+    step in float32 (Warp) against float64 (C MuJoCo) agrees to float32 rounding while contacts
+    persist (median 1e-5); on the few steps where a foot or a locked joint's constraint engages
+    in one solve and not the other, the joint velocities (x0.05 in the observation) jump by up
+    to 0.3 rad/s. Bounds: median 1e-4, p99 1e-2, max 5e-2 for observations; median 1e-5,
+    max 5e-3 for rewards (a step's reward is ~2e-3 in size); terminations exactly.
+    """
+    sampler = TaskSampler(leg_joints(GO2, LEFT_LEGS), fault_probability=1.0, fault_window_steps=(10, 60))
+    ranges = warp_ranges(GO2.randomization)[0] if randomized else None
+    exact, warp_env = (
+        VecGo2Env(
+            GO2, EnvConfig(num_envs=4, threads=1, episode_steps=100, randomization=ranges, backend=b), sampler, seed=3
+        )
+        for b in ("mujoco", "warp")
+    )
+    np.testing.assert_array_equal(exact.reset(), warp_env.reset())
+    rng = np.random.default_rng(0)
+    faults = dones = pushes = 0
+    obs_gaps, reward_gaps = [], []
+    for step in range(200):
+        reseat(warp_env, exact)
+        pushes_before = exact.next_push.copy()
+        action = rng.normal(0.0, 0.3, (4, GO2.num_joints))
+        a, b = exact.step(action), warp_env.step(action)
+        assert np.array_equal(a.terminated, b.terminated) and np.array_equal(a.truncated, b.truncated), step
+        obs_gaps.append(float(np.abs(a.obs - b.obs).max()))
+        reward_gaps.append(float(np.abs(a.reward - b.reward).max()))
+        faults += int(exact.fault_active.sum())
+        dones += int((a.terminated | a.truncated).sum())
+        pushes += int((exact.next_push != pushes_before).sum())
+    assert faults > 0 and dones >= 8  # faults started mid-episode, and episodes ended and reset
+    assert pushes > 0 or not randomized
+    assert 0 < max(obs_gaps) < 5e-2  # not 0: the steps really ran on the other physics
+    assert np.median(obs_gaps) < 1e-4 and np.percentile(obs_gaps, 99) < 1e-2
+    assert np.median(reward_gaps) < 1e-5 and max(reward_gaps) < 5e-3
+
+
+def test_train_on_warp_checkpoints_and_exports_a_policy_the_stack_accepts(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """`memaug_train train --backend warp --device cpu --envs 8 --iterations 2`: the issue's
+    acceptance run, whose export the policy runtime loads and checks against the robot."""
+    from memaug_policy.model import check_compatible, load_policy
+
+    run = tmp_path / "run"
+    tiny = ["--envs", "8", "--iterations", "2", "--hidden", "16", "--threads", "1", "--quiet"]
+    assert train_cli(["train", "--backend", "warp", "--device", "cpu", "--run-dir", str(run), *tiny]) == 0
+    err = capsys.readouterr().err
+    assert "--backend warp trains without rich_contact_share, elliptic_cone_share, impratio, soft_feet_share" in err
+    meta = json.loads((run / "run.json").read_text())
+    assert (meta["backend"], meta["device"]) == ("warp", "cpu")
+    assert meta["randomization"]["soft_feet_share"] == 0.0
+    assert train_cli(["export", str(run / "checkpoint.pt"), str(tmp_path / "policy.onnx")]) == 0
+    policy = load_policy(tmp_path / "policy.onnx")
+    check_compatible(policy, GO2)
+    assert (policy.metadata.provenance["backend"], policy.metadata.provenance["iterations"]) == ("warp", 2)
+    # A run on Warp resumes on Warp, not on C MuJoCo.
+    resume = ["train", "--run-dir", str(run), "--iterations", "1", "--resume", "--quiet", "--threads", "1"]
+    assert train_cli([*resume, "--backend", "mujoco"]) == 2
+    assert "trained on --backend warp; it cannot resume on --backend mujoco" in capsys.readouterr().err
