@@ -52,3 +52,35 @@ def test_the_loop_process_runs_fifo_with_its_dds_threads_and_its_death_is_a_faul
     ros.wait_for(
         lambda: states and states[-1].data == "fault: the 500 Hz loop process died", 10.0, "the bridge's fault"
     )
+
+
+def test_a_repeated_frame_goes_out_as_the_same_bytes(go2_domain: int) -> None:
+    """The loop's writer resends an unchanged rt/lowcmd without serializing it again: a reader
+    gets the frame itself, CRC and all, each time."""
+    import time
+
+    import numpy as np
+    from cyclonedds.pub import DataWriter
+    from cyclonedds.qos import Policy, Qos
+    from cyclonedds.sub import DataReader
+    from cyclonedds.topic import Topic
+    from memaug_hardware.dds import LOWCMD_TOPIC, RepeatingWriter, participant
+    from memaug_hardware.protocol import MotorCommand, crc_ok, lowcmd_from_command
+    from unitree_sdk2py.idl.unitree_go.msg.dds_ import LowCmd_
+
+    dp = participant(go2_domain, "lo")
+    topic = Topic(dp, LOWCMD_TOPIC, LowCmd_)
+    reader = DataReader(dp, topic, qos=Qos(Policy.History.KeepLast(16)))
+    writer = RepeatingWriter(DataWriter(dp, topic))
+    frame = lowcmd_from_command(
+        MotorCommand(np.full(12, 0.3), np.zeros(12), np.full(12, 20.0), np.ones(12), np.zeros(12))
+    )
+    time.sleep(0.5)  # the reader matched
+    for changed in (True, False, False):
+        writer.write(frame, changed)
+    received: list[LowCmd_] = []
+    deadline = time.monotonic() + 5.0
+    while len(received) < 3 and time.monotonic() < deadline:
+        received += [s for s in reader.take(N=16) if isinstance(s, LowCmd_)]
+        time.sleep(0.01)
+    assert len(received) == 3 and all(r.serialize() == frame.serialize() and crc_ok(r) for r in received)
