@@ -194,8 +194,9 @@ def _train_rank(args: argparse.Namespace, sync: Sync) -> int:
     ppo = RecurrentPpo(env, config, seed=ranks.seed(args.seed), device=device, sync=sync)
     if main:
         over = f" x {ranks.world_size} ranks, {env_config.num_envs} worlds each" if ranks.world_size > 1 else ""
+        physics = f"MuJoCo Warp on {device} steps" if backend == "warp" else f"{args.threads} MuJoCo threads step"
         print(
-            f"training on {device}{over}: networks and updates; {args.threads} MuJoCo threads step the environments "
+            f"training on {device}{over}: networks and updates; {physics} the environments "
             f"(physics step {physics_period_s * 1e3:g} ms)"
         )
     if args.resume:

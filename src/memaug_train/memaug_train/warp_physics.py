@@ -81,14 +81,15 @@ class WarpRollout:
     def __init__(self, template: mujoco.MjModel, num_worlds: int, substeps: int, device: str) -> None:
         import warp as wp
 
-        wp.config.quiet = True  # one line of ours below instead of one per kernel module
+        wp.config.log_level = wp.LOG_WARNING  # one line of ours below, not one per kernel module
+        wp.init()
         import mujoco_warp as mjw
 
         self._wp, self._mjw = wp, mjw
         self.device = device
         self.substeps = substeps
         self._template = template
-        cache = wp.config.kernel_cache_dir or "warp's kernel cache"
+        cache = wp.config.kernel_cache_dir
         print(
             f"MuJoCo Warp on {device}: its kernels compile on the first step (about a minute on a CPU the first "
             f"time; then loaded from {cache})",
