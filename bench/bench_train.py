@@ -4,7 +4,8 @@
     .venv/bin/python bench/bench_train.py --cost [--repeats 3]   # randomization's cost alone
     .venv/bin/python bench/bench_train.py --contact-cost [--repeats 3]   # the contact model's and asymmetry's
     .venv/bin/python bench/bench_train.py --against-tree OLD [--repeats 3]   # this tree's learning vs OLD's
-    .venv/bin/python bench/bench_train.py --ranks 2 [--device cuda]   # data-parallel under torchrun vs 1 process
+    .venv/bin/python bench/bench_train.py --ranks 2 [--device cuda] [--backend warp]   # data-parallel vs 1 process
+    .venv/bin/python bench/bench_train.py --learning-only --backend warp --device cuda --envs 4096   # one figure
     .venv/bin/python bench/bench_train.py --warp-drift [--envs 4]    # MuJoCo Warp (CPU device) against C MuJoCo
 
 One env step is one 20 ms control period of one Go2 (4 physics steps of EnvConfig.physics_period_s,
@@ -96,15 +97,23 @@ def make_env(
     terrain_level: float = 0.0,
     nominal_term: str | None = None,
     symmetric_rigid: bool = False,
+    backend: str = "mujoco",
+    physics_device: str = "cpu",
 ) -> VecGo2Env:
     description = load_robot_description("go2")
     method = METHODS["memaug"]
     ranges = description.randomization if randomize else None
+    physics = {}  # only named for warp: --against-tree runs this on trees without the fields
+    if backend == "warp":
+        from memaug_train.warp_physics import warp_ranges
+
+        ranges = warp_ranges(ranges)[0] if ranges is not None else None
+        physics = {"backend": backend, "physics_device": physics_device}
     if ranges is not None and nominal_term is not None:
         ranges = ranges.model_copy(update={nominal_term: NOMINAL_TERMS[nominal_term]})
     if ranges is not None and symmetric_rigid:
         ranges = without_contact_model_and_asymmetry(ranges)
-    config = EnvConfig(num_envs=envs, threads=threads, randomization=ranges)
+    config = EnvConfig(num_envs=envs, threads=threads, randomization=ranges, **physics)
     env = VecGo2Env(description, config, method.sampler(description), seed=0)
     env.terrain_level = terrain_level
     return env
@@ -147,6 +156,7 @@ def learning_throughput(
     symmetric_rigid: bool = False,
     sync: Sync | None = None,
     device: str = "cpu",
+    backend: str = "mujoco",
 ) -> Learning:
     """Learning throughput of ``envs`` worlds; with ``sync`` (several ranks), of this rank's
     share of them, all ranks stepping together: the run's rate is world size times this one's.
@@ -154,7 +164,10 @@ def learning_throughput(
     torch.set_num_threads(torch_threads)
     if sync is not None:
         envs = sync.ranks.worlds(envs)
-    env = make_env(envs, threads, randomize, terrain_level=0.5, symmetric_rigid=symmetric_rigid)
+    physics_device = str(sync.device) if sync is not None else device
+    env = make_env(
+        envs, threads, randomize, 0.5, symmetric_rigid=symmetric_rigid, backend=backend, physics_device=physics_device
+    )
     privileged = env.privileged_layout.dim if critic == "mlp" else 0
     net = NetConfig(critic=critic, privileged_dim=privileged)
     if sync is None:
@@ -229,9 +242,10 @@ def learning_only(args: argparse.Namespace) -> None:
     torchrun's ranks (rank 0 prints the run's rate)."""
     learning = functools.partial(learning_throughput, args.envs, args.threads, args.iterations, args.torch_threads)
     if "WORLD_SIZE" not in os.environ:  # one process, as any tree runs it
-        result = learning(True, "mlp", device=args.device)
+        result = learning(True, "mlp", device=args.device, backend=args.backend)
         print(
-            f"learning  backend mujoco, device {args.device}, 1 rank(s) {result.env_steps_per_s:9,.0f} env-steps/s "
+            f"learning  backend {args.backend}, device {args.device}, 1 rank(s) "
+            f"{result.env_steps_per_s:9,.0f} env-steps/s "
             f"({args.envs} worlds), {result.cpu_s_per_step * 1e6:.1f} us CPU per env step"
         )
         return
@@ -240,11 +254,11 @@ def learning_only(args: argparse.Namespace) -> None:
     ranks = Ranks.from_environment()
     device = resolve_device(args.device, ranks)
     sync = Sync.start(ranks, device)
-    rate = learning(True, "mlp", sync=sync).env_steps_per_s * ranks.world_size
+    rate = learning(True, "mlp", sync=sync, backend=args.backend).env_steps_per_s * ranks.world_size
     sync.close()
     if ranks.is_main:
         print(
-            f"learning  backend mujoco, device {device}, {ranks.world_size} rank(s) {rate:9,.0f} env-steps/s "
+            f"learning  backend {args.backend}, device {device}, {ranks.world_size} rank(s) {rate:9,.0f} env-steps/s "
             f"({args.envs} worlds in all)"
         )
 
@@ -258,6 +272,7 @@ def data_parallel(args: argparse.Namespace) -> None:
         port = free.getsockname()[1]
     inner = [__file__, "--learning-only", "--envs", str(args.envs), "--threads", str(args.threads)]
     inner += ["--torch-threads", str(args.torch_threads), "--iterations", str(args.iterations), "--device", args.device]
+    inner += ["--backend", args.backend]
     launch = [sys.executable, "-m", "torch.distributed.run", f"--nproc-per-node={args.ranks}"]
     launch += ["--master-addr=127.0.0.1", f"--master-port={port}"]
     commands = {1: [sys.executable, *inner], args.ranks: [*launch, *inner]}
@@ -444,6 +459,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--warp-drift", action="store_true", help="only: MuJoCo Warp (CPU device) against C MuJoCo, open loop"
+    )
+    parser.add_argument(
+        "--backend", choices=["mujoco", "warp"], default="mujoco", help="physics for --learning-only and --ranks"
     )
     parser.add_argument("--device", default="cpu", help="for --learning-only and --ranks: cpu, cuda or cuda:N")
     parser.add_argument(
