@@ -91,7 +91,7 @@ class WarpRollout:
         self._template = template
         cache = wp.config.kernel_cache_dir
         print(
-            f"MuJoCo Warp on {device}: its kernels compile on the first step (about a minute on a CPU the first "
+            f"MuJoCo Warp on {device}: its kernels compile on the first step (about 40 s on a CPU the first "
             f"time; then loaded from {cache})",
             file=sys.stderr,
             flush=True,
