@@ -19,6 +19,7 @@ runs, not GPU throughput; on warp's CPU device it is ~100x slower than C MuJoCo
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from collections.abc import Sequence
 
@@ -90,12 +91,13 @@ class WarpRollout:
         self.substeps = substeps
         self._template = template
         cache = wp.config.kernel_cache_dir
-        print(
-            f"MuJoCo Warp on {device}: its kernels compile on the first step (about 40 s on a CPU the first "
-            f"time; then loaded from {cache})",
-            file=sys.stderr,
-            flush=True,
-        )
+        if os.environ.get("RANK", "0") == "0":  # under torchrun, one line for the run
+            print(
+                f"MuJoCo Warp on {device}: its kernels compile on the first step (about 40 s on a CPU the first "
+                f"time; then loaded from {cache})",
+                file=sys.stderr,
+                flush=True,
+            )
         data = mujoco.MjData(template)
         mujoco.mj_forward(template, data)
         with wp.ScopedDevice(device):
