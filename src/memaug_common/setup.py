@@ -9,7 +9,8 @@ PACKAGE = "memaug_common"
 # share folder, where memaug_common.paths finds it through the ament index. The package sees
 # the repository's config/ through the symlink src/memaug_common/config.
 CONFIG = [
-    (f"share/{PACKAGE}/config/{kind}", sorted(glob(f"config/{kind}/*"))) for kind in ("robots", "scenarios", "policies", "targets")
+    (f"share/{PACKAGE}/config/{kind}", sorted(glob(f"config/{kind}/*")))
+    for kind in ("robots", "scenarios", "policies", "targets")
 ]
 
 setup(
