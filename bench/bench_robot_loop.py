@@ -15,7 +15,8 @@ prints, from the same run:
 
 Variants are target profiles written for the run (memaug_hardware.targets), differing only in
 priorities: default (the emulator target as shipped), normal (both at normal priority), fifo
-(loop_priority 80, emulator at normal priority), fifo+emulator (loop 80, emulator 70). The
+(loop_priority 80, emulator at normal priority), fifo+emulator (loop 80, emulator 70),
+fifo+emulator+publish (and the bridge node's state publication at 50). The
 machine's other load is printed with each row (load average), since this machine is shared.
 Prints figures; asserts nothing.
 """
@@ -42,6 +43,7 @@ VARIANTS = {
     "normal": {"bridge": {"loop_priority": 0}, "emulator_priority": 0},
     "fifo": {"bridge": {"loop_priority": 80}, "emulator_priority": 0},
     "fifo+emulator": {"bridge": {"loop_priority": 80}, "emulator_priority": 70},
+    "fifo+emulator+publish": {"bridge": {"loop_priority": 80, "publish_priority": 50}, "emulator_priority": 70},
 }
 
 
@@ -70,7 +72,7 @@ def run(folder: Path, name: str, seconds: float, slot: int) -> str:
         command, env=local_dds_env(bench_domain(slot)), capture_output=True, text=True, timeout=seconds * 4 + 120
     )
     if not summary.exists():
-        return f"  {name:14s} no summary (exit {result.returncode}): {result.stderr.strip()[-300:]}"
+        return f"  {name:22s} no summary (exit {result.returncode}): {result.stderr.strip()[-300:]}"
     data = json.loads(summary.read_text())
     counters = data["bridge_counters"]
     ticks, late = counters.get("ticks", 0), counters.get("late_ticks", 0)
@@ -80,7 +82,7 @@ def run(folder: Path, name: str, seconds: float, slot: int) -> str:
     states = data["messages"].get("/joint_states", 0)
     faults = [f["reason"] for f in data["bridge_faults"]] + [s["reason"] for s in data["policy_stops"]]
     return (
-        f"  {name:14s} late ticks {late}/{ticks} = {100.0 * late / max(ticks, 1):5.2f} %   "
+        f"  {name:22s} late ticks {late}/{ticks} = {100.0 * late / max(ticks, 1):5.2f} %   "
         f"rt/lowcmd {accepted} / rt/lowstate {window} = {100.0 * accepted / max(window, 1):6.2f} %   "
         f"/joint_states {states / seconds:5.0f} Hz   walked {data['distance_m']:.1f} m   "
         f"faults {faults or 'none'}   load {load_before:.1f}-{os.getloadavg()[0]:.1f}"
@@ -90,7 +92,7 @@ def run(folder: Path, name: str, seconds: float, slot: int) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=30.0, help="emulator seconds per run")
-    parser.add_argument("--variants", default="default,normal,fifo,fifo+emulator")
+    parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--repeats", type=int, default=1)
     args = parser.parse_args()
     names = args.variants.split(",")

@@ -34,6 +34,7 @@ from memaug_hardware.interfaces import check_interface
 from memaug_hardware.loop import COUNTERS, LoopConfig, LoopLink, start_loop
 from memaug_hardware.params import BRIDGE_PARAMETERS
 from memaug_hardware.protocol import RobotState
+from memaug_hardware.realtime import try_realtime_priority
 from memaug_hardware.safety import BridgeMode, SafetyLimits
 from memaug_sim.commands import CommandRejected, joint_command_from_fields
 from memaug_sim.pacing import Every
@@ -201,6 +202,9 @@ class Go2BridgeNode(LifecycleNode):
     def _follow_loop(self) -> None:
         """Publish the loop's newest state (at most publish_rate_hz), its mode changes and
         arm answers, until the loop stops. A loop process that dies is a fault."""
+        priority = self.params["publish_priority"]
+        if priority and not try_realtime_priority(priority):
+            self.get_logger().warn(f"state publication at normal priority: SCHED_FIFO {priority} refused")
         publication = Every(1.0 / self.params["publish_rate_hz"])
         remote_pace = Every(REMOTE_PERIOD_S)
         published = 0

@@ -77,4 +77,13 @@ BRIDGE_PARAMETERS: tuple[ParamSpec, ...] = (
         min=0,
         max=99,
     ),
+    ParamSpec(
+        "publish_priority",
+        0,
+        "SCHED_FIFO priority (1-99) of this node's thread that publishes /joint_states, /imu/data and /remote "
+        "(below loop_priority): on a loaded machine the policy stopped on stale /joint_states while the loop "
+        "kept time (root or CAP_SYS_NICE; refused: normal priority, said in the log); 0: normal priority.",
+        min=0,
+        max=99,
+    ),
 )
