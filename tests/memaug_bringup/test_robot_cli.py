@@ -123,3 +123,21 @@ def test_a_domain_with_no_go2_is_named(domain_id: int, go2_domain: int, tmp_path
     assert run.returncode != 0 and f"no valid rt/lowstate within 1.0 s on interface lo, domain {go2_domain}" in (
         run.stderr
     )
+
+
+def test_a_policy_that_observes_ground_truth_is_refused_off_the_emulator(domain_id: int, tmp_path: Path) -> None:
+    import torch
+
+    from memaug_policy.import_cli import main as import_main
+
+    torch.manual_seed(0)
+    source = tmp_path / "policy_1.pt"  # legged_gym's default observation starts with the base's linear velocity
+    torch.jit.script(torch.nn.Sequential(torch.nn.Linear(48, 16), torch.nn.ELU(), torch.nn.Linear(16, 12))).save(
+        str(source)
+    )
+    model = tmp_path / "sim_only.onnx"
+    assert import_main([str(source), "--from", "legged_gym", "--out", str(model)]) == 0
+    for target in (("--target", "go2", "--interface", "lo"), ("--target", "unitree_mujoco")):
+        run = memaug_robot(domain_id, *target, "--model", str(model), "--no-record", timeout_s=60.0)
+        assert run.returncode == 2 and run.stderr.strip().count("\n") == 0, run.stderr
+        assert "observes base_linear_velocity, which only a simulator measures" in run.stderr

@@ -164,7 +164,31 @@ def run_robot(args: argparse.Namespace, run_finish: Any, default_bag: Any) -> in
         return 2
     if args.check:
         return _check(args, target, bridge)
+    refusal = _sim_only_refusal(args.model, target.kind)
+    if refusal is not None:
+        print(f"memaug robot: {refusal}", file=sys.stderr)
+        return 2
     return _run(args, target, bridge, run_finish, default_bag)
+
+
+def _sim_only_refusal(model: str, target_kind: str) -> str | None:
+    """Why a policy cannot run on this target, or None: a policy that observes what only a
+    simulator knows (the base's linear velocity from /odom) runs against the emulator, which
+    publishes its ground truth, and nowhere else."""
+    from memaug_policy.model import ModelError, load_policy, resolve_model_path
+
+    if target_kind == "emulator":
+        return None
+    try:
+        terms = load_policy(resolve_model_path(model)).metadata.observation.ground_truth_terms()
+    except ModelError as exc:
+        return str(exc).splitlines()[0]
+    if not terms:
+        return None
+    return (
+        f"{model} observes {', '.join(terms)}, which only a simulator measures: a {target_kind} cannot feed it "
+        "(run it with memaug sim or memaug robot --emulator, or import a policy that estimates it)"
+    )
 
 
 def _check(args: argparse.Namespace, target: Any, bridge: dict[str, Any]) -> int:
