@@ -3,8 +3,9 @@
 The stack (`memaug robot --emulator --disarmed`) runs in namespace A; a publisher with ROS's
 defaults (the whole subnet, as a lab laptop has) sends /estop from namespace B. By default
 the run's graph stays on its machine and the e-stop reaches nothing; with --open-graph it
-reaches the bridge, which faults on it. The addresses exist only inside the two namespaces
-this test creates (10.233.0.0/24) and are deleted with them: no traffic leaves this machine.
+reaches the bridge, which faults on it. The addresses are in the loopback range (127.233.0.0/24,
+made routable on the pair by route_localnet inside the namespaces), exist only inside the two
+namespaces this test creates and are deleted with them: no traffic leaves this machine.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pytest
 
 from memaug_common.testing import resolve_executable
 
-SUBNET = "10.233.{}.{}"
+SUBNET = "127.233.{}.{}"
 
 PUBLISHER = """
 import time, rclpy
@@ -69,6 +70,11 @@ def namespaces() -> Iterator[tuple[str, str]]:
             result = _ip(*step)
             if result.returncode != 0:
                 pytest.skip(f"cannot build the namespaces' network (ip {' '.join(step)}: {result.stderr.strip()})")
+        for ns, end in ((a, "va"), (b, "vb")):  # loopback-range addresses routed on the pair
+            for scope in ("all", f"{tag}{end}"):
+                result = _ip("netns", "exec", ns, "sysctl", "-qw", f"net.ipv4.conf.{scope}.route_localnet=1")
+                if result.returncode != 0:
+                    pytest.skip(f"cannot route loopback-range addresses on the pair: {result.stderr.strip()}")
         yield a, b
     finally:
         for ns in created:
