@@ -13,6 +13,7 @@ sensor latency in physics steps, and the push schedule. Per step: observation no
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 
 import numpy as np
 
@@ -57,20 +58,20 @@ def sample_dynamics(ranges: RandomizationRanges, rng: np.random.Generator, joint
     )
 
 
+#: The contact-model terms switched off: the MJCF's contacts for every robot.
+CONTACT_MODEL_OFF: Mapping[str, object] = MappingProxyType(
+    {"rich_contact_share": 0.0, "elliptic_cone_share": 0.0, "impratio": None, "soft_feet_share": 0.0}
+)
+#: The asymmetry terms switched off: a mirror-symmetric robot.
+ASYMMETRY_OFF: Mapping[str, object] = MappingProxyType(
+    {"leg_strength_scale": (1.0, 1.0), "leg_mass_scale": (1.0, 1.0), "joint_offset_rad": 0.0}
+)
+
+
 def without_contact_model_and_asymmetry(ranges: RandomizationRanges) -> RandomizationRanges:
     """``ranges`` with the contact-model and asymmetry terms off: the MJCF's contacts on a
     mirror-symmetric robot, as the description drew before those terms (their cost's baseline)."""
-    return ranges.model_copy(
-        update={
-            "rich_contact_share": 0.0,
-            "elliptic_cone_share": 0.0,
-            "impratio": None,
-            "soft_feet_share": 0.0,
-            "leg_strength_scale": (1.0, 1.0),
-            "leg_mass_scale": (1.0, 1.0),
-            "joint_offset_rad": 0.0,
-        }
-    )
+    return ranges.model_copy(update={**CONTACT_MODEL_OFF, **ASYMMETRY_OFF})
 
 
 def _share(rng: np.random.Generator, share: float) -> bool:

@@ -27,6 +27,7 @@ import mujoco
 import numpy as np
 
 from memaug_common.description import RandomizationRanges
+from memaug_train.randomization import CONTACT_MODEL_OFF
 
 #: Model fields VecGo2Env changes per robot (memaug_sim.dynamics, memaug_sim.faults, the
 #: torque envelope), held per world by Warp.
@@ -53,13 +54,7 @@ def warp_ranges(ranges: RandomizationRanges) -> tuple[RandomizationRanges, list[
     """``ranges`` without the terms MuJoCo Warp cannot vary per world (the contact model: rich
     contact's condim, elliptic cones, impratio, soft feet's contact priority; rough ground's
     height field), and the names of those that were on."""
-    off = {
-        "rich_contact_share": 0.0,
-        "elliptic_cone_share": 0.0,
-        "impratio": None,
-        "soft_feet_share": 0.0,
-        "rough_ground_m": (0.0, 0.0),
-    }
+    off = {**CONTACT_MODEL_OFF, "rough_ground_m": (0.0, 0.0)}
     dropped = [name for name, value in off.items() if getattr(ranges, name) != value]
     if ranges.rough_ground_m[1] == 0.0 and "rough_ground_m" in dropped:
         dropped.remove("rough_ground_m")

@@ -23,6 +23,7 @@ in --contract overrides it. `memaug inspect` shows the map to check before the r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -70,14 +71,23 @@ def find_run_files(src: Path, yaml_name: str) -> tuple[Path, Path]:
     return onnx_path, params
 
 
-def read(src: Path, description: RobotDescription) -> ImportedPolicy:
-    onnx_path, env_path = find_run_files(src, "env.yaml")
+def read_run(
+    src: Path, yaml_name: str, label: str, build: Callable[..., ImportedPolicy], description: RobotDescription
+) -> ImportedPolicy:
+    """An exported ONNX with its run's params/<yaml_name>, turned into a policy by
+    ``build(config, network, onnx_path, config_path, description)``; a missing or malformed
+    entry in the config is a PolicyImportError naming the file."""
+    onnx_path, config_path = find_run_files(src, yaml_name)
     network = network_from_onnx(load_onnx(onnx_path), onnx_path)
-    env = read_yaml(env_path, "Isaac Lab env config")
+    config = read_yaml(config_path, label)
     try:
-        return _from_env(env, network, onnx_path, env_path, description)
+        return build(config, network, onnx_path, config_path, description)
     except (KeyError, TypeError, IndexError) as exc:
-        raise PolicyImportError(f"{env_path}: missing or malformed entry {exc!s}") from exc
+        raise PolicyImportError(f"{config_path}: missing or malformed entry {exc!s}") from exc
+
+
+def read(src: Path, description: RobotDescription) -> ImportedPolicy:
+    return read_run(src, "env.yaml", "Isaac Lab env config", _from_env, description)
 
 
 def _from_env(

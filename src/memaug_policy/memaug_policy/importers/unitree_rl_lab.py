@@ -23,19 +23,11 @@ from typing import Any
 from memaug_common.description import RobotDescription
 from memaug_policy.importers.common import ImportedPolicy
 from memaug_policy.importers.errors import PolicyImportError
-from memaug_policy.importers.isaaclab import TERM_NAMES, find_run_files
-from memaug_policy.importers.onnx_graph import load_onnx, network_from_onnx
-from memaug_policy.importers.yaml_source import read_yaml
+from memaug_policy.importers.isaaclab import TERM_NAMES, read_run
 
 
 def read(src: Path, description: RobotDescription) -> ImportedPolicy:
-    onnx_path, deploy_path = find_run_files(src, "deploy.yaml")
-    network = network_from_onnx(load_onnx(onnx_path), onnx_path)
-    deploy = read_yaml(deploy_path, "unitree_rl_lab deploy config")
-    try:
-        return _from_deploy(deploy, network, onnx_path, deploy_path, description)
-    except (KeyError, TypeError, IndexError) as exc:
-        raise PolicyImportError(f"{deploy_path}: missing or malformed entry {exc!s}") from exc
+    return read_run(src, "deploy.yaml", "unitree_rl_lab deploy config", _from_deploy, description)
 
 
 def _from_deploy(
