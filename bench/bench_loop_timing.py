@@ -34,10 +34,10 @@ from pathlib import Path
 
 import numpy as np
 from memaug_hardware.protocol import MotorCommand, RobotState, fill_lowcmd, new_lowcmd
-from memaug_hardware.realtime import try_realtime_priority
 from memaug_hardware.safety import BridgeSafety, SafetyLimits
 
 from memaug_common.description import load_robot_description
+from memaug_common.realtime import try_realtime_priority
 
 PERIOD_S = 0.002
 SPIN_MARGIN_S = 0.0003  # hybrid wait: sleep to this long before the deadline, spin the rest

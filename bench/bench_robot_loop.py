@@ -16,7 +16,7 @@ prints, from the same run:
 Variants are target profiles written for the run (memaug_hardware.targets), differing only in
 priorities: default (the emulator target as shipped), normal (both at normal priority), fifo
 (loop_priority 80, emulator at normal priority), fifo+emulator (loop 80, emulator 70),
-fifo+emulator+publish (and the bridge node's state publication at 50). The
+fifo+emulator+nodes (and the bridge node's process at 50, the policy node's at 55). The
 machine's other load is printed with each row (load average), since this machine is shared.
 Prints figures; asserts nothing.
 """
@@ -40,10 +40,10 @@ from memaug_common.testing import bench_domain, local_dds_env, resolve_executabl
 
 VARIANTS = {
     "default": None,  # config/targets/emulator.yaml as shipped
-    "normal": {"bridge": {"loop_priority": 0}, "emulator_priority": 0},
-    "fifo": {"bridge": {"loop_priority": 80}, "emulator_priority": 0},
-    "fifo+emulator": {"bridge": {"loop_priority": 80}, "emulator_priority": 70},
-    "fifo+emulator+publish": {"bridge": {"loop_priority": 80, "publish_priority": 50}, "emulator_priority": 70},
+    "normal": {"loop": 0, "emulator": 0, "bridge_node": 0, "policy": 0},
+    "fifo": {"loop": 80, "emulator": 0, "bridge_node": 0, "policy": 0},
+    "fifo+emulator": {"loop": 80, "emulator": 70, "bridge_node": 0, "policy": 0},
+    "fifo+emulator+nodes": {"loop": 80, "emulator": 70, "bridge_node": 50, "policy": 55},
 }
 
 
@@ -53,8 +53,10 @@ def target_file(folder: Path, name: str) -> str:
     if change is None:
         return "emulator"
     profile = yaml.safe_load((config_dir() / "targets" / "emulator.yaml").read_text())
-    profile["bridge"] = {**profile.get("bridge", {}), **change["bridge"]}
-    profile["emulator_priority"] = change["emulator_priority"]
+    bridge = {"loop_priority": change["loop"], "node_priority": change["bridge_node"]}
+    profile["bridge"] = {**profile.get("bridge", {}), **bridge}
+    profile["emulator_priority"] = change["emulator"]
+    profile["policy_priority"] = change["policy"]
     path = folder / f"emulator_{name.replace('+', '_')}.yaml"
     path.write_text(yaml.safe_dump(profile))
     return str(path)

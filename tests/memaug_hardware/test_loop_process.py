@@ -39,7 +39,7 @@ def test_the_loop_process_runs_fifo_with_its_dds_threads_and_its_death_is_a_faul
     start_node("memaug_go2_emulator", "--domain-id", str(go2_domain))
     bridge = start_bridge(
         "-p", "auto_activate:=false", "-p", "auto_configure:=true", "-p", "loop_priority:=20",
-        "-p", "publish_priority:=10",
+        "-p", "node_priority:=10",
     )  # fmt: skip
     ros.wait_for(lambda: "configured:" in bridge.output(), 60.0, "the bridge to configure")
     loop = _loop_process(bridge.pid)
@@ -50,10 +50,10 @@ def test_the_loop_process_runs_fifo_with_its_dds_threads_and_its_death_is_a_faul
     granted = "loop process at SCHED_FIFO 20" in bridge.output()
     expected = os.SCHED_FIFO if granted else os.SCHED_OTHER
     assert all(p == expected for p in policies.values()), (granted, policies)
-    # In the node's own process, its state publisher alone runs at publish_priority.
+    # The node's own process, every thread of it (executor, DDS, state publisher), at node_priority.
     node_threads = [int(t.name) for t in Path(f"/proc/{bridge.pid}/task").iterdir()]
-    fifo = [os.sched_getparam(t).sched_priority for t in node_threads if os.sched_getscheduler(t) == os.SCHED_FIFO]
-    assert fifo == ([10] if granted else []), fifo
+    priorities = {(os.sched_getscheduler(t), os.sched_getparam(t).sched_priority) for t in node_threads}
+    assert priorities == ({(os.SCHED_FIFO, 10)} if granted else {(os.SCHED_OTHER, 0)}), priorities
 
     os.kill(loop, signal.SIGKILL)  # a crash of the loop: the node must not go on as if healthy
     ros.wait_for(

@@ -46,6 +46,7 @@ def _nodes(context: LaunchContext) -> list:
         emulator=emulator,
         emulator_scenario=arg("scenario"),
         emulator_priority=target.emulator_priority,
+        policy_priority=target.policy_priority,
         emulator_duration_s=float(arg("emulator_duration")),
         open_graph=arg("open_graph").lower() == "true",
         peers=arg("peers"),

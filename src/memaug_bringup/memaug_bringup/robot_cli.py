@@ -250,6 +250,7 @@ def _run(args: argparse.Namespace, target: Any, bridge: dict[str, Any], run_fini
         emulator=emulator,
         emulator_scenario=args.scenario,
         emulator_priority=target.emulator_priority,
+        policy_priority=target.policy_priority,
         emulator_duration_s=args.duration,
         bridge=bridge,
         arm=arm,

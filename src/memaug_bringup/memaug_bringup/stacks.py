@@ -134,6 +134,7 @@ class RobotOptions:
     emulator_scenario: str = "none"
     emulator_duration_s: float = 20.0
     emulator_priority: int = 0  # SCHED_FIFO of the emulator process; 0: normal
+    policy_priority: int = 0  # SCHED_FIFO of the policy node's process; 0: normal
     #: The bridge's parameters from the target profile and the user's overrides
     #: (memaug_hardware.targets.Target.bridge_parameters): interface, DDS domain, CRC and
     #: motion-switcher policies, any other declared parameter.
@@ -205,6 +206,7 @@ def robot_stack(options: RobotOptions) -> Stack:
                 # robot was still lying when run began (a fall in the summary). Disarmed, the
                 # policy loads and checks its model and waits.
                 "wait_for_bridge_armed": True,
+                "node_priority": options.policy_priority,
             },
         )
     )

@@ -26,6 +26,7 @@ from std_msgs.msg import Bool, String
 
 from memaug_common.description import load_robot_description
 from memaug_common.graph import graph_scope
+from memaug_common.realtime import node_priority_problem
 from memaug_common.remote_map import KEYS
 from memaug_common.ros_main import create_or_report
 from memaug_common.ros_params import declare_parameters
@@ -34,7 +35,6 @@ from memaug_hardware.interfaces import check_interface
 from memaug_hardware.loop import COUNTERS, LoopConfig, LoopLink, start_loop
 from memaug_hardware.params import BRIDGE_PARAMETERS
 from memaug_hardware.protocol import RobotState
-from memaug_hardware.realtime import try_realtime_priority
 from memaug_hardware.safety import BridgeMode, SafetyLimits
 from memaug_sim.commands import CommandRejected, joint_command_from_fields
 from memaug_sim.pacing import Every
@@ -51,6 +51,8 @@ class Go2BridgeNode(LifecycleNode):
         super().__init__("memaug_go2_bridge")
         self.params = declare_parameters(self, BRIDGE_PARAMETERS)
         p = self.params
+        if problem := node_priority_problem(p["node_priority"]):
+            self.get_logger().warn(problem)
         self.description = load_robot_description(p["robot"])
         check_interface(p["network_interface"])
         self.limits = SafetyLimits(
@@ -202,9 +204,6 @@ class Go2BridgeNode(LifecycleNode):
     def _follow_loop(self) -> None:
         """Publish the loop's newest state (at most publish_rate_hz), its mode changes and
         arm answers, until the loop stops. A loop process that dies is a fault."""
-        priority = self.params["publish_priority"]
-        if priority and not try_realtime_priority(priority):
-            self.get_logger().warn(f"state publication at normal priority: SCHED_FIFO {priority} refused")
         publication = Every(1.0 / self.params["publish_rate_hz"])
         remote_pace = Every(REMOTE_PERIOD_S)
         published = 0

@@ -22,9 +22,9 @@ from unitree_sdk2py.idl.default import unitree_go_msg_dds__LowState_, unitree_go
 from unitree_sdk2py.idl.unitree_go.msg.dds_ import LowCmd_, SportModeState_
 
 from memaug_common.description import RobotDescription, load_robot_description
+from memaug_common.realtime import try_realtime_priority
 from memaug_hardware.dds import participant, robot_endpoints
 from memaug_hardware.protocol import HEAD, MotorCommand, command_from_lowcmd, crc_of, crc_ok, motor_torque
-from memaug_hardware.realtime import try_realtime_priority
 from memaug_hardware.remote import RemoteState, parse_script
 from memaug_sim.pacing import Pacer
 from memaug_sim.scenario import ScenarioClock, load_scenario

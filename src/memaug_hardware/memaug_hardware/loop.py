@@ -199,8 +199,10 @@ def run_loop(
     os.set_blocking(doorbell.fileno(), False)
     # Ctrl-C reaches the whole process group; the node stops the loop (or its pipe closes).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from memaug_hardware.realtime import try_realtime_priority
+    from memaug_common.realtime import normal_priority, try_realtime_priority
 
+    if not config.priority:
+        normal_priority()  # not the bridge node's priority, which a spawned process inherits
     realtime = bool(config.priority) and try_realtime_priority(config.priority)
     if config.priority and not realtime:
         events.send(("log", "warn", f"loop at normal priority: SCHED_FIFO {config.priority} refused"))

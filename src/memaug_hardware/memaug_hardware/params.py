@@ -78,11 +78,13 @@ BRIDGE_PARAMETERS: tuple[ParamSpec, ...] = (
         max=99,
     ),
     ParamSpec(
-        "publish_priority",
+        "node_priority",
         0,
-        "SCHED_FIFO priority (1-99) of this node's thread that publishes /joint_states, /imu/data and /remote "
-        "(below loop_priority): on a loaded machine the policy stopped on stale /joint_states while the loop "
-        "kept time (root or CAP_SYS_NICE; refused: normal priority, said in the log); 0: normal priority.",
+        "SCHED_FIFO priority (1-99) of this node's process, below loop_priority: its executor, which takes "
+        "/joint_commands to the loop, and its publication of /joint_states, /imu/data and /remote. At normal "
+        "priority beside a real-time loop and emulator, on a loaded machine, commands reached the loop late "
+        "(watchdog damping) and the policy stopped on stale state (root or CAP_SYS_NICE; refused: normal "
+        "priority, said in the log); 0: normal priority.",
         min=0,
         max=99,
     ),

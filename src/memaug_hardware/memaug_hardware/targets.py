@@ -49,6 +49,10 @@ class Target(_Strict):
     #: Emulator only: SCHED_FIFO priority of the emulator process (0: normal), which stands in
     #: for the robot's own computer, so that a loaded desk machine starves the robot last.
     emulator_priority: int = Field(0, ge=0, le=99)
+    #: SCHED_FIFO priority of the policy node's process (0: normal): it sits on the control path
+    #: (state in, /joint_commands out) beside the real-time loop; config/targets/go2.yaml says why
+    #: above the bridge node's.
+    policy_priority: int = Field(0, ge=0, le=99)
     name: str = ""  # set from the file's name
 
     def bridge_parameters(self, overrides: dict[str, ParamValue], domain_id: int) -> dict[str, ParamValue]:

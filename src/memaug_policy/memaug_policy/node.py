@@ -23,6 +23,7 @@ from std_srvs.srv import Trigger
 
 from memaug_common.attitude import attitude_problem
 from memaug_common.description import load_robot_description
+from memaug_common.realtime import node_priority_problem
 from memaug_common.remote_map import DAMP_CHORD, KEYS, RUN_CHORD, STAND_CHORD, stick_command
 from memaug_common.ros_main import spin_main
 from memaug_common.ros_params import declare_parameters
@@ -50,6 +51,8 @@ class PolicyNode(Node):
     def __init__(self, **node_kwargs: Any) -> None:
         super().__init__(NODE_NAME, **node_kwargs)
         p = self.params = declare_parameters(self, POLICY_PARAMETERS)
+        if problem := node_priority_problem(p["node_priority"]):
+            self.get_logger().warn(problem)
         self.description = load_robot_description(p["robot"])
         self.model = load_policy(resolve_model_path(p["model"]))
         check_compatible(self.model, self.description)

@@ -46,5 +46,15 @@ POLICY_PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("command_vy", 0.0, "Default lateral velocity command, m/s.", min=-5.0, max=5.0),
     ParamSpec("command_yaw_rate", 0.0, "Default yaw rate command, rad/s.", min=-5.0, max=5.0),
     ParamSpec("diagnostics_period_s", 1.0, "Period of /diagnostics, s (node clock).", min=0.05, max=60.0),
+    ParamSpec(
+        "node_priority",
+        0,
+        "SCHED_FIFO priority (1-99) of this node's process, below the Go2 bridge's loop: at normal priority beside "
+        "a real-time bridge and emulator on a loaded 2-core machine, the policy step's p99 reached 20-35 ms, "
+        "it missed deadlines and the robot fell (root or CAP_SYS_NICE; refused: normal priority, said in the "
+        "log); 0: normal priority.",
+        min=0,
+        max=99,
+    ),
     ParamSpec("publish_debug", True, "Publish /policy/observation, /policy/action and /policy/memory."),
 )
