@@ -178,9 +178,16 @@ def test_killed_policy_means_damping_within_the_watchdog(
     ros, start_node, go2_domain, lowcmd_tap, gru_policy, recorded_summary
 ):
     diagnostics = ros.subscribe(DiagnosticArray, "diagnostics")
-    start_pair(start_node, go2_domain, "-p", "auto_activate:=true")
-    policy = start_node("memaug_policy_node", "--ros-args", "-p", f"model:={gru_policy}", "-p", "autostart:=true")
-    wait_for_stiff_frames(lowcmd_tap, 60.0)
+    _, bridge = start_pair(start_node, go2_domain, "-p", "auto_activate:=true")
+    # As memaug robot starts it: standing into a bridge not yet armed would leave the robot lying.
+    policy = start_node(
+        "memaug_policy_node", "--ros-args", "-p", f"model:={gru_policy}", "-p", "autostart:=true",
+        "-p", "wait_for_bridge_armed:=true",
+    )  # fmt: skip
+    try:
+        wait_for_stiff_frames(lowcmd_tap, 60.0)
+    except TimeoutError as exc:
+        raise AssertionError(f"{exc}\nbridge:\n{bridge.output()[-1500:]}\npolicy:\n{policy.output()[-1500:]}") from exc
     delay = damping_delay(lowcmd_tap, policy.kill)
     # 50 ms watchdog after the last command, which left up to one 20 ms control period before the kill.
     assert delay < 0.08, f"{delay * 1e3:.1f} ms from kill to damping"
