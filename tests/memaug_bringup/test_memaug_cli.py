@@ -10,6 +10,7 @@ import time
 import uuid
 from pathlib import Path
 
+import numpy as np
 import yaml
 from mcap_ros2.reader import read_ros2_messages
 
@@ -86,6 +87,9 @@ def test_sim_run_records_every_message_and_reports(start_node, tmp_path: Path, g
     assert accepted <= data.counts["/joint_commands"] <= accepted + 5
     assert summary["messages"]["/joint_states"] == published
     assert [m for _, m in data.modes][:3] == ["idle", "stand", "run"]
+    # The command each policy step used, whatever the observation layout: memaug sim's default.
+    assert data.counts["/policy/command"] == data.counts["/policy/action"] > 100
+    assert np.array_equal(data.command, np.tile([0.5, 0.0, 0.0], (len(data.command), 1)))
     assert (bag / "metadata.yaml").is_file()
     # The official ROS 2 decoder reads every message; a lockstep bag has one clock: log times
     # are sim time (the /clock the recorder last received), like the header stamps, not the

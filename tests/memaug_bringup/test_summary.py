@@ -1,4 +1,4 @@
-"""The run summary's measures, on hand-made signals (no bag, no ROS)."""
+"""The run summary's measures and the report's sections, on hand-made signals (no bag, no ROS)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from memaug_bringup.bag_reader import RunData
+from memaug_bringup.report import render_report
 from memaug_bringup.summary import run_faults, summarize, windowed_tracking_error
 
 T = np.arange(0.0, 10.0, 0.01)  # 100 Hz, 10 s
@@ -80,3 +81,37 @@ def test_a_stale_state_stop_once_the_states_ended_is_the_end_of_the_run_not_a_fa
     assert [stop["t"] for stop in ended["policy_stops_after_data_ended"]] == [5.1]  # still shown
     starved = summarize(_states_until(60.0, [(8.2, "stale /joint_states: 0.188 s old (limit 0.1 s)")]))
     assert run_faults(starved) == ["the policy stopped at 8.20 s: stale /joint_states: 0.188 s old (limit 0.1 s)"]
+
+
+def _run(observation_width: int) -> RunData:
+    """A 10 s run at 0.4 m/s whose policy steps at 50 Hz with an observation of any layout."""
+    steps = T[::2]
+    data = RunData(bag=Path("run"), counts={})
+    data.odom_t, data.odom_velocity = T, np.tile([0.4, 0.0, 0.0], (len(T), 1))
+    data.odom_position = np.column_stack([0.4 * T, np.zeros(len(T)), np.full(len(T), 0.3)])
+    data.odom_quat_wxyz, data.odom_yaw_rate = np.tile([1.0, 0.0, 0.0, 0.0], (len(T), 1)), np.zeros(len(T))
+    data.obs_t, data.observation = steps, np.full((len(steps), observation_width), 7.0)
+    data.modes = [(0.0, "run")]
+    return data
+
+
+def test_the_commanded_velocity_comes_from_policy_command_whatever_the_observation() -> None:
+    """An imported policy's observation (here 48 values, a legged_gym layout) says nothing about
+    where its command sits; the run's /policy/command does."""
+    data = _run(48)
+    assert np.isnan(summarize(data)["mean_commanded_speed_mps"])  # a bag from before /policy/command
+    data.command_t, data.command = data.obs_t, np.tile([0.5, 0.1, -0.2], (len(data.obs_t), 1))
+    summary = summarize(data)
+    assert summary["mean_commanded_speed_mps"] == pytest.approx(0.5)
+    assert summary["mean_commanded_lateral_speed_mps"] == pytest.approx(0.1)
+    assert summary["mean_commanded_yaw_rate_radps"] == pytest.approx(-0.2)
+    assert summary["velocity_tracking_error_1s_mps"] == pytest.approx(np.hypot(0.1, 0.1))
+
+
+def test_a_report_has_a_memory_section_only_where_the_policy_has_memory(tmp_path: Path) -> None:
+    data = _run(48)
+    page = render_report(data, tmp_path / "without").read_text()
+    assert "Memory" not in page and not (tmp_path / "without" / "memory_pca.png").exists()
+    data.memory_t, data.memory = data.obs_t, np.random.default_rng(0).normal(size=(len(data.obs_t), 8))
+    page = render_report(data, tmp_path / "with").read_text()
+    assert "<h2>Memory</h2>" in page and (tmp_path / "with" / "memory_pca.png").stat().st_size > 1000

@@ -34,6 +34,10 @@ class RunData:
     observation: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     memory_t: np.ndarray = field(default_factory=lambda: np.zeros(0))
     memory: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    #: The velocity command (vx m/s, vy m/s, yaw rate rad/s) each policy step used, [samples, 3]
+    #: (/policy/command; empty in bags older than it).
+    command_t: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    command: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
     modes: list[tuple[float, str]] = field(default_factory=list)
     faults: list[dict[str, str | float]] = field(default_factory=list)
     bridge_faults: list[tuple[float, str]] = field(default_factory=list)  # (t, reason) from /bridge/state
@@ -49,7 +53,7 @@ def read_run(bag: Path) -> RunData:
     with AnyReader([bag], default_typestore=get_typestore(Stores.ROS2_JAZZY)) as reader:
         data = RunData(bag=bag, counts={c.topic: c.msgcount for c in reader.connections})
         t0 = reader.start_time
-        rows: dict[str, list] = {k: [] for k in ("odom", "joints", "obs", "memory")}
+        rows: dict[str, list] = {k: [] for k in ("odom", "joints", "obs", "memory", "command")}
         for connection, timestamp, raw in reader.messages():
             t = (timestamp - t0) * 1e-9
             msg: Any = reader.deserialize(raw, connection.msgtype)  # rosbags message dataclass
@@ -68,6 +72,8 @@ def read_run(bag: Path) -> RunData:
                 rows["obs"].append((t, np.asarray(msg.data)))
             elif topic == "/policy/memory":
                 rows["memory"].append((t, np.asarray(msg.data)))
+            elif topic == "/policy/command":
+                rows["command"].append((t, msg.linear.x, msg.linear.y, msg.angular.z))
             elif topic == "/policy/mode":
                 data.modes.append((t, msg.data))
             elif topic == "/bridge/state" and msg.data.startswith("fault"):
@@ -101,6 +107,9 @@ def read_run(bag: Path) -> RunData:
     if rows["obs"]:
         data.obs_t = np.array([r[0] for r in rows["obs"]])
         data.observation = np.stack([r[1] for r in rows["obs"]])
+    if rows["command"]:
+        command = np.array(rows["command"])
+        data.command_t, data.command = command[:, 0], command[:, 1:4]
     if rows["memory"]:
         data.memory_t = np.array([r[0] for r in rows["memory"]])
         data.memory = np.stack([r[1] for r in rows["memory"]])
@@ -127,7 +136,7 @@ def _to_robot_time(data: RunData, rows: dict[str, list]) -> None:
     def robot(t: float) -> float:
         return float(np.interp(t, receive, stamp) - stamp0)
 
-    for key in ("odom", "joints", "obs", "memory"):
+    for key in ("odom", "joints", "obs", "memory", "command"):
         rows[key] = [(robot(r[0]), *r[1:]) for r in rows[key]]
     data.modes = [(robot(t), m) for t, m in data.modes]
     data.bridge_faults = [(robot(t), r) for t, r in data.bridge_faults]

@@ -43,11 +43,11 @@ def _finish(fig: plt.Figure, axes: np.ndarray, data: RunData, path: Path) -> Non
 
 def plot_velocity(data: RunData, path: Path) -> None:
     fig, axes = plt.subplots(2, 1, figsize=(9, 5), sharex=True)
-    command = commanded_velocity(data)
+    command_t, command = commanded_velocity(data)
     for ax, i, label in ((axes[0], 0, "forward velocity vx, m/s"), (axes[1], 1, "lateral velocity vy, m/s")):
         ax.plot(data.odom_t, data.odom_velocity[:, i], lw=0.8, label="achieved (odom, base frame)")
         if len(command):
-            ax.step(data.obs_t, command[:, i], where="post", lw=1.2, label="commanded")
+            ax.step(command_t, command[:, i], where="post", lw=1.2, label="commanded")
         ax.set_ylabel(label)
     axes[0].legend(fontsize=8)
     _finish(fig, axes, data, path)
@@ -80,8 +80,8 @@ def plot_memory_pca(data: RunData, path: Path) -> str:
     """PCA of the hidden state, coloured before/after each fault. Returns a caption."""
     fig, ax = plt.subplots(figsize=(6, 5))
     if len(data.memory) < 3:
-        ax.text(0.5, 0.5, "no /policy/memory recorded", ha="center")
-        caption = "no memory recorded"
+        ax.text(0.5, 0.5, "too few hidden states for a PCA", ha="center")
+        caption = f"{len(data.memory)} hidden states recorded: too few for a PCA"
     else:
         centred = data.memory - data.memory.mean(axis=0)
         _, singular, vt = np.linalg.svd(centred, full_matrices=False)
@@ -105,14 +105,23 @@ def plot_memory_pca(data: RunData, path: Path) -> str:
 
 
 def write_report(bag: Path, out: Path | None = None) -> Path:
-    data = read_run(bag)
+    """The bag's report (index.html and its plots) in ``out`` (default bag/report)."""
+    return render_report(read_run(bag), out or bag / "report")
+
+
+def render_report(data: RunData, out: Path) -> Path:
+    """The report of a run read from its bag: index.html and its plots in ``out``."""
+    bag = data.bag
     summary = summarize(data)
-    out = out or bag / "report"
     out.mkdir(parents=True, exist_ok=True)
     plot_velocity(data, out / "velocity.png")
     plot_base(data, out / "base.png")
     plot_joints(data, out / "joints.png")
-    caption = plot_memory_pca(data, out / "memory_pca.png")
+    # A policy without memory publishes no /policy/memory: its report has no memory section.
+    memory = ""
+    if len(data.memory_t):
+        caption = plot_memory_pca(data, out / "memory_pca.png")
+        memory = f'<h2>Memory</h2><p>{html.escape(caption)}</p><img src="memory_pca.png" alt="memory PCA">\n'
     (out / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=True))
 
     def cell(value: object) -> str:
@@ -139,8 +148,7 @@ def write_report(bag: Path, out: Path | None = None) -> Path:
 <h2>Base height and orientation</h2><img src="base.png" alt="base">
 <h2>Joints</h2><img src="joints.png" alt="joints">
 <h2>Policy latency</h2><p>{html.escape(latency)}</p>
-<h2>Memory</h2><p>{html.escape(caption)}</p><img src="memory_pca.png" alt="memory PCA">
-</body></html>"""
+{memory}</body></html>"""
     index = out / "index.html"
     index.write_text(page)
     return index

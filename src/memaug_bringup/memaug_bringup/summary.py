@@ -17,13 +17,17 @@ def run_start(data: RunData) -> float:
     return next((t for t, mode in data.modes if mode == "run"), math.inf)
 
 
-def commanded_velocity(data: RunData) -> np.ndarray:
-    """(vx, vy, yaw_rate) the policy saw, [samples, 3], from /policy/observation."""
+def commanded_velocity(data: RunData) -> tuple[np.ndarray, np.ndarray]:
+    """When and what velocity command the policy used: times [samples] s and (vx, vy, yaw_rate)
+    [samples, 3], from /policy/command. A bag older than that topic gives it back from
+    /policy/observation when the observation has memaug's own 45-value layout; otherwise none."""
+    if len(data.command_t):
+        return data.command_t, data.command
     layout = ObservationLayout.for_joints(12, DEFAULT_TERMS)
     if data.observation.shape[1] != layout.dim:
-        return np.zeros((len(data.obs_t), 3))
+        return np.zeros(0), np.zeros((0, 3))
     sl = layout.slices()["velocity_command"]
-    return data.observation[:, sl] / layout.scale[sl]
+    return data.obs_t, data.observation[:, sl] / layout.scale[sl]
 
 
 def falls(data: RunData) -> int:
@@ -66,10 +70,10 @@ def summarize(data: RunData) -> dict[str, Any]:
     start = run_start(data)
     running = data.odom_t >= start
     velocity = data.odom_velocity[running]
-    command = commanded_velocity(data)
+    command_t, command = commanded_velocity(data)
     if len(command) and running.any():
-        # Command at each odom sample: the latest observation's command.
-        index = np.clip(np.searchsorted(data.obs_t, data.odom_t[running], side="right") - 1, 0, len(command) - 1)
+        # Command at each odom sample: the latest policy step's command.
+        index = np.clip(np.searchsorted(command_t, data.odom_t[running], side="right") - 1, 0, len(command) - 1)
         cmd = command[index]
         tracking = float(np.mean(np.linalg.norm(cmd[:, :2] - velocity[:, :2], axis=1)))
         tracking_window = windowed_tracking_error(data.odom_t[running], cmd, velocity, TRACKING_WINDOW_S)

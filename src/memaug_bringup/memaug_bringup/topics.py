@@ -21,6 +21,7 @@ STACK_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec("/policy/observation", "std_msgs/msg/Float32MultiArray"),
     TopicSpec("/policy/action", "std_msgs/msg/Float32MultiArray"),
     TopicSpec("/policy/memory", "std_msgs/msg/Float32MultiArray"),
+    TopicSpec("/policy/command", "geometry_msgs/msg/Twist"),
     TopicSpec("/policy/mode", "std_msgs/msg/String", latched=True),
     TopicSpec("/estop", "std_msgs/msg/Bool", latched=True),
     TopicSpec("/diagnostics", "diagnostic_msgs/msg/DiagnosticArray"),

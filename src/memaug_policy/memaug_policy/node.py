@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from geometry_msgs.msg import Twist
+from geometry_msgs.msg import Twist, Vector3
 from nav_msgs.msg import Odometry
 from rclpy.executors import Executor, SingleThreadedExecutor
 from rclpy.experimental import EventsExecutor
@@ -79,6 +79,9 @@ class PolicyNode(Node):
         self.pub_obs = self.create_publisher(Float32MultiArray, "policy/observation", STREAM)
         self.pub_action = self.create_publisher(Float32MultiArray, "policy/action", STREAM)
         self.pub_memory = self.create_publisher(Float32MultiArray, "policy/memory", STREAM)
+        #: The velocity command each step used (after clamping, before the model's own loop),
+        #: whatever the model's observation layout: what run summaries compare the robot with.
+        self.pub_velocity_command = self.create_publisher(Twist, "policy/command", STREAM)
         self.pub_mode = self.create_publisher(String, "policy/mode", LATCHED)
         self.pub_diag = self.create_publisher(DiagnosticArray, "diagnostics", 10)
         #: (subscription, its callback): the control tick also takes their newest samples itself.
@@ -282,6 +285,7 @@ class PolicyNode(Node):
         if self.fsm.entered_run:
             self.controller.reset()
             self.fsm.entered_run = False
+        command = self._command(now)
         t0 = time.perf_counter()
         try:
             out = self.controller.step(
@@ -289,7 +293,7 @@ class PolicyNode(Node):
                 self.joints.velocity,
                 self.imu.angular_velocity,
                 self.imu.orientation_wxyz,
-                self._command(now),
+                command,
                 None if self.odom is None else self.odom.linear_velocity,
             )
         except ArithmeticError as exc:  # a non-finite observation, output or target
@@ -301,6 +305,8 @@ class PolicyNode(Node):
         if self._send(out.targets) and self.params["publish_debug"]:
             self.pub_obs.publish(Float32MultiArray(data=obs.tolist()))
             self.pub_action.publish(Float32MultiArray(data=action.tolist()))
+            vx, vy, wz = (float(v) for v in command)
+            self.pub_velocity_command.publish(Twist(linear=Vector3(x=vx, y=vy), angular=Vector3(z=wz)))
             if self.model.metadata.recurrent.has_memory:  # a policy without memory publishes none
                 self.pub_memory.publish(Float32MultiArray(data=self.runtime.memory.tolist()))
 

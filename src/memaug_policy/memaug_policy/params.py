@@ -56,5 +56,9 @@ POLICY_PARAMETERS: tuple[ParamSpec, ...] = (
         min=0,
         max=99,
     ),
-    ParamSpec("publish_debug", True, "Publish /policy/observation, /policy/action and /policy/memory."),
+    ParamSpec(
+        "publish_debug",
+        True,
+        "Publish /policy/observation, /policy/action, /policy/command and /policy/memory (with memory only).",
+    ),
 )
