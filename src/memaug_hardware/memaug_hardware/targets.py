@@ -51,7 +51,7 @@ class Target(_Strict):
     emulator_priority: int = Field(0, ge=0, le=99)
     #: SCHED_FIFO priority of the policy node's process (0: normal): it sits on the control path
     #: (state in, /joint_commands out) beside the real-time loop; config/targets/go2.yaml says why
-    #: above the bridge node's.
+    #: level with the bridge node's.
     policy_priority: int = Field(0, ge=0, le=99)
     name: str = ""  # set from the file's name
 
