@@ -14,8 +14,10 @@ import datetime
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -30,6 +32,11 @@ from memaug_policy.importers.errors import PolicyImportError
 from memaug_policy.importers.onnx_graph import Network
 from memaug_policy.model import ModelError, check_compatible, load_policy
 from memaug_policy.observation_spec import KNOWN_TERMS
+
+#: The observation history layout unless a source says otherwise: Isaac Lab's (its
+#: CircularBuffer flattened per term; Isaac Lab and unitree_rl_lab runs): each term's frames
+#: together, oldest first, the buffer filled with the first frame at a reset.
+DEFAULT_HISTORY: Mapping[str, Any] = MappingProxyType({"order": "term_major", "newest_first": False, "fill": "first"})
 
 
 @dataclass
@@ -51,7 +58,8 @@ class ImportedPolicy:
     last_action: str = "raw"
     #: [{name, scale (float | list), clip (low, high) | None, history}] in order
     observations: list[dict[str, Any]] = field(default_factory=list)
-    history: dict[str, Any] = field(default_factory=dict)  # order, newest_first, fill
+    #: order, newest_first, fill: what the source sets of them over DEFAULT_HISTORY
+    history: dict[str, Any] = field(default_factory=dict)
     observation_clip: float | None = None
     command_ranges: dict[str, tuple[float, float]] | None = None
     #: What the importer assumed rather than read (printed, and kept in the provenance).
@@ -166,8 +174,7 @@ def build_metadata(policy: ImportedPolicy, description: RobotDescription) -> dic
         raise PolicyImportError(
             f"the network reads {net.obs_dim} observation values; the described layout has {described} ({layout})"
         )
-    observation = {"order": "term_major", "newest_first": False, "fill": "first", "clip": policy.observation_clip}
-    observation |= policy.history
+    observation = {**DEFAULT_HISTORY, "clip": policy.observation_clip} | policy.history
     raw_clip = _raw_clip(policy.raw_action_clip, len(joints))
     return {
         "format_version": FORMAT_VERSION,

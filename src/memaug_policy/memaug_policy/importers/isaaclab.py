@@ -86,6 +86,16 @@ def read_run(
         raise PolicyImportError(f"{config_path}: missing or malformed entry {exc!s}") from exc
 
 
+def observation_entry(name: str, scale: Any, clip: Any, history: Any) -> dict[str, Any]:
+    """One observation term in the contract's terms: scale None is 1; history None or 0 is one frame."""
+    return {"name": name, "scale": 1.0 if scale is None else scale, "clip": clip, "history": max(int(history or 1), 1)}
+
+
+def velocity_command_ranges(ranges: dict[str, Any]) -> dict[str, tuple[float, float]]:
+    """commands.base_velocity.ranges (lin_vel_x, lin_vel_y, ang_vel_z) as the contract's ranges."""
+    return {"vx": tuple(ranges["lin_vel_x"]), "vy": tuple(ranges["lin_vel_y"]), "yaw_rate": tuple(ranges["ang_vel_z"])}
+
+
 def read(src: Path, description: RobotDescription) -> ImportedPolicy:
     return read_run(src, "env.yaml", "Isaac Lab env config", _from_env, description)
 
@@ -122,17 +132,8 @@ def _from_env(
             raise PolicyImportError(
                 f"{env_path}: observation term {key} ({term['func']}) is not one a {description.name} measures"
             )
-        history = group_history if group_history is not None else term.get("history_length") or 0
-        scale = term.get("scale")
-        observations.append(
-            {
-                "name": TERM_NAMES[func],
-                "scale": 1.0 if scale is None else scale,
-                "clip": term.get("clip"),
-                "history": max(int(history), 1),
-            }
-        )
-    ranges = env["commands"]["base_velocity"]["ranges"]
+        history = group_history if group_history is not None else term.get("history_length")
+        observations.append(observation_entry(TERM_NAMES[func], term.get("scale"), term.get("clip"), history))
     return ImportedPolicy(
         format="isaaclab",
         network=network,
@@ -146,12 +147,7 @@ def _from_env(
         action_offset=offset,
         target_clip=target_clip,
         observations=observations,
-        history={"order": "term_major", "newest_first": False, "fill": "first"},
-        command_ranges={
-            "vx": tuple(ranges["lin_vel_x"]),
-            "vy": tuple(ranges["lin_vel_y"]),
-            "yaw_rate": tuple(ranges["ang_vel_z"]),
-        },
+        command_ranges=velocity_command_ranges(env["commands"]["base_velocity"]["ranges"]),
         assumptions=[f"joint order: breadth-first, {', '.join(joints)} (not stored by Isaac Lab)"],
     )
 

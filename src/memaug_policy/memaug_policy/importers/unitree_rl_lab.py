@@ -23,7 +23,12 @@ from typing import Any
 from memaug_common.description import RobotDescription
 from memaug_policy.importers.common import ImportedPolicy
 from memaug_policy.importers.errors import PolicyImportError
-from memaug_policy.importers.isaaclab import TERM_NAMES, read_run
+from memaug_policy.importers.isaaclab import (
+    TERM_NAMES,
+    observation_entry,
+    read_run,
+    velocity_command_ranges,
+)
 
 
 def read(src: Path, description: RobotDescription) -> ImportedPolicy:
@@ -51,14 +56,8 @@ def _from_deploy(
         if key not in TERM_NAMES:
             raise PolicyImportError(f"{deploy_path}: observation term {key} is not one a {description.name} measures")
         observations.append(
-            {
-                "name": TERM_NAMES[key],
-                "scale": term.get("scale") or 1.0,
-                "clip": term.get("clip"),
-                "history": max(int(term.get("history_length") or 1), 1),
-            }
+            observation_entry(TERM_NAMES[key], term.get("scale"), term.get("clip"), term.get("history_length"))
         )
-    ranges = deploy["commands"]["base_velocity"]["ranges"]
     return ImportedPolicy(
         format="unitree_rl_lab",
         network=network,
@@ -72,11 +71,6 @@ def _from_deploy(
         action_offset=list(action["offset"]),
         target_clip=action.get("clip"),
         observations=observations,
-        history={"order": "term_major", "newest_first": False, "fill": "first"},
-        command_ranges={
-            "vx": tuple(ranges["lin_vel_x"]),
-            "vy": tuple(ranges["lin_vel_y"]),
-            "yaw_rate": tuple(ranges["ang_vel_z"]),
-        },
+        command_ranges=velocity_command_ranges(deploy["commands"]["base_velocity"]["ranges"]),
         assumptions=["joint order: description joints by joint_ids_map (the description is in SDK motor order)"],
     )
