@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ import torch
 from memaug_common.description import RobotDescription, load_robot_description
 from memaug_policy.controller import PolicyController
 from memaug_policy.model import check_compatible, load_policy
+from memaug_policy.safety import CommandLimits
 
 #: Ticks of every run, and where the memory (and history) is reset: entering run mode.
 TICKS = 240
@@ -83,6 +85,38 @@ def drive(model_path: Path, robot: str | Path, run: Run) -> Trace:
 @pytest.fixture
 def drive_controller() -> Callable[[Path, str | Path, Run], Trace]:
     return drive
+
+
+class Oracle(Protocol):
+    """A framework's own way to build the observation and act, written in a test from its docs."""
+
+    def reset(self) -> None: ...
+
+    def step(self, *inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
+
+
+def follows_oracle(oracle: Oracle, trace: Trace, run: Run, robot: RobotDescription, lin_vel: bool = False) -> None:
+    """The controller's trace equals the oracle's tick by tick, resets included: observations to
+    1e-6, actions and targets (through the robot's limits and the safety gate) to 1e-5.
+    ``lin_vel``: the oracle also takes the base linear velocity."""
+    gate = CommandLimits.for_robot(robot)
+    obs, actions, targets = [], [], []
+    for t in range(len(trace.actions)):
+        if t in run.resets:
+            oracle.reset()
+        inputs = (run.q[t], run.dq[t], run.gyro[t], run.quat[t], run.command[t])
+        o, a, target = oracle.step(*inputs, run.lin_vel[t]) if lin_vel else oracle.step(*inputs)
+        obs.append(o)
+        actions.append(a)
+        targets.append(gate.apply(np.clip(target, robot.lower_limits, robot.upper_limits), run.q[t]))
+    np.testing.assert_allclose(trace.obs, np.array(obs), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(trace.actions, np.array(actions), rtol=0, atol=1e-5)
+    np.testing.assert_allclose(trace.targets, np.array(targets), rtol=0, atol=1e-5)
+
+
+@pytest.fixture
+def assert_follows_oracle() -> Callable[..., None]:
+    return follows_oracle
 
 
 def gravity_in_base(quat_wxyz: np.ndarray) -> np.ndarray:

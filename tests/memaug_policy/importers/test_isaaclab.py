@@ -18,7 +18,6 @@ import pytest
 
 from memaug_common.description import load_robot_description
 from memaug_policy.importers import PolicyImportError, import_policy
-from memaug_policy.safety import CommandLimits
 
 #: Isaac Lab's Go2 articulation order: breadth-first over the legs FL, FR, RL, RR.
 BFS = [f"{leg}_{part}_joint" for part in ("hip", "thigh", "calf") for leg in ("FL", "FR", "RL", "RR")]
@@ -228,7 +227,7 @@ def write_run(folder: Path, source_onnx, cell: str) -> Path:
 
 @pytest.mark.parametrize("cell", ["gru", "lstm"])
 def test_imported_policy_acts_as_isaac_lab_over_240_ticks_with_resets(
-    tmp_path: Path, go2, run, source_onnx, drive_controller, gravity, cell: str
+    tmp_path: Path, go2, run, source_onnx, drive_controller, gravity, cell: str, assert_follows_oracle
 ) -> None:
     folder = write_run(tmp_path / "run", source_onnx, cell)
     written = import_policy(folder, "isaaclab", go2, tmp_path / "imported.onnx")
@@ -238,18 +237,7 @@ def test_imported_policy_acts_as_isaac_lab_over_240_ticks_with_resets(
     trace = drive_controller(written.model, written.description, run)
 
     oracle = IsaacLabOracle(folder / "exported" / "policy.onnx", go2.joint_names, cell, gravity)
-    gate = CommandLimits.for_robot(robot)
-    obs, actions, targets = [], [], []
-    for t in range(len(trace.actions)):
-        if t in run.resets:
-            oracle.reset()
-        o, a, target = oracle.step(run.q[t], run.dq[t], run.gyro[t], run.quat[t], run.command[t], run.lin_vel[t])
-        obs.append(o)
-        actions.append(a)
-        targets.append(gate.apply(np.clip(target, robot.lower_limits, robot.upper_limits), run.q[t]))
-    np.testing.assert_allclose(trace.obs, np.array(obs), rtol=0, atol=1e-6)
-    np.testing.assert_allclose(trace.actions, np.array(actions), rtol=0, atol=1e-5)
-    np.testing.assert_allclose(trace.targets, np.array(targets), rtol=0, atol=1e-5)
+    assert_follows_oracle(oracle, trace, run, robot, lin_vel=True)
     # the memory matters: without the resets the same run acts differently after tick 100
     assert not np.allclose(trace.actions[100], trace.actions[99], atol=1e-3)
 

@@ -20,7 +20,6 @@ import yaml
 from memaug_common.description import load_robot_description
 from memaug_policy.importers import PolicyImportError, import_policy
 from memaug_policy.model import load_policy
-from memaug_policy.safety import CommandLimits
 
 JOINTS = [f"{leg}_{part}_joint" for leg in ("FL", "FR", "RL", "RR") for part in ("hip", "thigh", "calf")]
 DEFAULT = np.array([0.1, 0.8, -1.5, -0.1, 0.8, -1.5, 0.1, 1.0, -1.5, -0.1, 1.0, -1.5])
@@ -133,23 +132,8 @@ LEGGED_GYM_SCALES = {
 }
 
 
-def check_against(oracle: LeggedGymOracle, trace, run, robot) -> None:
-    gate = CommandLimits.for_robot(robot)
-    expected_obs, expected_actions, expected_targets = [], [], []
-    for t in range(len(trace.actions)):
-        if t in run.resets:
-            oracle.reset()
-        obs, action, target = oracle.step(run.q[t], run.dq[t], run.gyro[t], run.quat[t], run.command[t], run.lin_vel[t])
-        expected_obs.append(obs)
-        expected_actions.append(action)
-        expected_targets.append(gate.apply(np.clip(target, robot.lower_limits, robot.upper_limits), run.q[t]))
-    np.testing.assert_allclose(trace.obs, np.array(expected_obs), rtol=0, atol=1e-6)
-    np.testing.assert_allclose(trace.actions, np.array(expected_actions), rtol=0, atol=1e-5)
-    np.testing.assert_allclose(trace.targets, np.array(expected_targets), rtol=0, atol=1e-5)
-
-
 def test_stateful_lstm_with_reset_memory_acts_as_legged_gym(
-    tmp_path: Path, go2, run, drive_controller, gravity
+    tmp_path: Path, go2, run, drive_controller, gravity, assert_follows_oracle
 ) -> None:
     path = tmp_path / "policy_lstm_1.pt"
     torch.jit.script(PolicyExporterLSTM(48)).save(str(path))
@@ -157,10 +141,18 @@ def test_stateful_lstm_with_reset_memory_acts_as_legged_gym(
     robot = load_robot_description(written.description or "go2")
     assert robot.kp.tolist() == [20.0] * 12 and robot.kd.tolist() == [0.5] * 12
     trace = drive_controller(written.model, robot.source, run)
-    check_against(LeggedGymOracle(path, go2.joint_names, gravity, LEGGED_GYM_SCALES, lin_vel=True), trace, run, robot)
+    assert_follows_oracle(
+        LeggedGymOracle(path, go2.joint_names, gravity, LEGGED_GYM_SCALES, lin_vel=True),
+        trace,
+        run,
+        robot,
+        lin_vel=True,
+    )
 
 
-def test_rsl_rl_torchscript_gru_with_normalizer_and_reset(tmp_path: Path, go2, run, drive_controller, gravity) -> None:
+def test_rsl_rl_torchscript_gru_with_normalizer_and_reset(
+    tmp_path: Path, go2, run, drive_controller, gravity, assert_follows_oracle
+) -> None:
     """rsl_rl's policy.pt layout (2-layer GRU, normalizer first) through the same importer."""
     path = tmp_path / "policy.pt"
     torch.jit.script(RslRlTorchExporterGRU(48)).save(str(path))
@@ -169,11 +161,17 @@ def test_rsl_rl_torchscript_gru_with_normalizer_and_reset(tmp_path: Path, go2, r
     assert (recurrent.cell, recurrent.layers, recurrent.hidden) == ("gru", 2, 8)
     robot = load_robot_description(written.description or "go2")
     trace = drive_controller(written.model, robot.source, run)
-    check_against(LeggedGymOracle(path, go2.joint_names, gravity, LEGGED_GYM_SCALES, lin_vel=True), trace, run, robot)
+    assert_follows_oracle(
+        LeggedGymOracle(path, go2.joint_names, gravity, LEGGED_GYM_SCALES, lin_vel=True),
+        trace,
+        run,
+        robot,
+        lin_vel=True,
+    )
 
 
 def test_mlp_with_a_contract_for_its_own_observation_acts_as_legged_gym(
-    tmp_path: Path, go2, run, drive_controller, gravity
+    tmp_path: Path, go2, run, drive_controller, gravity, assert_follows_oracle
 ) -> None:
     """A config without the base linear velocity (a real-robot policy), other scales and gains."""
     path = tmp_path / "policy_1.pt"
@@ -198,7 +196,9 @@ def test_mlp_with_a_contract_for_its_own_observation_acts_as_legged_gym(
     robot = load_robot_description(written.description or "go2")
     assert robot.kp.tolist() == [25.0] * 12
     trace = drive_controller(written.model, robot.source, run)
-    check_against(LeggedGymOracle(path, go2.joint_names, gravity, scales, lin_vel=False), trace, run, robot)
+    assert_follows_oracle(
+        LeggedGymOracle(path, go2.joint_names, gravity, scales, lin_vel=False), trace, run, robot, lin_vel=True
+    )
 
 
 def test_a_module_that_cannot_be_converted_names_the_op(tmp_path: Path, go2) -> None:

@@ -20,7 +20,6 @@ import yaml
 
 from memaug_common.description import load_robot_description
 from memaug_policy.importers import PolicyImportError, import_policy
-from memaug_policy.safety import CommandLimits
 
 #: MuJoCo's depth-first joint order of mjlab's Go2: FL, FR, RL, RR legs.
 JOINTS = [f"{leg}_{part}_joint" for leg in ("FL", "FR", "RL", "RR") for part in ("hip", "thigh", "calf")]
@@ -101,7 +100,7 @@ class MjlabOracle:
 
 @pytest.mark.parametrize("encode", [csv, json.dumps], ids=["csv", "json"])
 def test_imported_policy_acts_as_mjlab_over_240_ticks_with_resets(
-    tmp_path: Path, go2, run, source_onnx, drive_controller, gravity, encode
+    tmp_path: Path, go2, run, source_onnx, drive_controller, gravity, encode, assert_follows_oracle
 ) -> None:
     network = tmp_path / "policy.onnx"
     write_mjlab_onnx(network, source_onnx, encode)
@@ -112,18 +111,7 @@ def test_imported_policy_acts_as_mjlab_over_240_ticks_with_resets(
     robot = load_robot_description(written.description)
     trace = drive_controller(written.model, written.description, run)
 
-    oracle, gate = MjlabOracle(network, go2.joint_names, gravity), CommandLimits.for_robot(robot)
-    expected = {"obs": [], "actions": [], "targets": []}
-    for t in range(len(trace.actions)):
-        if t in run.resets:
-            oracle.reset()
-        obs, action, target = oracle.step(run.q[t], run.dq[t], run.gyro[t], run.quat[t], run.command[t], run.lin_vel[t])
-        expected["obs"].append(obs)
-        expected["actions"].append(action)
-        expected["targets"].append(gate.apply(np.clip(target, robot.lower_limits, robot.upper_limits), run.q[t]))
-    np.testing.assert_allclose(trace.obs, np.array(expected["obs"]), rtol=0, atol=1e-6)
-    np.testing.assert_allclose(trace.actions, np.array(expected["actions"]), rtol=0, atol=1e-5)
-    np.testing.assert_allclose(trace.targets, np.array(expected["targets"]), rtol=0, atol=1e-5)
+    assert_follows_oracle(MjlabOracle(network, go2.joint_names, gravity), trace, run, robot, lin_vel=True)
 
 
 def test_without_a_period_the_import_asks_for_the_contract(tmp_path: Path, go2, source_onnx) -> None:

@@ -19,7 +19,6 @@ import yaml
 
 from memaug_common.description import load_robot_description
 from memaug_policy.importers import PolicyImportError, import_policy
-from memaug_policy.safety import CommandLimits
 
 SDK_NAMES = [f"{leg}_{part}_joint" for leg in ("FR", "FL", "RR", "RL") for part in ("hip", "thigh", "calf")]
 MAPPING = [3, 4, 5, 0, 1, 2, 9, 10, 11, 6, 7, 8]
@@ -106,7 +105,7 @@ class RlSarOracle:
 
 
 def test_history_policy_acts_as_rl_sar_over_240_ticks_with_resets(
-    tmp_path: Path, go2, run, drive_controller, gravity
+    tmp_path: Path, go2, run, drive_controller, gravity, assert_follows_oracle
 ) -> None:
     folder = write_policy_folder(tmp_path, CONFIG)
     written = import_policy(folder, "rl_sar", go2, tmp_path / "imported.onnx")
@@ -114,18 +113,7 @@ def test_history_policy_acts_as_rl_sar_over_240_ticks_with_resets(
     robot = load_robot_description("go2")
     trace = drive_controller(written.model, "go2", run)
 
-    oracle, gate = RlSarOracle(folder / "himloco.pt", gravity), CommandLimits.for_robot(robot)
-    expected_obs, expected_actions, expected_targets = [], [], []
-    for t in range(len(trace.actions)):
-        if t in run.resets:
-            oracle.reset()
-        obs, action, target = oracle.step(run.q[t], run.dq[t], run.gyro[t], run.quat[t], run.command[t])
-        expected_obs.append(obs)
-        expected_actions.append(action)
-        expected_targets.append(gate.apply(np.clip(target, robot.lower_limits, robot.upper_limits), run.q[t]))
-    np.testing.assert_allclose(trace.obs, np.array(expected_obs), rtol=0, atol=1e-6)
-    np.testing.assert_allclose(trace.actions, np.array(expected_actions), rtol=0, atol=1e-5)
-    np.testing.assert_allclose(trace.targets, np.array(expected_targets), rtol=0, atol=1e-5)
+    assert_follows_oracle(RlSarOracle(folder / "himloco.pt", gravity), trace, run, robot)
 
 
 def test_an_observation_only_a_simulator_knows_of_is_refused_by_name(tmp_path: Path, go2) -> None:

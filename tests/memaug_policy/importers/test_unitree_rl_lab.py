@@ -18,7 +18,6 @@ import yaml
 
 from memaug_common.description import load_robot_description
 from memaug_policy.importers import PolicyImportError, import_policy
-from memaug_policy.safety import CommandLimits
 
 #: Isaac Lab's Go2 order (FL, FR, RL, RR breadth-first) as SDK motor indices (FR, FL, RR, RL legs).
 JOINT_IDS_MAP = [3, 0, 9, 6, 4, 1, 10, 7, 5, 2, 11, 8]
@@ -110,7 +109,7 @@ def write_run(folder: Path, source_onnx, deploy: dict) -> Path:
 
 
 def test_imported_policy_acts_as_unitree_deploy_over_240_ticks_with_resets(
-    tmp_path: Path, go2, run, source_onnx, drive_controller, gravity
+    tmp_path: Path, go2, run, source_onnx, drive_controller, gravity, assert_follows_oracle
 ) -> None:
     folder = write_run(tmp_path / "run", source_onnx, deploy_yaml())
     written = import_policy(folder, "unitree_rl_lab", go2, tmp_path / "imported.onnx")
@@ -119,18 +118,7 @@ def test_imported_policy_acts_as_unitree_deploy_over_240_ticks_with_resets(
     assert robot.kp.tolist() == STIFFNESS and robot.kd.tolist() == DAMPING  # SDK order = description order
     trace = drive_controller(written.model, written.description, run)
 
-    oracle, gate = UnitreeDeployOracle(folder / "exported" / "policy.onnx", gravity), CommandLimits.for_robot(robot)
-    expected_obs, expected_actions, expected_targets = [], [], []
-    for t in range(len(trace.actions)):
-        if t in run.resets:
-            oracle.reset()
-        obs, action, target = oracle.step(run.q[t], run.dq[t], run.gyro[t], run.quat[t], run.command[t])
-        expected_obs.append(obs)
-        expected_actions.append(action)
-        expected_targets.append(gate.apply(np.clip(target, robot.lower_limits, robot.upper_limits), run.q[t]))
-    np.testing.assert_allclose(trace.obs, np.array(expected_obs), rtol=0, atol=1e-6)
-    np.testing.assert_allclose(trace.actions, np.array(expected_actions), rtol=0, atol=1e-5)
-    np.testing.assert_allclose(trace.targets, np.array(expected_targets), rtol=0, atol=1e-5)
+    assert_follows_oracle(UnitreeDeployOracle(folder / "exported" / "policy.onnx", gravity), trace, run, robot)
 
 
 def test_a_motor_the_robot_does_not_have_and_a_period_the_bridge_cannot_run(tmp_path: Path, go2, source_onnx) -> None:
