@@ -54,8 +54,11 @@ def namespaces() -> Iterator[tuple[str, str]]:
         if len(created) < 2:
             pytest.skip("this sandbox cannot create network namespaces (ip netns add failed)")
         octet = os.getpid() % 250 + 1
+        veth = _ip("link", "add", f"{tag}va", "type", "veth", "peer", "name", f"{tag}vb")
+        if veth.returncode != 0:
+            pytest.skip(f"this kernel gives no veth pair (ip link add ... type veth: {veth.stderr.strip()})")
+        # From here on the sandbox has what the test needs: a step that fails is the test's fault.
         steps = [
-            ("link", "add", f"{tag}va", "type", "veth", "peer", "name", f"{tag}vb"),
             ("link", "set", f"{tag}va", "netns", a),
             ("link", "set", f"{tag}vb", "netns", b),
         ]
@@ -69,16 +72,17 @@ def namespaces() -> Iterator[tuple[str, str]]:
         for step in steps:
             result = _ip(*step)
             if result.returncode != 0:
-                pytest.skip(f"cannot build the namespaces' network (ip {' '.join(step)}: {result.stderr.strip()})")
+                pytest.fail(f"cannot build the namespaces' network (ip {' '.join(step)}: {result.stderr.strip()})")
         for ns, end in ((a, "va"), (b, "vb")):  # loopback-range addresses routed on the pair
             for scope in ("all", f"{tag}{end}"):
                 result = _ip("netns", "exec", ns, "sysctl", "-qw", f"net.ipv4.conf.{scope}.route_localnet=1")
                 if result.returncode != 0:
-                    pytest.skip(f"cannot route loopback-range addresses on the pair: {result.stderr.strip()}")
+                    pytest.fail(f"cannot route loopback-range addresses on the pair: {result.stderr.strip()}")
         yield a, b
     finally:
         for ns in created:
             _ip("netns", "del", ns)  # deletes the veth pair and its addresses with it
+        _ip("link", "del", f"{tag}va")  # a pair still here (a failed step): nothing to delete otherwise
 
 
 def _run_in(ns: str, command: list[str], env: dict[str, str], timeout_s: float) -> subprocess.CompletedProcess[str]:
