@@ -35,7 +35,14 @@ from typing import Any
 import numpy as np
 
 from memaug_common.remote_map import KEYS
-from memaug_hardware.protocol import MotorCommand, RobotState
+from memaug_hardware.protocol import (
+    MotorCommand,
+    RobotState,
+    crc_ok,
+    fill_lowcmd,
+    new_lowcmd,
+    state_from_lowstate,
+)
 from memaug_hardware.remote import RemoteState
 from memaug_hardware.safety import BridgeMode, SafetyLimits
 
@@ -302,12 +309,10 @@ class _Loop:
 
     def _read_states(self) -> None:
         """Take every new rt/lowstate; only valid frames become the state."""
-        from memaug_hardware.protocol import crc_ok, state_from_lowstate
-
         check_crc = self.config.strict_crc
         for frame in self.endpoints.take_all():
             state = state_from_lowstate(frame, self.description.num_joints)
-            if self.safety.on_state(state, crc_ok(frame) or not check_crc, time.monotonic()):
+            if self.safety.on_state(state, not check_crc or crc_ok(frame), time.monotonic()):
                 self.state = state
                 self.seq += 1
                 try:
@@ -318,8 +323,6 @@ class _Loop:
 
     def _control(self) -> bool:
         """Apply every message the node sent; False when told to stop or the node is gone."""
-        from memaug_policy.observation import projected_gravity
-
         try:
             while self.control.poll():
                 kind, *rest = self.control.recv()
@@ -328,6 +331,8 @@ class _Loop:
                 elif kind == "estop":
                     self.safety.set_estop(rest[0])
                 elif kind == "arm":
+                    from memaug_policy.observation import projected_gravity
+
                     s = self.state
                     tilt = float(np.linalg.norm(projected_gravity(s.orientation_wxyz)[:2])) if s else 1.0
                     self.events.send(("arm", *self.safety.arm(s, time.monotonic(), tilt)))
@@ -347,7 +352,6 @@ class _Loop:
 
     def run(self) -> None:
         from memaug_hardware.dds import RepeatingWriter
-        from memaug_hardware.protocol import fill_lowcmd, new_lowcmd
 
         period = 1.0 / self.config.loop_rate_hz
         lowcmd = new_lowcmd()  # one message, refilled each tick
