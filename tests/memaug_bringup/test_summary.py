@@ -9,7 +9,7 @@ import pytest
 
 from memaug_bringup.bag_reader import RunData
 from memaug_bringup.report import render_report
-from memaug_bringup.summary import run_faults, summarize, windowed_tracking_error
+from memaug_bringup.summary import format_summary, run_faults, summarize, windowed_tracking_error
 
 T = np.arange(0.0, 10.0, 0.01)  # 100 Hz, 10 s
 COMMAND = np.tile([0.5, 0.0, 0.0], (len(T), 1))
@@ -106,6 +106,21 @@ def test_the_commanded_velocity_comes_from_policy_command_whatever_the_observati
     assert summary["mean_commanded_lateral_speed_mps"] == pytest.approx(0.1)
     assert summary["mean_commanded_yaw_rate_radps"] == pytest.approx(-0.2)
     assert summary["velocity_tracking_error_1s_mps"] == pytest.approx(np.hypot(0.1, 0.1))
+
+
+def test_a_run_without_odometry_reports_its_walk_as_not_measured() -> None:
+    """On a robot or Unitree's simulator nothing publishes /odom: the distance and the falls are
+    unknown, never 0 m and 0 falls, and the summary still says what was commanded."""
+    data = RunData(bag=Path("run"), counts={}, joint_t=T)
+    data.command_t, data.command = T[::2], np.tile([0.5, 0.0, 0.1], (len(T[::2]), 1))
+    data.modes = [(0.0, "run")]
+    summary = summarize(data)
+    assert summary["odometry"] is False and summary["distance_m"] is None and summary["falls"] is None
+    assert summary["mean_commanded_speed_mps"] == pytest.approx(0.5)
+    text = format_summary(summary)
+    assert "not measured: no /odom" in text and "0.500 m/s forward" in text and "0.100 rad/s yaw" in text
+    assert "distance walked" not in text and "falls" not in text
+    assert "distance walked        4.00 m" in format_summary(summarize(_run(45)))
 
 
 def test_a_report_has_a_memory_section_only_where_the_policy_has_memory(tmp_path: Path) -> None:

@@ -80,13 +80,20 @@ def summarize(data: RunData) -> dict[str, Any]:
         mean_cmd, mean_cmd_vy, mean_cmd_yaw = (float(v) for v in np.mean(cmd, axis=0))
     else:
         tracking = tracking_window = mean_cmd = mean_cmd_vy = mean_cmd_yaw = float("nan")
+        if len(command) and (command_t >= start).any():  # no /odom: the command alone, per policy step
+            mean_cmd, mean_cmd_vy, mean_cmd_yaw = (float(v) for v in np.mean(command[command_t >= start], axis=0))
     first_fault = min((float(f["t"]) for f in data.faults), default=math.inf)
     after_fault = running & (data.odom_t >= first_fault)
     path = data.odom_position[running, :2]
     distance = float(np.sum(np.linalg.norm(np.diff(path, axis=0), axis=1))) if len(path) > 1 else 0.0
+    # Only a simulator (memaug sim, the emulator) publishes the base's true pose on /odom. On a
+    # robot or Unitree's simulator nothing measures the distance or a fall: they are unknown
+    # (None), never a 0 that reads as "stood still, never fell".
+    odometry = bool(len(data.odom_t))
     policy = data.policy_status
     return {
-        "distance_m": distance,
+        "odometry": odometry,
+        "distance_m": distance if odometry else None,
         "mean_speed_mps": float(np.mean(velocity[:, 0])) if len(velocity) else float("nan"),
         "mean_commanded_speed_mps": mean_cmd,
         "mean_lateral_speed_mps": float(np.mean(velocity[:, 1])) if len(velocity) else float("nan"),
@@ -98,7 +105,7 @@ def summarize(data: RunData) -> dict[str, Any]:
         "mean_speed_after_first_fault_mps": (
             float(np.mean(data.odom_velocity[after_fault, 0])) if after_fault.any() else float("nan")
         ),
-        "falls": falls(data),
+        "falls": falls(data) if odometry else None,
         "faults": [{"joint": f["joint"], "kind": f["kind"], "sim_time_s": f["sim_time_s"]} for f in data.faults],
         # A stale-lowstate fault once the robot's data has ended is the end of the run (the
         # emulator finished, the robot was switched off): listed apart, still shown.
@@ -179,11 +186,9 @@ def format_disarmed(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def format_summary(summary: dict[str, Any]) -> str:
-    if summary.get("bridge_arms") == 0:
-        return format_disarmed(summary)
-    faults = ", ".join(f"{f['kind']} {f['joint']} at {f['sim_time_s']:.2f} s" for f in summary["faults"]) or "none"
-    lines = [
+def _walking_lines(summary: dict[str, Any]) -> list[str]:
+    """What the robot did, from the simulator's ground-truth /odom, against what was commanded."""
+    return [
         f"distance walked        {summary['distance_m']:.2f} m",
         f"mean speed             {summary['mean_speed_mps']:.3f} m/s "
         f"(commanded {summary['mean_commanded_speed_mps']:.3f})",
@@ -194,6 +199,26 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"{summary['velocity_tracking_error_1s_mps']:.3f} m/s over {TRACKING_WINDOW_S:.0f} s windows",
         f"speed after 1st fault  {summary['mean_speed_after_first_fault_mps']:.3f} m/s",
         f"falls                  {summary['falls']}",
+    ]
+
+
+def _commanded_lines(summary: dict[str, Any]) -> list[str]:
+    """A run without /odom (a robot, Unitree's simulator): what was commanded, and that the
+    distance, speeds and falls were not measured."""
+    return [
+        "walking figures        not measured: no /odom (only memaug sim and the emulator publish the base's true pose)",
+        f"commanded              {summary['mean_commanded_speed_mps']:.3f} m/s forward, "
+        f"{summary['mean_commanded_lateral_speed_mps']:.3f} m/s lateral, "
+        f"{summary['mean_commanded_yaw_rate_radps']:.3f} rad/s yaw (mean)",
+    ]
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    if summary.get("bridge_arms") == 0:
+        return format_disarmed(summary)
+    faults = ", ".join(f"{f['kind']} {f['joint']} at {f['sim_time_s']:.2f} s" for f in summary["faults"]) or "none"
+    lines = [
+        *(_walking_lines(summary) if summary.get("odometry", True) else _commanded_lines(summary)),
         f"faults                 {faults}",
         "bridge faults          "
         + (", ".join(f"{f['reason']} at {f['t']:.2f} s" for f in summary["bridge_faults"]) or "none")
