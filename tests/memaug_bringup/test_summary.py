@@ -123,6 +123,14 @@ def test_a_run_without_odometry_reports_its_walk_as_not_measured() -> None:
     assert "distance walked        4.00 m" in format_summary(summarize(_run(45)))
 
 
+def test_a_report_without_odometry_says_the_base_was_not_measured(tmp_path: Path) -> None:
+    data = RunData(bag=Path("run"), counts={}, joint_t=T)
+    page = render_report(data, tmp_path / "robot").read_text()
+    assert "Not measured: no /odom" in page and not (tmp_path / "robot" / "base.png").exists()
+    page = render_report(_run(45), tmp_path / "sim").read_text()
+    assert "Not measured" not in page and (tmp_path / "sim" / "base.png").stat().st_size > 1000
+
+
 def test_a_report_has_a_memory_section_only_where_the_policy_has_memory(tmp_path: Path) -> None:
     data = _run(48)
     page = render_report(data, tmp_path / "without").read_text()

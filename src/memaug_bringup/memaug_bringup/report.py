@@ -45,10 +45,13 @@ def plot_velocity(data: RunData, path: Path) -> None:
     fig, axes = plt.subplots(2, 1, figsize=(9, 5), sharex=True)
     command_t, command = commanded_velocity(data)
     for ax, i, label in ((axes[0], 0, "forward velocity vx, m/s"), (axes[1], 1, "lateral velocity vy, m/s")):
-        ax.plot(data.odom_t, data.odom_velocity[:, i], lw=0.8, label="achieved (odom, base frame)")
+        if len(data.odom_t):
+            ax.plot(data.odom_t, data.odom_velocity[:, i], lw=0.8, label="achieved (odom, base frame)")
         if len(command):
             ax.step(command_t, command[:, i], where="post", lw=1.2, label="commanded")
         ax.set_ylabel(label)
+    if not len(data.odom_t):
+        axes[0].set_title("achieved: not measured (no /odom on this target)", fontsize=9)
     axes[0].legend(fontsize=8)
     _finish(fig, axes, data, path)
 
@@ -115,7 +118,12 @@ def render_report(data: RunData, out: Path) -> Path:
     summary = summarize(data)
     out.mkdir(parents=True, exist_ok=True)
     plot_velocity(data, out / "velocity.png")
-    plot_base(data, out / "base.png")
+    # The base's height and attitude come from /odom, which only a simulator publishes.
+    if len(data.odom_t):
+        plot_base(data, out / "base.png")
+        base = '<img src="base.png" alt="base">'
+    else:
+        base = "<p>Not measured: no /odom on this target (only memaug sim and the emulator publish it).</p>"
     plot_joints(data, out / "joints.png")
     # A policy without memory publishes no /policy/memory: its report has no memory section.
     memory = ""
@@ -145,7 +153,7 @@ def render_report(data: RunData, out: Path) -> Path:
 <h2>Summary</h2><table>{rows}</table>
 <h2>Timeline</h2><ul>{timeline}</ul>
 <h2>Velocity tracking</h2><img src="velocity.png" alt="velocity">
-<h2>Base height and orientation</h2><img src="base.png" alt="base">
+<h2>Base height and orientation</h2>{base}
 <h2>Joints</h2><img src="joints.png" alt="joints">
 <h2>Policy latency</h2><p>{html.escape(latency)}</p>
 {memory}</body></html>"""
