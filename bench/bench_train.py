@@ -7,6 +7,7 @@
     .venv/bin/python bench/bench_train.py --ranks 2 [--device cuda] [--backend warp]   # data-parallel vs 1 process
     .venv/bin/python bench/bench_train.py --learning-only --backend warp --device cuda --envs 4096   # one figure
     .venv/bin/python bench/bench_train.py --warp-drift [--envs 4]    # MuJoCo Warp (CPU device) against C MuJoCo
+    .venv/bin/python bench/bench_train.py --device-ops --envs 64 [--device cuda]   # device ops per warp env step
 
 One env step is one 20 ms control period of one Go2 (4 physics steps of EnvConfig.physics_period_s,
 5 ms). Figures:
@@ -422,6 +423,79 @@ def warp_drift(args: argparse.Namespace) -> None:
             print(f"            physics {rate / warp_s:,.0f} (warp, cpu) vs {rate / c_s:,.0f} (C MuJoCo) world-steps/s")
 
 
+#: What --device-ops counts, by the warp function or array method that issues it.
+DEVICE_OPERATIONS = {
+    "kernel launches": (("launch", "launch_tiled"), ()),
+    "device copies": (("copy",), ()),
+    "host->device": ((), ("assign",)),
+    "device->host": ((), ("numpy",)),
+}
+
+
+def device_ops(args: argparse.Namespace) -> None:
+    """The device operations (kernel launches, copies, transfers) one env step of the warp
+    backend issues, for 8 worlds and for --envs worlds on --device: the same count means no
+    Python loop runs over worlds on the device side (issue 31, item 5). Steps are counted apart
+    by how many robots' models changed before them (resets and fault starts change a few per
+    step): none, one, every one (a fault starting within the step adds its robot). Kernel
+    launches vary from step to step with the constraint solver's iterations (mujoco_warp
+    repeats its iteration kernels while any world has not converged), so their range is
+    printed. Counts only: the host-side task (NumPy) still loops over the robots that reset."""
+    import importlib.util
+
+    if importlib.util.find_spec("mujoco_warp") is None:
+        sys.exit("bench_train: --device-ops needs mujoco-warp (pip install -e 'src/memaug_train[gpu]'), not installed")
+    import warp as wp
+
+    counts = dict.fromkeys(DEVICE_OPERATIONS, 0)
+    originals = []
+
+    def counting(owner: object, name: str, kind: str) -> None:
+        original = getattr(owner, name)
+        originals.append((owner, name, original))
+
+        @functools.wraps(original)
+        def wrapper(*a: object, **k: object) -> object:
+            counts[kind] += 1
+            return original(*a, **k)
+
+        setattr(owner, name, wrapper)
+
+    for kind, (functions, methods) in DEVICE_OPERATIONS.items():
+        for name in functions:
+            counting(wp, name, kind)
+        for name in methods:
+            counting(wp.array, name, kind)
+    try:
+        for worlds in (8, args.envs):
+            env = make_env(worlds, 1, randomize=True, backend="warp", physics_device=args.device)
+            rng = np.random.default_rng(0)
+            env.reset()
+            for _ in range(2):  # the first steps compile (or load) the kernels and read every model
+                env.step(rng.normal(0.0, 0.5, (worlds, env.description.num_joints)))
+            # Each third step one robot's model is marked changed, each third every robot's
+            # (what resets and fault starts do, a few robots at a time in training).
+            marks = {1: "1 marked", 2: f"{worlds} marked", 0: "none marked"}
+            seen: dict[str, list[tuple[int, ...]]] = {label: [] for label in marks.values()}
+            for step in range(args.sim_steps):
+                env.model_changed[:] = False
+                env.model_changed[: {0: 0, 1: 1, 2: worlds}[step % 3]] = True
+                before = dict(counts)
+                env.step(rng.normal(0.0, 0.5, (worlds, env.description.num_joints)))
+                seen[marks[step % 3]].append(tuple(counts[k] - before[k] for k in counts))
+            for label, steps in seen.items():
+                spans = np.array(steps)
+                figures = ", ".join(
+                    f"{kind} {low}" + (f"-{high}" if high != low else "")
+                    for kind, low, high in zip(counts, spans.min(0), spans.max(0), strict=True)
+                )
+                print(f"device-ops  {worlds:5} worlds on {args.device}, {label:16} {figures}")
+            del env
+    finally:
+        for owner, name, original in originals:
+            setattr(owner, name, original)
+
+
 def randomization_terms(args: argparse.Namespace) -> None:
     """Where randomization's cost goes: the randomized env on flat ground, then with each physics
     term held at its nominal value, against the nominal env, all in this run."""
@@ -468,6 +542,11 @@ def main() -> None:
         "--warp-drift", action="store_true", help="only: MuJoCo Warp (CPU device) against C MuJoCo, open loop"
     )
     parser.add_argument(
+        "--device-ops",
+        action="store_true",
+        help="only: device operations per warp env step, 8 worlds against --envs (--device, --sim-steps steps)",
+    )
+    parser.add_argument(
         "--backend", choices=["mujoco", "warp"], default="mujoco", help="physics for --learning-only and --ranks"
     )
     parser.add_argument("--device", default="cpu", help="for --learning-only and --ranks: cpu, cuda or cuda:N")
@@ -480,6 +559,9 @@ def main() -> None:
         return
     if args.warp_drift:
         warp_drift(args)
+        return
+    if args.device_ops:
+        device_ops(args)
         return
     if args.ranks is not None:
         data_parallel(args)

@@ -123,6 +123,12 @@ class VecGo2Env:
 
             self._warp = WarpRollout(template, n, self.substeps, config.physics_device)
         self._thread_data = [mujoco.MjData(model) for _ in range(config.threads)]
+        #: [N, nu, 2] N m: each robot's actuator force range this control step (the torque
+        #: envelope at its joint speeds, its strength and faults; _limit_torques)
+        self.force_range = np.tile(model.actuator_forcerange, (n, 1, 1))
+        #: [N] robots whose MjModel was edited (dynamics, payload, ground, fault) since the warp
+        #: backend last read it: it copies only those (resets and faults are few per step).
+        self.model_changed = np.ones(n, dtype=bool)
         self.layout = ObservationLayout.for_joints(description.num_joints)
         self.privileged_layout = privileged_layout(description.num_joints)
         self.actions = ActionMap.for_robot(description, config.action_scale)
@@ -226,6 +232,7 @@ class VecGo2Env:
                 self.next_push[envs] = rnd.push_intervals(ranges.push_interval_s, self.dt, len(envs), self.rng)
         self.torque_factor[envs] = 1.0
         self.locked[envs] = 0.0
+        self.model_changed[envs] = True
         for i in envs:
             self._record_episode_terms(i)
         self.command[envs] = cfg.commands.sample(self.rng, len(envs))
@@ -240,6 +247,7 @@ class VecGo2Env:
         apply_physics(model, self.index, self._nominal, dynamics)
         position_gains(model, self.index, d.kp, d.kd, dynamics)
         self.dynamics[i] = dynamics
+        self.model_changed[i] = True
         self._com_offsets[i] = dynamics.base_com_offset_m
         self.kp[i] = d.kp * dynamics.kp_scale
         self.kd[i] = d.kd * dynamics.kd_scale
@@ -266,13 +274,15 @@ class VecGo2Env:
 
     def _limit_torques(self, dq: np.ndarray) -> None:
         """Each robot's motors get the torque range the envelope allows at its joint speeds
-        ``dq`` [N, J], scaled by its strength and its faults. Held for the control period:
-        mujoco.rollout steps position actuators in C, whose force range is per model."""
+        ``dq`` [N, J], scaled by its strength and its faults, held for the control period:
+        ``force_range``, which the warp backend takes as one batched field; mujoco.rollout
+        steps position actuators in C, whose force range is per model, so there each model
+        gets its row."""
         lower, upper = self.envelope.bounds(dq, self.strength * self.torque_factor)
-        ranges = np.empty((len(dq), self.models[0].nu, 2))
-        ranges[:, self.index.actuators, 0], ranges[:, self.index.actuators, 1] = lower, upper
-        for model, force_range in zip(self.models, ranges, strict=True):
-            model.actuator_forcerange[:] = force_range
+        self.force_range[:, self.index.actuators, 0], self.force_range[:, self.index.actuators, 1] = lower, upper
+        if self._warp is None:
+            for model, force_range in zip(self.models, self.force_range, strict=True):
+                model.actuator_forcerange[:] = force_range
 
     def _draw_rough_height(self, bounds: tuple[float, float]) -> float:
         """An episode's bump height, m: flat ground with probability 1 - ROUGH_GROUND_SHARE,
@@ -313,6 +323,7 @@ class VecGo2Env:
                 self.injectors[i].apply(task.fault, self._scratch)
                 mujoco.mj_getState(model, self._scratch, self.state[i], STATE_SPEC)
                 self.fault_active[i] = True
+                self.model_changed[i] = True
                 self.torque_factor[i] = self.injectors[i].torque_factor
                 self.locked[i] = model.eq_active0[self.index.lock_equalities]
 
@@ -381,7 +392,13 @@ class VecGo2Env:
         self._limit_torques(qvel_now[:, self.index.qvel])
         if self._warp is not None:
             states, sensors = self._warp.rollout(
-                self.models, self.state, self._control, self._states_out, self._sensors_out
+                self.models,
+                self.model_changed,
+                self.force_range,
+                self.state,
+                self._control,
+                self._states_out,
+                self._sensors_out,
             )
         else:
             states, sensors = self._rollout.rollout(

@@ -1,19 +1,23 @@
 """MuJoCo Warp as the training environment's physics (``--backend warp``).
 
-VecGo2Env keeps one MjModel per robot and edits it for that robot's dynamics, faults, payload
-and torque envelope; the task (observations, rewards, terminations, commands, randomization
-draws) is the same code for both backends. This module steps those robots with MuJoCo Warp
-instead of mujoco.rollout: the model fields the environment edits per robot become Warp's
-batched (per-world) model fields, copied from the robots' MjModels before every control step,
-and the full-physics state (time, qpos, qvel) and sensors come back in mujoco.rollout's shapes.
+VecGo2Env keeps one MjModel per robot and edits it for that robot's dynamics, faults and
+payload; the task (observations, rewards, terminations, commands, randomization draws) is the
+same code for both backends. This module steps those robots with MuJoCo Warp instead of
+mujoco.rollout: the model fields the environment edits per robot become Warp's batched
+(per-world) model fields. Only the robots whose model changed since the last control step
+(``VecGo2Env.model_changed``: resets, fault starts) are read, and each field goes to the device
+in one copy; the torque envelope's force range comes as one [N, nu, 2] array. So one control
+step issues the same device operations for 8 worlds as for 4096 (bench/bench_train.py
+--device-ops counts them): the substeps run on the device, their states and sensors are
+gathered there and come back to the host once per control step, in mujoco.rollout's shapes.
 
 Warp holds some fields once for all worlds (the friction cone, condim, contact priority and
 affinity, the height field's size): a robot whose model differs there is refused, naming the
 field, rather than stepped on the wrong contact model.
 
-The arrays cross between host and device every control step, so this serves parity and small
-runs, not GPU throughput; on warp's CPU device it is ~100x slower than C MuJoCo
-(bench/bench_train.py --warp-drift).
+The task itself is NumPy on the host, so the state crosses between host and device once each
+way per control step; on warp's CPU device this is ~100x slower than C MuJoCo
+(bench/bench_train.py --warp-drift): it serves parity tests there.
 """
 
 from __future__ import annotations
@@ -95,14 +99,26 @@ class WarpRollout:
             )
         data = mujoco.MjData(template)
         mujoco.mj_forward(template, data)
+        nq, nv, ns = template.nq, template.nv, template.nsensordata
         with wp.ScopedDevice(device):
             self._model = mjw.put_model(template, batch_sizes=dict.fromkeys(BATCHED, num_worlds))
             # The Newton solver's linesearch cap warns on each step it is reached; the parity
             # test and the drift benchmark measure what it costs.
             self._model.opt.warn_overflow = 0
             self._data = mjw.put_data(template, data, nworld=num_worlds, nconmax=32, njmax=128)
+            # Each substep's state and sensors, gathered on the device: one copy back per call.
+            self._time_seq = wp.zeros((substeps, num_worlds), dtype=float)
+            self._qpos_seq = wp.zeros((substeps, num_worlds, nq), dtype=float)
+            self._qvel_seq = wp.zeros((substeps, num_worlds, nv), dtype=float)
+            self._sensor_seq = wp.zeros((substeps, num_worlds, ns), dtype=float)
+            self._ctrl_seq = wp.zeros((substeps, num_worlds, template.nu), dtype=float)
+        #: Host copies of the per-world fields, [N, ...] float32: rows are refreshed from the
+        #: robots whose model changed, then the whole field goes to the device in one copy.
+        self._host = {
+            name: np.repeat(getattr(template, name)[None], num_worlds, 0).astype(np.float32) for name in BATCHED
+        }
+        self._eq_active = np.repeat(template.eq_active0[None], num_worlds, 0).astype(bool)
         self._shared = {name: getattr(template, name).copy() for name in SHARED}
-        nq, nv = template.nq, template.nv
         self._qpos = slice(1, 1 + nq)
         self._qvel = slice(1 + nq, 1 + nq + nv)
         self.state_size = 1 + nq + nv
@@ -112,50 +128,76 @@ class WarpRollout:
     def rollout(
         self,
         models: Sequence[mujoco.MjModel],
+        changed: np.ndarray,
+        force_range: np.ndarray,
         state: np.ndarray,
         control: np.ndarray,
         states_out: np.ndarray,
         sensors_out: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
         """mujoco.rollout's contract for VecGo2Env: from full-physics ``state`` [N, S] under
-        ``control`` [N, substeps, nu], fill ``states_out`` [N, substeps, S] and ``sensors_out``
-        [N, substeps, nsensordata] (sensors of the state each physics step began from)."""
+        ``control`` [N, substeps, nu] and actuator ``force_range`` [N, nu, 2], fill
+        ``states_out`` [N, substeps, S] and ``sensors_out`` [N, substeps, nsensordata]
+        (sensors of the state each physics step began from). The robots flagged in
+        ``changed`` [N] bool have their models read, and the flags are cleared."""
         wp, mjw = self._wp, self._mjw
-        self._check_shared(models)
         with wp.ScopedDevice(self.device):
-            for name in BATCHED:
-                field = getattr(self._model, name)
-                values = np.stack([getattr(m, name) for m in models]).astype(np.float32)
-                field.assign(wp.array(values, dtype=field.dtype))
+            rows = np.flatnonzero(changed)
+            if len(rows):
+                self._take_models(models, rows)
+                changed[:] = False
+            self._upload("actuator_forcerange", force_range)
             data = self._data
-            data.eq_active.assign(np.stack([m.eq_active0 for m in models]).astype(bool))
             data.time.assign(state[:, 0].astype(np.float32))
             data.qpos.assign(state[:, self._qpos].astype(np.float32))
             data.qvel.assign(state[:, self._qvel].astype(np.float32))
+            self._ctrl_seq.assign(np.ascontiguousarray(control.transpose(1, 0, 2), dtype=np.float32))
             for k in range(self.substeps):
-                data.ctrl.assign(control[:, k].astype(np.float32))
+                wp.copy(data.ctrl, self._ctrl_seq[k])
                 mjw.step(self._model, data)
-                states_out[:, k, 0] = data.time.numpy()
-                states_out[:, k, self._qpos] = data.qpos.numpy()
-                states_out[:, k, self._qvel] = data.qvel.numpy()
-                sensors_out[:, k] = data.sensordata.numpy()
+                wp.copy(self._time_seq[k], data.time)
+                wp.copy(self._qpos_seq[k], data.qpos)
+                wp.copy(self._qvel_seq[k], data.qvel)
+                wp.copy(self._sensor_seq[k], data.sensordata)
+            states_out[:, :, 0] = self._time_seq.numpy().T
+            states_out[:, :, self._qpos] = self._qpos_seq.numpy().transpose(1, 0, 2)
+            states_out[:, :, self._qvel] = self._qvel_seq.numpy().transpose(1, 0, 2)
+            sensors_out[:] = self._sensor_seq.numpy().transpose(1, 0, 2)
         return states_out, sensors_out
 
-    def _check_shared(self, models: Sequence[mujoco.MjModel]) -> None:
-        """Warp's one copy of each SHARED field takes the robots' value when they all agree
-        (ground friction's contact priority is the same on every randomized robot); robots
-        that disagree, or a friction cone or impratio other than the model's, are refused."""
-        first = models[0]
-        for i, model in enumerate(models):
-            for name in SHARED:
-                if not np.array_equal(getattr(model, name), getattr(first, name)):
-                    raise ValueError(f"robot {i}: its {name} differs from robot 0's, and MuJoCo Warp holds one for all")
-            for name in SHARED_OPTIONS:
-                if getattr(model.opt, name) != getattr(self._template.opt, name):
-                    raise ValueError(f"robot {i}: its opt.{name} differs from the model's, and MuJoCo Warp holds one")
+    def _take_models(self, models: Sequence[mujoco.MjModel], rows: np.ndarray) -> None:
+        """Copy the per-world fields of the robots ``rows`` from their models to the device."""
+        self._check_shared(models, rows)
+        for name in BATCHED:
+            if name != "actuator_forcerange":  # the envelope's, given each step
+                host = self._host[name]
+                host[rows] = [getattr(models[i], name) for i in rows]
+                self._upload(name, host)
+        self._eq_active[rows] = [models[i].eq_active0 for i in rows]
+        self._data.eq_active.assign(self._eq_active)
+
+    def _upload(self, name: str, values: np.ndarray) -> None:
+        field = getattr(self._model, name)
+        field.assign(self._wp.array(values.astype(np.float32, copy=False), dtype=field.dtype))
+
+    def _check_shared(self, models: Sequence[mujoco.MjModel], rows: np.ndarray) -> None:
+        """Warp's one copy of each SHARED field: when every robot is read (the first step) it
+        takes their value if they all agree (ground friction's contact priority is the same on
+        every randomized robot); later a changed robot must keep it. A robot that differs, or a
+        friction cone or impratio other than the model's, is refused."""
+        every = len(rows) == len(models)
         for name in SHARED:
-            value = getattr(first, name)
-            if not np.array_equal(value, self._shared[name]):
+            expected = getattr(models[rows[0]], name) if every else self._shared[name]
+            for i in rows:
+                if not np.array_equal(getattr(models[i], name), expected):
+                    raise ValueError(
+                        f"robot {i}: its {name} differs from the other robots', and MuJoCo Warp holds one for all"
+                    )
+            if every and not np.array_equal(expected, self._shared[name]):
                 field = getattr(self._model, name)
-                field.assign(self._wp.array(value.astype(field.numpy().dtype), dtype=field.dtype))
-                self._shared[name] = value.copy()
+                field.assign(self._wp.array(expected.astype(field.numpy().dtype), dtype=field.dtype))
+                self._shared[name] = expected.copy()
+        for i in rows:
+            for name in SHARED_OPTIONS:
+                if getattr(models[i].opt, name) != getattr(self._template.opt, name):
+                    raise ValueError(f"robot {i}: its opt.{name} differs from the model's, and MuJoCo Warp holds one")
