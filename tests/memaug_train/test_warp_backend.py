@@ -102,3 +102,38 @@ def test_train_on_warp_checkpoints_and_exports_a_policy_the_stack_accepts(
     resume = ["train", "--run-dir", str(run), "--iterations", "1", "--resume", "--quiet", "--threads", "1"]
     assert train_cli([*resume, "--backend", "mujoco"]) == 2
     assert "trained on --backend warp; it cannot resume on --backend mujoco" in capsys.readouterr().err
+
+
+def test_a_warp_step_moves_the_same_data_for_4_worlds_as_for_16(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 31's GPU readiness, on the CPU: the host<->device transfers and device copies of one
+    control step do not grow with the world count (no Python loop over worlds touches the
+    device), whether no robot's model changed, one did (a reset or a fault start) or all did."""
+    import warp as wp
+
+    calls: dict[str, int] = {}
+    for owner, name in ((wp, "copy"), (wp.array, "assign"), (wp.array, "numpy")):
+        original = getattr(owner, name)
+
+        def counted(*a: object, _name: str = name, _original: object = original, **k: object) -> object:
+            calls[_name] = calls.get(_name, 0) + 1
+            return _original(*a, **k)  # type: ignore[operator]
+
+        monkeypatch.setattr(owner, name, counted)
+
+    def per_step(worlds: int) -> list[dict[str, int]]:
+        env = VecGo2Env(GO2, EnvConfig(num_envs=worlds, threads=1, backend="warp"), TaskSampler(()), seed=0)
+        env.reset()
+        action = np.zeros((worlds, GO2.num_joints))
+        env.step(action)  # reads every model
+        counts = []
+        for marked in (0, 1, worlds):
+            env.model_changed[:] = False
+            env.model_changed[:marked] = True
+            calls.clear()
+            env.step(action)
+            counts.append(dict(calls))
+        return counts
+
+    few, many = per_step(4), per_step(16)
+    assert few == many, (few, many)
+    assert few[0]["numpy"] == 4 and few[1]["assign"] > few[0]["assign"]  # states back once; models only when changed
