@@ -207,7 +207,8 @@ def _check(args: argparse.Namespace, target: Any, bridge: dict[str, Any]) -> int
     )
     print("\n".join(report.lines))
     if report.problems:
-        print(f"memaug robot --check: not ready ({len(report.problems)} problems):", file=sys.stderr)
+        count = len(report.problems)
+        print(f"memaug robot --check: not ready ({count} problem{'s' if count > 1 else ''}):", file=sys.stderr)
         for problem in report.problems:
             print(f"  - {problem}", file=sys.stderr)
         return 1
