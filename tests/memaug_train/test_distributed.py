@@ -153,20 +153,25 @@ def test_worlds_that_do_not_divide_over_the_ranks_are_refused_before_the_ranks_m
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA device")
-def test_a_cuda_device_without_a_gpu_and_a_missing_backend_are_one_line_each(
-    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_cuda_device_without_a_gpu_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     run = ["train", "--run-dir", str(tmp_path / "run"), "--quiet"]
     for device in ("cuda", "cuda:1"):
         assert train_cli([*run, "--device", device]) == 2
         assert capsys.readouterr().err == (
             f"memaug_train: --device {device}: torch {torch.__version__} sees no CUDA device on this machine\n"
         )
+    assert resolve_device("auto", Ranks()) == torch.device("cpu")
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_device_that_is_no_device_and_a_missing_backend_are_one_line_each(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = ["train", "--run-dir", str(tmp_path / "run"), "--quiet"]
     with pytest.raises(SystemExit) as refused:
         train_cli([*run, "--device", "gpu"])
     assert refused.value.code == 2
     assert "argument --device: must be auto, cpu, cuda or cuda:N, got 'gpu'" in capsys.readouterr().err
-    assert resolve_device("auto", Ranks()) == torch.device("cpu")
     # The default install has no warp; the tests install the gpu extra, so hide it here.
     real_find_spec = importlib.util.find_spec
     hidden = ("mujoco_warp", "warp")
