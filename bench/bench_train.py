@@ -508,6 +508,21 @@ def randomization_terms(args: argparse.Namespace) -> None:
         print(f"sim  {'randomized, ' + term + ' nominal':46} {rate:9,.0f} env-steps/s  ({rate / nominal:.2f}x nominal)")
 
 
+#: The benchmark's single-figure modes: flag -> (what it runs, its help). Without one (nor
+#: --ranks or --against-tree) the whole benchmark runs.
+ONLY_MODES = {
+    "learning-only": (learning_only, "learning throughput, randomized robot, MLP critic"),
+    "warp-drift": (warp_drift, "MuJoCo Warp (CPU device) against C MuJoCo, open loop"),
+    "device-ops": (device_ops, "device operations per warp env step, 8 worlds against --envs (--device, --sim-steps)"),
+    "cost": (randomization_cost, "randomization's cost to learning throughput, --repeats alternations"),
+    "contact-cost": (
+        contact_model_cost,
+        "the contact model's and asymmetry's cost to learning throughput, --repeats alternations",
+    ),
+    "terms": (randomization_terms, "randomized sim throughput with each physics term held nominal"),
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--envs", type=int, default=512)
@@ -515,20 +530,8 @@ def main() -> None:
     parser.add_argument("--torch-threads", type=int, default=2)
     parser.add_argument("--sim-steps", type=int, default=60, help="control steps of the whole batch")
     parser.add_argument("--iterations", type=int, default=5, help="PPO iterations")
-    parser.add_argument(
-        "--terms", action="store_true", help="only: randomized sim throughput with each physics term held nominal"
-    )
-    parser.add_argument(
-        "--cost", action="store_true", help="only: randomization's cost to learning throughput, --repeats alternations"
-    )
-    parser.add_argument(
-        "--contact-cost",
-        action="store_true",
-        help="only: the contact model's and asymmetry's cost to learning throughput, --repeats alternations",
-    )
-    parser.add_argument(
-        "--learning-only", action="store_true", help="only: learning throughput, randomized robot, MLP critic"
-    )
+    for flag, (_, help_text) in ONLY_MODES.items():
+        parser.add_argument(f"--{flag}", action="store_true", help=f"only: {help_text}")
     parser.add_argument(
         "--against-tree",
         default=None,
@@ -539,14 +542,6 @@ def main() -> None:
         "--ranks", type=int, default=None, help="only: --learning-only under torchrun on this many ranks vs 1 process"
     )
     parser.add_argument(
-        "--warp-drift", action="store_true", help="only: MuJoCo Warp (CPU device) against C MuJoCo, open loop"
-    )
-    parser.add_argument(
-        "--device-ops",
-        action="store_true",
-        help="only: device operations per warp env step, 8 worlds against --envs (--device, --sim-steps steps)",
-    )
-    parser.add_argument(
         "--backend", choices=["mujoco", "warp"], default="mujoco", help="physics for --learning-only and --ranks"
     )
     parser.add_argument("--device", default="cpu", help="for --learning-only and --ranks: cpu, cuda or cuda:N")
@@ -554,29 +549,15 @@ def main() -> None:
         "--repeats", type=int, default=3, help="alternations for --cost, --contact-cost and --against-tree"
     )
     args = parser.parse_args()
-    if args.learning_only:
-        learning_only(args)
-        return
-    if args.warp_drift:
-        warp_drift(args)
-        return
-    if args.device_ops:
-        device_ops(args)
-        return
+    for flag, (mode, _) in ONLY_MODES.items():
+        if getattr(args, flag.replace("-", "_")):
+            mode(args)
+            return
     if args.ranks is not None:
         data_parallel(args)
         return
     if args.against_tree:
         against_tree(args)
-        return
-    if args.cost:
-        randomization_cost(args)
-        return
-    if args.contact_cost:
-        contact_model_cost(args)
-        return
-    if args.terms:
-        randomization_terms(args)
         return
     print(f"machine: {os.cpu_count()} CPUs; {args.envs} envs, {args.threads} rollout threads")
     baseline = baseline_env_steps_per_s(3.0)
