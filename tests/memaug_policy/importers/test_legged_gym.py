@@ -132,22 +132,24 @@ LEGGED_GYM_SCALES = {
 }
 
 
+def _drive_against(oracle, written, run, drive_controller, assert_follows_oracle):
+    """The imported policy through the controller on the run, tick by tick against the oracle
+    (the sim's base velocity offered, as legged_gym observes it where it wants it); its robot."""
+    robot = load_robot_description(written.description or "go2")
+    trace = drive_controller(written.model, robot.source, run)
+    assert_follows_oracle(oracle, trace, run, robot, lin_vel=True)
+    return robot
+
+
 def test_stateful_lstm_with_reset_memory_acts_as_legged_gym(
     tmp_path: Path, go2, run, drive_controller, gravity, assert_follows_oracle
 ) -> None:
     path = tmp_path / "policy_lstm_1.pt"
     torch.jit.script(PolicyExporterLSTM(48)).save(str(path))
     written = import_policy(path, "legged_gym", go2, tmp_path / "imported.onnx")
-    robot = load_robot_description(written.description or "go2")
+    oracle = LeggedGymOracle(path, go2.joint_names, gravity, LEGGED_GYM_SCALES, lin_vel=True)
+    robot = _drive_against(oracle, written, run, drive_controller, assert_follows_oracle)
     assert robot.kp.tolist() == [20.0] * 12 and robot.kd.tolist() == [0.5] * 12
-    trace = drive_controller(written.model, robot.source, run)
-    assert_follows_oracle(
-        LeggedGymOracle(path, go2.joint_names, gravity, LEGGED_GYM_SCALES, lin_vel=True),
-        trace,
-        run,
-        robot,
-        lin_vel=True,
-    )
 
 
 def test_rsl_rl_torchscript_gru_with_normalizer_and_reset(
@@ -159,15 +161,8 @@ def test_rsl_rl_torchscript_gru_with_normalizer_and_reset(
     written = import_policy(path, "legged_gym", go2, tmp_path / "imported.onnx")
     recurrent = load_policy(written.model).metadata.recurrent
     assert (recurrent.cell, recurrent.layers, recurrent.hidden) == ("gru", 2, 8)
-    robot = load_robot_description(written.description or "go2")
-    trace = drive_controller(written.model, robot.source, run)
-    assert_follows_oracle(
-        LeggedGymOracle(path, go2.joint_names, gravity, LEGGED_GYM_SCALES, lin_vel=True),
-        trace,
-        run,
-        robot,
-        lin_vel=True,
-    )
+    oracle = LeggedGymOracle(path, go2.joint_names, gravity, LEGGED_GYM_SCALES, lin_vel=True)
+    _drive_against(oracle, written, run, drive_controller, assert_follows_oracle)
 
 
 def test_mlp_with_a_contract_for_its_own_observation_acts_as_legged_gym(
@@ -193,12 +188,9 @@ def test_mlp_with_a_contract_for_its_own_observation_acts_as_legged_gym(
     contract_path = tmp_path / "contract.yaml"
     contract_path.write_text(yaml.safe_dump(contract, sort_keys=False))
     written = import_policy(path, "legged_gym", go2, tmp_path / "imported.onnx", contract_path)
-    robot = load_robot_description(written.description or "go2")
+    oracle = LeggedGymOracle(path, go2.joint_names, gravity, scales, lin_vel=False)
+    robot = _drive_against(oracle, written, run, drive_controller, assert_follows_oracle)
     assert robot.kp.tolist() == [25.0] * 12
-    trace = drive_controller(written.model, robot.source, run)
-    assert_follows_oracle(
-        LeggedGymOracle(path, go2.joint_names, gravity, scales, lin_vel=False), trace, run, robot, lin_vel=True
-    )
 
 
 def test_a_module_that_cannot_be_converted_names_the_op(tmp_path: Path, go2) -> None:
