@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from cyclonedds._clayer import ddspy_write
+from cyclonedds.core import DDSException
 from cyclonedds.domain import Domain, DomainParticipant
 from cyclonedds.pub import DataWriter
 from cyclonedds.qos import Policy, Qos
@@ -123,9 +125,6 @@ class RepeatingWriter:
 
     def write(self, sample: Any, changed: bool) -> None:
         """Send ``sample``; ``changed=False`` promises it is the sample last sent, unmodified."""
-        from cyclonedds._clayer import ddspy_write
-        from cyclonedds.core import DDSException
-
         if changed or self._bytes is None:
             ser = sample.serialize(use_version_2=self.writer._use_version_2)
             self._bytes = ser.ljust((len(ser) + 3) & ~3, b"\0")  # 4-byte padding, as write() pads
