@@ -126,8 +126,9 @@ class VecGo2Env:
         #: [N, nu, 2] N m: each robot's actuator force range this control step (the torque
         #: envelope at its joint speeds, its strength and faults; _limit_torques)
         self.force_range = np.tile(model.actuator_forcerange, (n, 1, 1))
-        #: [N] robots whose MjModel was edited (dynamics, payload, ground, fault) since the warp
-        #: backend last read it: it copies only those (resets and faults are few per step).
+        #: [N] robots whose MjModel was edited since the warp backend last read it: it copies only
+        #: those (set_dynamics flags each robot a reset draws, before its payload and ground are
+        #: set; fault starts flag theirs; both are few per step).
         self.model_changed = np.ones(n, dtype=bool)
         self.layout = ObservationLayout.for_joints(description.num_joints)
         self.privileged_layout = privileged_layout(description.num_joints)
@@ -232,7 +233,6 @@ class VecGo2Env:
                 self.next_push[envs] = rnd.push_intervals(ranges.push_interval_s, self.dt, len(envs), self.rng)
         self.torque_factor[envs] = 1.0
         self.locked[envs] = 0.0
-        self.model_changed[envs] = True
         for i in envs:
             self._record_episode_terms(i)
         self.command[envs] = cfg.commands.sample(self.rng, len(envs))
