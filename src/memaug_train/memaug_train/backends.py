@@ -4,7 +4,8 @@ mujoco: C MuJoCo on the CPU, batched by mujoco.rollout (memaug_train.env): the d
 and CPU machines train on; the networks may still learn on a GPU (--device cuda).
 warp: MuJoCo Warp (the mujoco-warp package on warp-lang, the ``gpu`` extra), the same task
 over Warp's physics (memaug_train.warp_physics) on the training device; on warp's CPU device
-for parity tests. The task's arrays stay NumPy on the CPU in this version.
+for parity tests. The task's arrays stay NumPy on the CPU in this version; every randomization
+term but the contact model's (one for all worlds in Warp) is drawn per world on both.
 """
 
 from __future__ import annotations

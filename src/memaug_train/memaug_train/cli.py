@@ -151,7 +151,7 @@ def _train_rank(args: argparse.Namespace, sync: Sync) -> int:
         if dropped and main:
             print(
                 f"memaug_train: --backend warp trains without {', '.join(dropped)}: MuJoCo Warp holds one contact "
-                "model and one height field for all worlds (run.json records the ranges it trains on)",
+                "model for all worlds (run.json records the ranges it trains on)",
                 file=sys.stderr,
             )
     env_config = EnvConfig(

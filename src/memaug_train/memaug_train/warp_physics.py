@@ -12,8 +12,13 @@ step issues the same device operations for 8 worlds as for 4096 (bench/bench_tra
 gathered there and come back to the host once per control step, in mujoco.rollout's shapes.
 
 Warp holds some fields once for all worlds (the friction cone, condim, contact priority and
-affinity, the height field's size): a robot whose model differs there is refused, naming the
-field, rather than stepped on the wrong contact model.
+affinity): a robot whose model differs there is refused, naming the field, rather than stepped
+on the wrong contact model. Rough ground is the exception, because its height is drawn per
+episode: each world gets its own entry in the height-field tables (Warp reads a height field
+through the per-world ``geom_dataid``), all entries sharing the one elevation grid, so a world's
+bump height is exactly its robot's ``hfield_size`` z; a robot on flat ground (its height field's
+contact affinity off) has the field lowered out of reach instead (the world's ``geom_xpos``,
+which Warp computes once for geoms fixed to the world and keeps per world).
 
 The task itself is NumPy on the host, so the state crosses between host and device once each
 way per control step; on warp's CPU device this is ~100x slower than C MuJoCo
@@ -50,19 +55,18 @@ BATCHED = (
     "eq_data",
 )
 #: Fields Warp holds once for all worlds: every robot must keep the first one's.
-SHARED = ("geom_condim", "geom_priority", "geom_conaffinity", "hfield_size")
+SHARED = ("geom_condim", "geom_priority", "geom_conaffinity")
 SHARED_OPTIONS = ("cone", "impratio")
+#: How far, m, a flat-ground world's height field is lowered: below anything a robot reaches.
+GROUND_OUT_OF_REACH_M = 10.0
 
 
 def warp_ranges(ranges: RandomizationRanges) -> tuple[RandomizationRanges, list[str]]:
     """``ranges`` without the terms MuJoCo Warp cannot vary per world (the contact model: rich
-    contact's condim, elliptic cones, impratio, soft feet's contact priority; rough ground's
-    height field), and the names of those that were on."""
-    off = {**CONTACT_MODEL_OFF, "rough_ground_m": (0.0, 0.0)}
-    dropped = [name for name, value in off.items() if getattr(ranges, name) != value]
-    if ranges.rough_ground_m[1] == 0.0 and "rough_ground_m" in dropped:
-        dropped.remove("rough_ground_m")
-    return ranges.model_copy(update=off), dropped
+    contact's condim, elliptic cones, impratio, soft feet's contact priority), and the names of
+    those that were on."""
+    dropped = [name for name, value in CONTACT_MODEL_OFF.items() if getattr(ranges, name) != value]
+    return ranges.model_copy(update=dict(CONTACT_MODEL_OFF)), dropped
 
 
 def unavailable() -> str | None:
@@ -100,12 +104,21 @@ class WarpRollout:
         data = mujoco.MjData(template)
         mujoco.mj_forward(template, data)
         nq, nv, ns = template.nq, template.nv, template.nsensordata
+        #: [G] the height-field geoms (rough ground), whose height and reach are per world
+        self._ground_geoms = np.flatnonzero(template.geom_type == mujoco.mjtGeom.mjGEOM_HFIELD)
+        if template.nhfield > 1:
+            raise ValueError("--backend warp: the model has more than one height field; the ground takes one")
+        batched = BATCHED + (("geom_dataid",) if len(self._ground_geoms) else ())
         with wp.ScopedDevice(device):
-            self._model = mjw.put_model(template, batch_sizes=dict.fromkeys(BATCHED, num_worlds))
+            self._model = mjw.put_model(template, batch_sizes=dict.fromkeys(batched, num_worlds))
             # The Newton solver's linesearch cap warns on each step it is reached; the parity
             # test and the drift benchmark measure what it costs.
             self._model.opt.warn_overflow = 0
-            self._data = mjw.put_data(template, data, nworld=num_worlds, nconmax=32, njmax=128)
+            # A foot on a height field meets it as several prisms: room for their contacts.
+            rough = len(self._ground_geoms) > 0
+            self._data = mjw.put_data(
+                template, data, nworld=num_worlds, nconmax=64 if rough else 32, njmax=256 if rough else 128
+            )
             # Each substep's state and sensors, gathered on the device: one copy back per call.
             self._time_seq = wp.zeros((substeps, num_worlds), dtype=float)
             self._qpos_seq = wp.zeros((substeps, num_worlds, nq), dtype=float)
@@ -119,6 +132,8 @@ class WarpRollout:
         }
         self._eq_active = np.repeat(template.eq_active0[None], num_worlds, 0).astype(bool)
         self._shared = {name: getattr(template, name).copy() for name in SHARED}
+        if len(self._ground_geoms):
+            self._per_world_height_field(template, num_worlds)
         self._qpos = slice(1, 1 + nq)
         self._qvel = slice(1 + nq, 1 + nq + nv)
         self.state_size = 1 + nq + nv
@@ -165,6 +180,23 @@ class WarpRollout:
             sensors_out[:] = self._sensor_seq.numpy().transpose(1, 0, 2)
         return states_out, sensors_out
 
+    def _per_world_height_field(self, template: mujoco.MjModel, num_worlds: int) -> None:
+        """Give world w its own height-field entry w (size, grid shape, and the address of the
+        one elevation grid they all share), reached through its ``geom_dataid``; and host
+        copies of the per-world ground fields: [N, 4] sizes, and [N, ngeom, 3] world positions of
+        the geoms (the height field's is only ever set here: Warp does not recompute a static
+        geom's)."""
+        wp, model = self._wp, self._model
+        for name, dtype in (("hfield_nrow", int), ("hfield_ncol", int), ("hfield_adr", int)):
+            setattr(model, name, wp.array(np.repeat(getattr(template, name), num_worlds), dtype=dtype))
+        self._host["hfield_size"] = np.repeat(template.hfield_size, num_worlds, 0).astype(np.float32)
+        self._host["geom_xpos"] = self._data.geom_xpos.numpy()
+        self._ground_xpos = self._host["geom_xpos"][0, self._ground_geoms].copy()
+        model.hfield_size = wp.array(self._host["hfield_size"], dtype=wp.vec4)
+        dataid = np.repeat(template.geom_dataid[None], num_worlds, 0).astype(np.int32)
+        dataid[:, self._ground_geoms] = np.arange(num_worlds)[:, None]
+        model.geom_dataid.assign(wp.array(dataid, dtype=int))
+
     def _take_models(self, models: Sequence[mujoco.MjModel], rows: np.ndarray) -> None:
         """Copy the per-world fields of the robots ``rows`` from their models to the device."""
         self._check_shared(models, rows)
@@ -175,10 +207,33 @@ class WarpRollout:
                 self._upload(name, host)
         self._eq_active[rows] = [models[i].eq_active0 for i in rows]
         self._data.eq_active.assign(self._eq_active)
+        if len(self._ground_geoms):
+            self._take_ground(models, rows)
+
+    def _take_ground(self, models: Sequence[mujoco.MjModel], rows: np.ndarray) -> None:
+        """Each robot ``rows``'s bump height (its hfield_size) into its world's height-field
+        entry, and its height field lowered out of reach where the robot has it switched off
+        (contact affinity 0: flat ground), back in place where on."""
+        size, xpos, ground = self._host["hfield_size"], self._host["geom_xpos"], self._ground_geoms
+        for i in rows:
+            size[i] = models[i].hfield_size[0]
+            xpos[i, ground] = self._ground_xpos
+            xpos[i, ground, 2] -= np.where(models[i].geom_conaffinity[ground] == 0, GROUND_OUT_OF_REACH_M, 0.0)
+        self._upload("hfield_size", size)
+        self._data.geom_xpos.assign(self._wp.array(xpos, dtype=self._wp.vec3))
 
     def _upload(self, name: str, values: np.ndarray) -> None:
         field = getattr(self._model, name)
         field.assign(self._wp.array(values.astype(np.float32, copy=False), dtype=field.dtype))
+
+    def _shared_field(self, model: mujoco.MjModel, name: str) -> np.ndarray:
+        """``model``'s SHARED field ``name`` as Warp holds it: the height field's contact
+        affinity always the template's (its on/off is per world, _take_ground)."""
+        value = getattr(model, name)
+        if name == "geom_conaffinity" and len(self._ground_geoms):
+            value = value.copy()
+            value[self._ground_geoms] = self._template.geom_conaffinity[self._ground_geoms]
+        return value
 
     def _check_shared(self, models: Sequence[mujoco.MjModel], rows: np.ndarray) -> None:
         """Warp's one copy of each SHARED field: when every robot is read (the first step) it
@@ -187,9 +242,9 @@ class WarpRollout:
         friction cone or impratio other than the model's, is refused."""
         every = len(rows) == len(models)
         for name in SHARED:
-            expected = getattr(models[rows[0]], name) if every else self._shared[name]
+            expected = self._shared_field(models[rows[0]], name) if every else self._shared[name]
             for i in rows:
-                if not np.array_equal(getattr(models[i], name), expected):
+                if not np.array_equal(self._shared_field(models[i], name), expected):
                     raise ValueError(
                         f"robot {i}: its {name} differs from the other robots', and MuJoCo Warp holds one for all"
                     )
