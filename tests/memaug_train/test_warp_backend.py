@@ -36,8 +36,8 @@ def reseat(warp_env: VecGo2Env, exact: VecGo2Env) -> None:
 #: Per case: observation bounds (median, p99, max) and reward bounds (median, max).
 TOLERANCES = {
     "nominal": ((1e-4, 1e-2, 5e-2), (1e-5, 5e-3)),
-    "randomized": ((1e-4, 1e-2, 5e-2), (1e-5, 5e-3)),
-    "rough ground": ((1e-3, 1e-1, 1.5e-1), (1e-4, 1e-2)),
+    "randomized": ((1e-4, 1e-2, 1e-1), (1e-5, 1e-2)),
+    "rough ground": ((1e-3, 1e-1, 1.5e-1), (1e-4, 2e-2)),
 }
 
 
@@ -59,12 +59,19 @@ def test_the_warp_backend_steps_the_same_task_as_c_mujoco_over_200_control_steps
     to 0.3 rad/s. Bounds: median 1e-4, p99 1e-2, max 5e-2 for observations; median 1e-5,
     max 5e-3 for rewards (a step's reward is ~2e-3 in size); terminations exactly.
 
+    Randomized robots draw impratio (10-100) and soft feet too, which Warp takes per world
+    (measured: median 1e-6, p99 5.5e-3, max 6.8e-2, rewards max 5.8e-3: stiffer friction at a
+    high impratio makes the rare step where a contact engages in one solve only a larger jump).
+    Bounds: as nominal but max 0.1 and rewards max 1e-2. Stepping soft feet without their
+    priority's solmix, or every world at one impratio, moves the median to 2e-3 / 9e-4.
+
     Rough ground (measured: median 2e-5, p99 4.6e-2, max 6.8e-2, rewards max 1.1e-3; every
     episode rough: median 5e-4, max 6.2e-2): the two engines find the same foot-prism contacts
     at the same depths, but where C MuJoCo keeps 3-4 contacts of one foot on neighbouring
     prisms Warp keeps 2 (measured on 16 dropped robots), so a foot's impulse splits otherwise
-    and a joint velocity jumps by up to 1.2 rad/s on such a step. Bounds: median 1e-3, p99 0.1,
-    max 0.15; rewards median 1e-4, max 1e-2. A world stepped on the wrong bump height, or a flat
+    and a joint velocity jumps by up to 1.2 rad/s on such a step (with impratio and soft feet:
+    max 0.11, rewards max 1.25e-2). Bounds: median 1e-3, p99 0.1, max 0.15; rewards median
+    1e-4, max 2e-2. A world stepped on the wrong bump height, or a flat
     episode's robot meeting the height field, shows a median of 6e-2 to 1e-1.
     """
     sampler = TaskSampler(leg_joints(GO2, LEFT_LEGS), fault_probability=1.0, fault_window_steps=(10, 60))
@@ -114,10 +121,11 @@ def test_train_on_warp_checkpoints_and_exports_a_policy_the_stack_accepts(
     tiny = ["--envs", "8", "--iterations", "2", "--hidden", "16", "--threads", "1", "--quiet"]
     assert train_cli(["train", "--backend", "warp", "--device", "cpu", "--run-dir", str(run), *tiny]) == 0
     err = capsys.readouterr().err
-    assert "--backend warp trains without rich_contact_share, elliptic_cone_share, impratio, soft_feet_share:" in err
+    assert "--backend warp trains without rich_contact_share, elliptic_cone_share: MuJoCo Warp" in err
     meta = json.loads((run / "run.json").read_text())
     assert (meta["backend"], meta["device"]) == ("warp", "cpu")
-    assert meta["randomization"]["soft_feet_share"] == 0.0
+    assert meta["randomization"]["rich_contact_share"] == 0.0
+    assert meta["randomization"]["soft_feet_share"] == GO2.randomization.soft_feet_share  # per world on warp
     assert meta["randomization"]["rough_ground_m"] == list(GO2.randomization.rough_ground_m)  # per world on warp
     assert train_cli(["export", str(run / "checkpoint.pt"), str(tmp_path / "policy.onnx")]) == 0
     policy = load_policy(tmp_path / "policy.onnx")

@@ -5,7 +5,7 @@ and CPU machines train on; the networks may still learn on a GPU (--device cuda)
 warp: MuJoCo Warp (the mujoco-warp package on warp-lang, the ``gpu`` extra), the same task
 over Warp's physics (memaug_train.warp_physics) on the training device; on warp's CPU device
 for parity tests. The task's arrays stay NumPy on the CPU in this version; every randomization
-term but the contact model's (one for all worlds in Warp) is drawn per world on both.
+term but rich contact's condim and cone (one for all worlds in Warp) is drawn per world on both.
 """
 
 from __future__ import annotations

@@ -11,10 +11,12 @@ step issues the same device operations for 8 worlds as for 4096 (bench/bench_tra
 --device-ops counts them): the substeps run on the device, their states and sensors are
 gathered there and come back to the host once per control step, in mujoco.rollout's shapes.
 
-Warp holds some fields once for all worlds (the friction cone, condim, contact priority and
-affinity): a robot whose model differs there is refused, naming the field, rather than stepped
-on the wrong contact model. Rough ground is the exception, because its height is drawn per
-episode: each world gets its own entry in the height-field tables (Warp reads a height field
+Warp holds some fields once for all worlds (the friction cone, condim, contact affinity): a
+robot whose model differs there is refused, naming the field, rather than stepped on the wrong
+contact model. Three that the randomization draws per robot are expressed per world instead:
+impratio (Warp keeps its inverse square root per world), soft feet's contact priority (as the
+per-world solmix that gives the same contacts: memaug_train.warp_contacts), and rough ground,
+whose height is drawn per episode: each world gets its own entry in the height-field tables (Warp reads a height field
 through the per-world ``geom_dataid``), all entries sharing the one elevation grid, so a world's
 bump height is exactly its robot's ``hfield_size`` z; a robot on flat ground (its height field's
 contact affinity off) has the field lowered out of reach instead (the world's ``geom_xpos``,
@@ -37,6 +39,7 @@ import numpy as np
 
 from memaug_common.description import RandomizationRanges
 from memaug_train.randomization import CONTACT_MODEL_OFF
+from memaug_train.warp_contacts import priority_as_solmix
 
 #: Model fields VecGo2Env changes per robot (memaug_sim.dynamics, memaug_sim.faults, the
 #: torque envelope), held per world by Warp.
@@ -55,18 +58,18 @@ BATCHED = (
     "eq_data",
 )
 #: Fields Warp holds once for all worlds: every robot must keep the first one's.
-SHARED = ("geom_condim", "geom_priority", "geom_conaffinity")
-SHARED_OPTIONS = ("cone", "impratio")
+SHARED = ("geom_condim", "geom_conaffinity")
+SHARED_OPTIONS = ("cone",)
 #: How far, m, a flat-ground world's height field is lowered: below anything a robot reaches.
 GROUND_OUT_OF_REACH_M = 10.0
 
 
 def warp_ranges(ranges: RandomizationRanges) -> tuple[RandomizationRanges, list[str]]:
-    """``ranges`` without the terms MuJoCo Warp cannot vary per world (the contact model: rich
-    contact's condim, elliptic cones, impratio, soft feet's contact priority), and the names of
-    those that were on."""
-    dropped = [name for name, value in CONTACT_MODEL_OFF.items() if getattr(ranges, name) != value]
-    return ranges.model_copy(update=dict(CONTACT_MODEL_OFF)), dropped
+    """``ranges`` without the terms MuJoCo Warp cannot vary per world (rich contact's condim and
+    the elliptic cones it brings), and the names of those that were on."""
+    off = {name: CONTACT_MODEL_OFF[name] for name in ("rich_contact_share", "elliptic_cone_share")}
+    dropped = [name for name, value in off.items() if getattr(ranges, name) != value]
+    return ranges.model_copy(update=off), dropped
 
 
 def unavailable() -> str | None:
@@ -108,12 +111,17 @@ class WarpRollout:
         self._ground_geoms = np.flatnonzero(template.geom_type == mujoco.mjtGeom.mjGEOM_HFIELD)
         if template.nhfield > 1:
             raise ValueError("--backend warp: the model has more than one height field; the ground takes one")
-        batched = BATCHED + (("geom_dataid",) if len(self._ground_geoms) else ())
+        batched = BATCHED + ("geom_solmix",) + (("geom_dataid",) if len(self._ground_geoms) else ())
         with wp.ScopedDevice(device):
             self._model = mjw.put_model(template, batch_sizes=dict.fromkeys(batched, num_worlds))
             # The Newton solver's linesearch cap warns on each step it is reached; the parity
             # test and the drift benchmark measure what it costs.
             self._model.opt.warn_overflow = 0
+            # Priorities become per-world solmix weights (memaug_train.warp_contacts), and
+            # impratio is per world.
+            self._model.geom_priority.zero_()
+            self._impratio_invsqrt = np.full(num_worlds, 1 / np.sqrt(template.opt.impratio), dtype=np.float32)
+            self._model.opt.impratio_invsqrt = wp.array(self._impratio_invsqrt, dtype=float)
             # A foot on a height field meets it as several prisms: room for their contacts.
             rough = len(self._ground_geoms) > 0
             self._data = mjw.put_data(
@@ -130,6 +138,7 @@ class WarpRollout:
         self._host = {
             name: np.repeat(getattr(template, name)[None], num_worlds, 0).astype(np.float32) for name in BATCHED
         }
+        self._host["geom_solmix"] = np.repeat(template.geom_solmix[None], num_worlds, 0).astype(np.float32)
         self._eq_active = np.repeat(template.eq_active0[None], num_worlds, 0).astype(bool)
         self._shared = {name: getattr(template, name).copy() for name in SHARED}
         if len(self._ground_geoms):
@@ -207,8 +216,18 @@ class WarpRollout:
                 self._upload(name, host)
         self._eq_active[rows] = [models[i].eq_active0 for i in rows]
         self._data.eq_active.assign(self._eq_active)
+        self._take_contact(models, rows)
         if len(self._ground_geoms):
             self._take_ground(models, rows)
+
+    def _take_contact(self, models: Sequence[mujoco.MjModel], rows: np.ndarray) -> None:
+        """Each robot ``rows``'s impratio, and its contact priorities as solmix weights."""
+        solmix = self._host["geom_solmix"]
+        for i in rows:
+            solmix[i] = priority_as_solmix(models[i], int(i))
+            self._impratio_invsqrt[i] = 1 / np.sqrt(max(models[i].opt.impratio, mujoco.mjMINVAL))
+        self._upload("geom_solmix", solmix)
+        self._model.opt.impratio_invsqrt.assign(self._impratio_invsqrt)
 
     def _take_ground(self, models: Sequence[mujoco.MjModel], rows: np.ndarray) -> None:
         """Each robot ``rows``'s bump height (its hfield_size) into its world's height-field
@@ -237,9 +256,8 @@ class WarpRollout:
 
     def _check_shared(self, models: Sequence[mujoco.MjModel], rows: np.ndarray) -> None:
         """Warp's one copy of each SHARED field: when every robot is read (the first step) it
-        takes their value if they all agree (ground friction's contact priority is the same on
-        every randomized robot); later a changed robot must keep it. A robot that differs, or a
-        friction cone or impratio other than the model's, is refused."""
+        takes their value if they all agree; later a changed robot must keep it. A robot that differs, or a
+        friction cone other than the model's, is refused."""
         every = len(rows) == len(models)
         for name in SHARED:
             expected = self._shared_field(models[rows[0]], name) if every else self._shared[name]
