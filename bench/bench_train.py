@@ -496,6 +496,55 @@ def device_ops(args: argparse.Namespace) -> None:
             setattr(owner, name, original)
 
 
+def host_task(args: argparse.Namespace) -> None:
+    """The host-side task's share of a control step at --envs worlds (observations, rewards,
+    terminations, resets with their randomization draws, fault starts, pushes: NumPy on the CPU
+    for both backends), with C MuJoCo's physics timed apart and taken out. A GPU speeds only the
+    physics, so N / task time is the most env-steps/s any backend can reach with this task on
+    this CPU; the figure for the issue's 100k goal. Randomized robots, the fault task family,
+    rough ground at the curriculum's top. Also the bytes the warp backend moves between host and
+    device per control step at this many worlds (state and controls up, states and sensors down)."""
+    env = make_env(args.envs, args.threads, randomize=True, terrain_level=1.0)
+    physics_s = 0.0
+    rollout = env._rollout
+
+    class TimedRollout:
+        def rollout(self, *a: object, **k: object) -> object:
+            nonlocal physics_s
+            start = time.perf_counter()
+            out = rollout.rollout(*a, **k)
+            physics_s += time.perf_counter() - start
+            return out
+
+    env._rollout = TimedRollout()
+    rng = np.random.default_rng(0)
+    env.reset()
+    # Episodes spread over their length, as in training's steady state: a few reset each step.
+    env.step_count[:] = rng.integers(0, env.config.episode_steps, args.envs)
+    for _ in range(3):
+        env.step(rng.normal(0.0, 0.5, (args.envs, env.description.num_joints)))
+    physics_s, resets = 0.0, 0
+    start = time.perf_counter()
+    for _ in range(args.sim_steps):
+        result = env.step(rng.normal(0.0, 0.5, (args.envs, env.description.num_joints)))
+        resets += int((result.terminated | result.truncated).sum())
+    total = (time.perf_counter() - start) / args.sim_steps
+    task = total - physics_s / args.sim_steps
+    print(
+        f"host-task  {args.envs} worlds: task {task * 1e3:.1f} ms per control step "
+        f"({task / args.envs * 1e6:.2f} us per world; {resets / args.sim_steps:.1f} resets per step), "
+        f"C MuJoCo physics {physics_s / args.sim_steps * 1e3:.0f} ms on {args.threads} threads"
+    )
+    print(f"host-task  the task alone caps any backend at {args.envs / task:,.0f} env-steps/s on this CPU")
+    float_bytes = 4  # Warp steps in float32
+    up = env.state.shape[1] + env._control.shape[1] * env._control.shape[2]
+    down = env._states_out.shape[1] * (env._states_out.shape[2] + env._sensors_out.shape[2])
+    print(
+        f"host-task  warp moves {up * args.envs * float_bytes / 1e6:.2f} MB up and "
+        f"{down * args.envs * float_bytes / 1e6:.2f} MB down per control step at {args.envs} worlds"
+    )
+
+
 def randomization_terms(args: argparse.Namespace) -> None:
     """Where randomization's cost goes: the randomized env on flat ground, then with each physics
     term held at its nominal value, against the nominal env, all in this run."""
@@ -520,6 +569,7 @@ ONLY_MODES = {
         "the contact model's and asymmetry's cost to learning throughput, --repeats alternations",
     ),
     "terms": (randomization_terms, "randomized sim throughput with each physics term held nominal"),
+    "host-task": (host_task, "the host-side task's time per control step at --envs worlds, physics taken out"),
 }
 
 

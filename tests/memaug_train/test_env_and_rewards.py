@@ -205,7 +205,7 @@ def test_one_env_step_is_each_robots_own_model_stepped_by_mj_step() -> None:
     environment stays in that environment."""
     env = VecGo2Env(GO2, EnvConfig(num_envs=3, threads=2), TaskSampler(()), seed=5)
     env.reset()
-    env.tasks[1] = Task(LimpFault(kind="limp", joint="FR_calf_joint"), fault_step=0, payload_kg=0.0)
+    env.set_task(1, Task(LimpFault(kind="limp", joint="FR_calf_joint"), fault_step=0, payload_kg=0.0))
     start = env.state.copy()
     action = np.random.default_rng(5).normal(0.0, 0.5, (3, 12))
     q_start = env._split(start)[0][:, env.index.qpos]

@@ -240,7 +240,7 @@ def test_privileged_terms_report_the_fault_and_the_true_velocity() -> None:
     env = make_env(n=4, sampler=sampler)
     env.reset()
     for i in range(4):
-        env.tasks[i] = env.tasks[i].__class__(env.tasks[i].fault, 0, 0.0)
+        env.set_task(i, env.tasks[i].__class__(env.tasks[i].fault, 0, 0.0))
     result = env.step(np.zeros((4, 12)))
     slices = env.privileged_layout.slices()
     torque_left = result.privileged[:, slices["motor_torque_left"]]

@@ -184,7 +184,9 @@ class VecGo2Env:
         # The state the policy's sensors report: self.state, sensor_delay physics steps ago.
         self._sensed = np.zeros((n, size))
 
-        self.tasks: list[Task] = [sampler.sample(self.rng) for _ in range(n)]
+        self._tasks: list[Task] = [sampler.sample(self.rng) for _ in range(n)]
+        #: [N] control step at which each robot's fault begins (NO_FAULT: none this episode)
+        self.fault_step = np.array([_fault_step(task) for task in self._tasks], dtype=np.int64)
         self.command = np.zeros((n, 3))
         self.last_action = np.zeros((n, description.num_joints))
         self.step_count = np.zeros(n, dtype=np.int64)
@@ -211,7 +213,7 @@ class VecGo2Env:
                 # Flat episodes switch the height field off: colliding with it costs even at zero height.
                 model.geom_conaffinity[self._ground_geom] = int(self.rough_height[i] > 0)
             task = self.sampler.sample(self.rng)
-            self.tasks[i] = task
+            self.set_task(i, task)
             if task.payload_kg > 0:
                 injector.apply(PayloadFault(kind="payload", mass_kg=task.payload_kg), self._scratch)
             q = self._scratch.qpos
@@ -240,6 +242,17 @@ class VecGo2Env:
         self.step_count[envs] = 0
         self.air_time[envs] = 0.0
         self.fault_active[envs] = False
+
+    @property
+    def tasks(self) -> tuple[Task, ...]:
+        """Each robot's task this episode (set_task replaces one)."""
+        return tuple(self._tasks)
+
+    def set_task(self, i: int, task: Task) -> None:
+        """Robot ``i``'s task for the rest of its episode: its fault starts at ``task.fault_step``
+        (a payload goes on at the episode's reset, so a task set later carries none over)."""
+        self._tasks[i] = task
+        self.fault_step[i] = _fault_step(task)
 
     def set_dynamics(self, i: int, dynamics: Dynamics) -> None:
         """Robot ``i`` gets ``dynamics`` (from the nominal model; faults are applied after)."""
@@ -315,17 +328,17 @@ class VecGo2Env:
         self.next_push[due] += rnd.push_intervals(ranges.push_interval_s, self.dt, len(due), self.rng)
 
     def _start_due_faults(self) -> None:
-        for i in np.flatnonzero(~self.fault_active):
-            task = self.tasks[i]
-            if task.fault is not None and self.step_count[i] >= task.fault_step:
-                model = self.models[i]
-                mujoco.mj_setState(model, self._scratch, self.state[i], STATE_SPEC)
-                self.injectors[i].apply(task.fault, self._scratch)
-                mujoco.mj_getState(model, self._scratch, self.state[i], STATE_SPEC)
-                self.fault_active[i] = True
-                self.model_changed[i] = True
-                self.torque_factor[i] = self.injectors[i].torque_factor
-                self.locked[i] = model.eq_active0[self.index.lock_equalities]
+        """Apply the faults whose step has come (a few robots per step: the loop is over those)."""
+        for i in np.flatnonzero(~self.fault_active & (self.step_count >= self.fault_step)):
+            fault, model = self._tasks[i].fault, self.models[i]
+            assert fault is not None  # fault_step is NO_FAULT otherwise
+            mujoco.mj_setState(model, self._scratch, self.state[i], STATE_SPEC)
+            self.injectors[i].apply(fault, self._scratch)
+            mujoco.mj_getState(model, self._scratch, self.state[i], STATE_SPEC)
+            self.fault_active[i] = True
+            self.model_changed[i] = True
+            self.torque_factor[i] = self.injectors[i].torque_factor
+            self.locked[i] = model.eq_active0[self.index.lock_equalities]
 
     # --- observation --------------------------------------------------------------------
     def _split(self, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -512,6 +525,14 @@ def settled_stand_state(
     state = np.zeros(mujoco.mj_stateSize(model, STATE_SPEC))
     mujoco.mj_getState(model, data, state, STATE_SPEC)
     return state
+
+
+#: fault_step of a robot whose episode has no fault: a step no episode reaches.
+NO_FAULT = np.iinfo(np.int64).max
+
+
+def _fault_step(task: Task) -> int:
+    return task.fault_step if task.fault is not None else int(NO_FAULT)
 
 
 def _substeps(control_period_s: float, physics_period_s: float) -> int:

@@ -78,7 +78,8 @@ def run_episodes(
     obs = torch.from_numpy(env.reset())
     # One task per environment, in order, so every task gets the same number of episodes.
     task_faults = tuple(faults[i % len(faults)] for i in range(n))
-    env.tasks = [Task(fault, FAULT_STEP, 0.0) for fault in task_faults]
+    for i, fault in enumerate(task_faults):
+        env.set_task(i, Task(fault, FAULT_STEP, 0.0))
     h = model.actor_initial(n)
     total = np.zeros(n)
     alive = np.ones(n, dtype=bool)
