@@ -536,12 +536,17 @@ def host_task(args: argparse.Namespace) -> None:
         f"C MuJoCo physics {physics_s / args.sim_steps * 1e3:.0f} ms on {args.threads} threads"
     )
     print(f"host-task  the task alone caps any backend at {args.envs / task:,.0f} env-steps/s on this CPU")
+    from memaug_train.warp_physics import BATCHED
+
     float_bytes = 4  # Warp steps in float32
     up = env.state.shape[1] + env._control.shape[1] * env._control.shape[2]
     down = env._states_out.shape[1] * (env._states_out.shape[2] + env._sensors_out.shape[2])
+    # A robot whose model changed (a reset, a fault start) sends its rows of the per-world fields.
+    fields = sum(getattr(env.models[0], name).size for name in BATCHED)
     print(
         f"host-task  warp moves {up * args.envs * float_bytes / 1e6:.2f} MB up and "
-        f"{down * args.envs * float_bytes / 1e6:.2f} MB down per control step at {args.envs} worlds"
+        f"{down * args.envs * float_bytes / 1e6:.2f} MB down per control step at {args.envs} worlds, and "
+        f"{fields * float_bytes / 1e3:.1f} kB of model fields up per robot whose model changed"
     )
 
 

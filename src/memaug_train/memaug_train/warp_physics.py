@@ -5,8 +5,9 @@ payload; the task (observations, rewards, terminations, commands, randomization 
 same code for both backends. This module steps those robots with MuJoCo Warp instead of
 mujoco.rollout: the model fields the environment edits per robot become Warp's batched
 (per-world) model fields. Only the robots whose model changed since the last control step
-(``VecGo2Env.model_changed``: resets, fault starts) are read, and each field goes to the device
-in one copy; the torque envelope's force range comes as one [N, nu, 2] array. So one control
+(``VecGo2Env.model_changed``: resets, fault starts) are read, and each field sends only their
+rows, in one copy and one scatter kernel; the torque envelope's force range comes as one
+[N, nu, 2] array. So one control
 step issues the same device operations for 8 worlds as for 4096 (bench/bench_train.py
 --device-ops counts them): the substeps run on the device, their states and sensors are
 gathered there and come back to the host once per control step, in mujoco.rollout's shapes.
@@ -29,10 +30,12 @@ way per control step; on warp's CPU device this is ~100x slower than C MuJoCo
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import mujoco
 import numpy as np
@@ -134,7 +137,7 @@ class WarpRollout:
             self._sensor_seq = wp.zeros((substeps, num_worlds, ns), dtype=float)
             self._ctrl_seq = wp.zeros((substeps, num_worlds, template.nu), dtype=float)
         #: Host copies of the per-world fields, [N, ...] float32: rows are refreshed from the
-        #: robots whose model changed, then the whole field goes to the device in one copy.
+        #: robots whose model changed, and those rows go to the device (_send_rows).
         self._host = {
             name: np.repeat(getattr(template, name)[None], num_worlds, 0).astype(np.float32) for name in BATCHED
         }
@@ -168,7 +171,7 @@ class WarpRollout:
         with wp.ScopedDevice(self.device):
             rows = np.flatnonzero(changed)
             if len(rows):
-                self._take_models(models, rows)
+                self._take_models(models, rows.astype(np.int32))
                 changed[:] = False
             self._upload("actuator_forcerange", force_range)
             data = self._data
@@ -209,27 +212,29 @@ class WarpRollout:
     def _take_models(self, models: Sequence[mujoco.MjModel], rows: np.ndarray) -> None:
         """Copy the per-world fields of the robots ``rows`` from their models to the device."""
         self._check_shared(models, rows)
+        on_device: Any = self._wp.array(rows, dtype=int)
         for name in BATCHED:
             if name != "actuator_forcerange":  # the envelope's, given each step
                 host = self._host[name]
                 host[rows] = [getattr(models[i], name) for i in rows]
-                self._upload(name, host)
+                self._send_rows(getattr(self._model, name), host[rows], on_device)
         self._eq_active[rows] = [models[i].eq_active0 for i in rows]
         self._data.eq_active.assign(self._eq_active)
-        self._take_contact(models, rows)
+        self._take_contact(models, rows, on_device)
         if len(self._ground_geoms):
-            self._take_ground(models, rows)
+            self._take_ground(models, rows, on_device)
 
-    def _take_contact(self, models: Sequence[mujoco.MjModel], rows: np.ndarray) -> None:
-        """Each robot ``rows``'s impratio, and its contact priorities as solmix weights."""
+    def _take_contact(self, models: Sequence[mujoco.MjModel], rows: np.ndarray, on_device: Any) -> None:
+        """Each robot ``rows``'s impratio, and its contact priorities as solmix weights
+        (``on_device``: ``rows`` on the device)."""
         solmix = self._host["geom_solmix"]
         for i in rows:
             solmix[i] = priority_as_solmix(models[i], int(i))
             self._impratio_invsqrt[i] = 1 / np.sqrt(max(models[i].opt.impratio, mujoco.mjMINVAL))
-        self._upload("geom_solmix", solmix)
+        self._send_rows(self._model.geom_solmix, solmix[rows], on_device)
         self._model.opt.impratio_invsqrt.assign(self._impratio_invsqrt)
 
-    def _take_ground(self, models: Sequence[mujoco.MjModel], rows: np.ndarray) -> None:
+    def _take_ground(self, models: Sequence[mujoco.MjModel], rows: np.ndarray, on_device: Any) -> None:
         """Each robot ``rows``'s bump height (its hfield_size) into its world's height-field
         entry, and its height field lowered out of reach where the robot has it switched off
         (contact affinity 0: flat ground), back in place where on."""
@@ -238,8 +243,16 @@ class WarpRollout:
             size[i] = models[i].hfield_size[0]
             xpos[i, ground] = self._ground_xpos
             xpos[i, ground, 2] -= np.where(models[i].geom_conaffinity[ground] == 0, GROUND_OUT_OF_REACH_M, 0.0)
-        self._upload("hfield_size", size)
-        self._data.geom_xpos.assign(self._wp.array(xpos, dtype=self._wp.vec3))
+        self._send_rows(self._model.hfield_size, size[rows], on_device)
+        self._send_rows(self._data.geom_xpos, xpos[rows], on_device)
+
+    def _send_rows(self, field: Any, rows_values: np.ndarray, rows: Any) -> None:
+        """Write ``rows_values`` [K, ...] into rows ``rows`` [K] (on the device) of the per-world
+        ``field`` [N, ...]: one copy to the device and one kernel, whatever N is."""
+        wp = self._wp
+        values = wp.array(rows_values.astype(np.float32, copy=False), dtype=field.dtype)
+        kernel, dim = (_scatter_kernels()[field.ndim - 1], (len(rows_values), *field.shape[1:]))
+        wp.launch(kernel, dim=dim, inputs=[values, rows, field])
 
     def _upload(self, name: str, values: np.ndarray) -> None:
         field = getattr(self._model, name)
@@ -274,3 +287,23 @@ class WarpRollout:
             for name in SHARED_OPTIONS:
                 if getattr(models[i].opt, name) != getattr(self._template.opt, name):
                     raise ValueError(f"robot {i}: its opt.{name} differs from the model's, and MuJoCo Warp holds one")
+
+
+@functools.cache
+def _scatter_kernels() -> tuple[Any, Any]:
+    """Warp kernels that write rows of values into given rows of a per-world field, for fields
+    of one and of two dimensions (any element type: float, vec3, vec10 ...). Built on first use,
+    so that importing this module needs no Warp."""
+    import warp as wp
+
+    @wp.kernel
+    def scatter_1d(values: wp.array(dtype=Any), rows: wp.array(dtype=int), field: wp.array(dtype=Any)):  # type: ignore[valid-type]
+        i = wp.tid()
+        field[rows[i]] = values[i]
+
+    @wp.kernel
+    def scatter_2d(values: wp.array2d(dtype=Any), rows: wp.array(dtype=int), field: wp.array2d(dtype=Any)):  # type: ignore[valid-type]
+        i, j = wp.tid()  # type: ignore[misc]  # a 2-d launch's thread index
+        field[rows[i], j] = values[i, j]
+
+    return scatter_1d, scatter_2d
