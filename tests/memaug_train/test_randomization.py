@@ -138,11 +138,31 @@ def test_log_uniform_ground_friction_needs_a_positive_low() -> None:
 
 @pytest.mark.parametrize("share", [0.0, 0.5, 1.0])
 def test_joint_friction_loss_goes_to_its_share_of_robots(share: float) -> None:
-    ranges = RANGES.model_copy(update={"joint_friction_share": share})
+    ranges = RANGES.model_copy(update={"joint_friction_share": share, "heavy_joint_share": 0.0})
     rng = np.random.default_rng(0)
     friction = np.array([rnd.sample_dynamics(ranges, rng, LEGS).joint_friction_loss for _ in range(1000)])
     assert np.mean(friction > 0) == pytest.approx(share, abs=0.05)
     assert friction.max() <= RANGES.joint_friction_loss[1]
+
+
+def test_heavy_joints_go_to_their_share_of_robots_all_three_in_the_top_quarter() -> None:
+    """Damping, friction loss and armature near their tops at once, where independent draws put
+    1 robot in 400 or fewer: the suite's heavy points. The other robots keep the whole ranges."""
+    ranges = RANGES.model_copy(update={"heavy_joint_share": 0.3, "joint_friction_share": 0.0})
+    rng = np.random.default_rng(0)
+    drawn = [rnd.sample_dynamics(ranges, rng, LEGS) for _ in range(2000)]
+    friction = np.array([d.joint_friction_loss for d in drawn])
+    heavy = friction > 0  # with joint_friction_share 0, only the heavy robots have friction
+    assert heavy.mean() == pytest.approx(0.3, abs=0.04)
+    for values, (low, high) in (
+        (friction, RANGES.joint_friction_loss),
+        (np.array([d.joint_damping for d in drawn]), RANGES.joint_damping),
+        (np.array([d.armature_scale for d in drawn]), RANGES.armature_scale),
+    ):
+        top = low + 0.75 * (high - low)
+        assert values[heavy].min() >= top and values[heavy].max() <= high
+        if values is not friction:
+            assert values[~heavy].min() < low + 0.05 * (high - low)
 
 
 def test_observation_noise_touches_only_what_sensors_measure() -> None:

@@ -98,6 +98,14 @@ class RandomizationRanges(_Ranges):
         description="share of robots drawn with joint friction loss; the others have none (it costs solver rows)",
     )
     armature_scale: Range = Field(description="x the MJCF's rotor inertia")
+    heavy_joint_share: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="share of robots whose joints are heavy all at once: damping, friction loss (always on) and "
+        "armature each drawn from the top quarter of its range; independent draws almost never meet there, where "
+        "a robot with worn, stiff joints sits",
+    )
     kp_scale: Range = Field(description="x the description's kp")
     kd_scale: Range = Field(description="x the description's kd")
     motor_strength: Range = Field(description="x every torque limit")

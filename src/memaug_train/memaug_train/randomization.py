@@ -25,6 +25,15 @@ def _uniform(rng: np.random.Generator, bounds: tuple[float, float]) -> float:
     return float(rng.uniform(bounds[0], bounds[1]))
 
 
+def _whole(bounds: tuple[float, float]) -> tuple[float, float]:
+    return bounds
+
+
+def _top_quarter(bounds: tuple[float, float]) -> tuple[float, float]:
+    low, high = bounds
+    return low + 0.75 * (high - low), high
+
+
 def _log_uniform(rng: np.random.Generator, bounds: tuple[float, float]) -> float:
     return float(np.exp(rng.uniform(np.log(bounds[0]), np.log(bounds[1]))))
 
@@ -34,13 +43,17 @@ def sample_dynamics(ranges: RandomizationRanges, rng: np.random.Generator, joint
     uniformly in its logarithm when the ranges say so); joint friction loss only on a share
     ``ranges.joint_friction_share`` of robots (none on the others). ``joint_legs`` [J] names
     each joint's leg, in the description's joint order: strength and link mass are drawn per leg.
+    A share ``ranges.heavy_joint_share`` of robots has heavy joints: damping, friction loss
+    and armature each from the top quarter of its range, friction loss always on.
     Terms whose share or range is zero draw nothing, so they leave the random stream as it was."""
-    friction_loss = _uniform(rng, ranges.joint_friction_loss)
-    with_friction = rng.random() < ranges.joint_friction_share
+    heavy = _share(rng, ranges.heavy_joint_share)
+    joint = _top_quarter if heavy else _whole
+    friction_loss = _uniform(rng, joint(ranges.joint_friction_loss))
+    with_friction = rng.random() < ranges.joint_friction_share or heavy
     return Dynamics(
-        joint_damping=_uniform(rng, ranges.joint_damping),
+        joint_damping=_uniform(rng, joint(ranges.joint_damping)),
         joint_friction_loss=friction_loss if with_friction else 0.0,
-        armature_scale=_uniform(rng, ranges.armature_scale),
+        armature_scale=_uniform(rng, joint(ranges.armature_scale)),
         kp_scale=_uniform(rng, ranges.kp_scale),
         kd_scale=_uniform(rng, ranges.kd_scale),
         motor_strength=_uniform(rng, ranges.motor_strength),
