@@ -5,23 +5,26 @@ payload; the task (observations, rewards, terminations, commands, randomization 
 same code for both backends. This module steps those robots with MuJoCo Warp instead of
 mujoco.rollout: the model fields the environment edits per robot become Warp's batched
 (per-world) model fields. Only the robots whose model changed since the last control step
-(``VecGo2Env.model_changed``: resets, fault starts) are read, and each field sends only their
+(``VecGo2Env.model_changed``: resets, fault starts) are read, and each field gets only their
 rows, in one copy and one scatter kernel; the torque envelope's force range comes as one
-[N, nu, 2] array. So one control
-step issues the same device operations for 8 worlds as for 4096 (bench/bench_train.py
---device-ops counts them): the substeps run on the device, their states and sensors are
-gathered there and come back to the host once per control step, in mujoco.rollout's shapes.
+[N, nu, 2] array. So one control step issues the same device operations for 8 worlds as for
+4096 (bench/bench_train.py --device-ops counts them): the substeps run on the device, their
+states and sensors are gathered there and come back to the host once per control step, in
+mujoco.rollout's shapes.
 
 Warp holds some fields once for all worlds (the friction cone, condim, contact affinity): a
 robot whose model differs there is refused, naming the field, rather than stepped on the wrong
-contact model. Three that the randomization draws per robot are expressed per world instead:
-impratio (Warp keeps its inverse square root per world), soft feet's contact priority (as the
-per-world solmix that gives the same contacts: memaug_train.warp_contacts), and rough ground,
-whose height is drawn per episode: each world gets its own entry in the height-field tables (Warp reads a height field
-through the per-world ``geom_dataid``), all entries sharing the one elevation grid, so a world's
-bump height is exactly its robot's ``hfield_size`` z; a robot on flat ground (its height field's
-contact affinity off) has the field lowered out of reach instead (the world's ``geom_xpos``,
-which Warp computes once for geoms fixed to the world and keeps per world).
+contact model. Three terms the randomization draws per robot are expressed per world instead:
+
+* impratio: Warp keeps its inverse square root per world;
+* soft feet's contact priority: as the per-world solmix weights that give the same contacts
+  (memaug_train.warp_contacts);
+* rough ground, whose height is drawn per episode: each world gets its own entry in the
+  height-field tables (Warp reads a height field through the per-world ``geom_dataid``), all
+  entries sharing the one elevation grid, so a world's bump height is exactly its robot's
+  ``hfield_size`` z. A robot on flat ground (its height field's contact affinity off) has the
+  field lowered out of reach instead, in its world's ``geom_xpos`` (Warp computes a geom
+  fixed to the world once, and keeps it per world).
 
 The task itself is NumPy on the host, so the state crosses between host and device once each
 way per control step; on warp's CPU device this is ~100x slower than C MuJoCo
@@ -123,8 +126,9 @@ class WarpRollout:
             # Priorities become per-world solmix weights (memaug_train.warp_contacts), and
             # impratio is per world.
             self._model.geom_priority.zero_()
-            self._impratio_invsqrt = np.full(num_worlds, 1 / np.sqrt(template.opt.impratio), dtype=np.float32)
-            self._model.opt.impratio_invsqrt = wp.array(self._impratio_invsqrt, dtype=float)
+            self._model.opt.impratio_invsqrt = wp.array(
+                np.full(num_worlds, 1 / np.sqrt(template.opt.impratio)), dtype=float
+            )
             # A foot on a height field meets it as several prisms: room for their contacts.
             rough = len(self._ground_geoms) > 0
             self._data = mjw.put_data(
@@ -136,12 +140,6 @@ class WarpRollout:
             self._qvel_seq = wp.zeros((substeps, num_worlds, nv), dtype=float)
             self._sensor_seq = wp.zeros((substeps, num_worlds, ns), dtype=float)
             self._ctrl_seq = wp.zeros((substeps, num_worlds, template.nu), dtype=float)
-        #: Host copies of the per-world fields, [N, ...] float32: rows are refreshed from the
-        #: robots whose model changed, and those rows go to the device (_send_rows).
-        self._host = {
-            name: np.repeat(getattr(template, name)[None], num_worlds, 0).astype(np.float32) for name in BATCHED
-        }
-        self._host["geom_solmix"] = np.repeat(template.geom_solmix[None], num_worlds, 0).astype(np.float32)
         self._eq_active = np.repeat(template.eq_active0[None], num_worlds, 0).astype(bool)
         self._shared = {name: getattr(template, name).copy() for name in SHARED}
         if len(self._ground_geoms):
@@ -194,17 +192,14 @@ class WarpRollout:
 
     def _per_world_height_field(self, template: mujoco.MjModel, num_worlds: int) -> None:
         """Give world w its own height-field entry w (size, grid shape, and the address of the
-        one elevation grid they all share), reached through its ``geom_dataid``; and host
-        copies of the per-world ground fields: [N, 4] sizes, and [N, ngeom, 3] world positions of
-        the geoms (the height field's is only ever set here: Warp does not recompute a static
-        geom's)."""
+        one elevation grid they all share), reached through its ``geom_dataid``."""
         wp, model = self._wp, self._model
         for name, dtype in (("hfield_nrow", int), ("hfield_ncol", int), ("hfield_adr", int)):
             setattr(model, name, wp.array(np.repeat(getattr(template, name), num_worlds), dtype=dtype))
-        self._host["hfield_size"] = np.repeat(template.hfield_size, num_worlds, 0).astype(np.float32)
-        self._host["geom_xpos"] = self._data.geom_xpos.numpy()
-        self._ground_xpos = self._host["geom_xpos"][0, self._ground_geoms].copy()
-        model.hfield_size = wp.array(self._host["hfield_size"], dtype=wp.vec4)
+        model.hfield_size = wp.array(np.repeat(template.hfield_size, num_worlds, 0).astype(np.float32), dtype=wp.vec4)
+        #: [ngeom, 3] m, every geom's world position as put_data left it: the fixed geoms' (the
+        #: height field's among them) are only ever set from this, as Warp does not recompute them.
+        self._fixed_xpos = self._data.geom_xpos.numpy()[0].copy()  # numpy() is a view on a CPU device
         dataid = np.repeat(template.geom_dataid[None], num_worlds, 0).astype(np.int32)
         dataid[:, self._ground_geoms] = np.arange(num_worlds)[:, None]
         model.geom_dataid.assign(wp.array(dataid, dtype=int))
@@ -215,9 +210,8 @@ class WarpRollout:
         on_device: Any = self._wp.array(rows, dtype=int)
         for name in BATCHED:
             if name != "actuator_forcerange":  # the envelope's, given each step
-                host = self._host[name]
-                host[rows] = [getattr(models[i], name) for i in rows]
-                self._send_rows(getattr(self._model, name), host[rows], on_device)
+                values = np.array([getattr(models[i], name) for i in rows])
+                self._send_rows(getattr(self._model, name), values, on_device)
         self._eq_active[rows] = [models[i].eq_active0 for i in rows]
         self._data.eq_active.assign(self._eq_active)
         self._take_contact(models, rows, on_device)
@@ -227,24 +221,22 @@ class WarpRollout:
     def _take_contact(self, models: Sequence[mujoco.MjModel], rows: np.ndarray, on_device: Any) -> None:
         """Each robot ``rows``'s impratio, and its contact priorities as solmix weights
         (``on_device``: ``rows`` on the device)."""
-        solmix = self._host["geom_solmix"]
-        for i in rows:
-            solmix[i] = priority_as_solmix(models[i], int(i))
-            self._impratio_invsqrt[i] = 1 / np.sqrt(max(models[i].opt.impratio, mujoco.mjMINVAL))
-        self._send_rows(self._model.geom_solmix, solmix[rows], on_device)
-        self._model.opt.impratio_invsqrt.assign(self._impratio_invsqrt)
+        solmix = np.array([priority_as_solmix(models[i], int(i)) for i in rows])
+        impratio = np.array([models[i].opt.impratio for i in rows])
+        self._send_rows(self._model.geom_solmix, solmix, on_device)
+        self._send_rows(self._model.opt.impratio_invsqrt, 1 / np.sqrt(np.maximum(impratio, mujoco.mjMINVAL)), on_device)
 
     def _take_ground(self, models: Sequence[mujoco.MjModel], rows: np.ndarray, on_device: Any) -> None:
         """Each robot ``rows``'s bump height (its hfield_size) into its world's height-field
         entry, and its height field lowered out of reach where the robot has it switched off
         (contact affinity 0: flat ground), back in place where on."""
-        size, xpos, ground = self._host["hfield_size"], self._host["geom_xpos"], self._ground_geoms
-        for i in rows:
-            size[i] = models[i].hfield_size[0]
-            xpos[i, ground] = self._ground_xpos
-            xpos[i, ground, 2] -= np.where(models[i].geom_conaffinity[ground] == 0, GROUND_OUT_OF_REACH_M, 0.0)
-        self._send_rows(self._model.hfield_size, size[rows], on_device)
-        self._send_rows(self._data.geom_xpos, xpos[rows], on_device)
+        ground = self._ground_geoms
+        size = np.array([models[i].hfield_size[0] for i in rows])
+        off = np.array([models[i].geom_conaffinity[ground] == 0 for i in rows])  # [K, G]
+        xpos = np.repeat(self._fixed_xpos[None], len(rows), 0)
+        xpos[:, ground, 2] -= np.where(off, GROUND_OUT_OF_REACH_M, 0.0)
+        self._send_rows(self._model.hfield_size, size, on_device)
+        self._send_rows(self._data.geom_xpos, xpos, on_device)
 
     def _send_rows(self, field: Any, rows_values: np.ndarray, rows: Any) -> None:
         """Write ``rows_values`` [K, ...] into rows ``rows`` [K] (on the device) of the per-world
@@ -269,8 +261,8 @@ class WarpRollout:
 
     def _check_shared(self, models: Sequence[mujoco.MjModel], rows: np.ndarray) -> None:
         """Warp's one copy of each SHARED field: when every robot is read (the first step) it
-        takes their value if they all agree; later a changed robot must keep it. A robot that differs, or a
-        friction cone other than the model's, is refused."""
+        takes their value if they all agree; later a changed robot must keep it. A robot that
+        differs, or a friction cone other than the model's, is refused."""
         every = len(rows) == len(models)
         for name in SHARED:
             expected = self._shared_field(models[rows[0]], name) if every else self._shared[name]
