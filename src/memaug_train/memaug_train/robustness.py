@@ -358,9 +358,10 @@ def run_suite(
     return rows
 
 
-def _verdict_cell(row: Row, problems: list[str]) -> str:
+def _verdict_cell(row: Row) -> str:
     """What a row misses, or yes; a beyond-range row's falls are judged with every beyond row's
     (the allowance under the table), so a row that meets the rest says it fell, not a bare yes."""
+    problems = row.problems()
     if problems:
         return "; ".join(problems)
     if row.falls:
@@ -380,14 +381,13 @@ def format_table(rows: Iterable[Row]) -> str:
         v = row.mean_velocity()
         achieved, commanded = row.judged()
         errors = [r.tracking_error for r in row.runs if not r.fell]
-        problems = row.problems()
         lines.append(
             f"| {row.point.name} | {'inside' if row.point.inside else 'beyond'} | {row.command} | "
             f"{row.falls}/{len(row.runs)} | {achieved:.2f} ({commanded:g}) | {v[0]:+.2f}, {v[1]:+.2f}, {v[2]:+.2f} | "
             f"{np.mean(errors) if errors else float('nan'):.3f} | "
             f"{max(r.peak_speed_fraction for r in row.runs):.2f} | "
             f"{np.mean([r.knee_contact_s for r in row.runs]):.1f} | {_dead_foot_cell(row)} | "
-            f"{_verdict_cell(row, problems)} |"
+            f"{_verdict_cell(row)} |"
         )
     beyond = [r for r in rows if not r.point.inside]
     beyond_runs = sum(len(r.runs) for r in beyond)
