@@ -207,7 +207,7 @@ class WarpRollout:
     def _take_models(self, models: Sequence[mujoco.MjModel], rows: np.ndarray) -> None:
         """Copy the per-world fields of the robots ``rows`` from their models to the device."""
         self._check_shared(models, rows)
-        on_device: Any = self._wp.array(rows, dtype=int)
+        on_device = self._to_device(rows, (len(rows),), int)
         for name in BATCHED:
             if name != "actuator_forcerange":  # the envelope's, given each step
                 values = np.array([getattr(models[i], name) for i in rows])
@@ -241,10 +241,18 @@ class WarpRollout:
     def _send_rows(self, field: Any, rows_values: np.ndarray, rows: Any) -> None:
         """Write ``rows_values`` [K, ...] into rows ``rows`` [K] (on the device) of the per-world
         ``field`` [N, ...]: one copy to the device and one kernel, whatever N is."""
-        wp = self._wp
-        values = wp.array(rows_values.astype(np.float32, copy=False), dtype=field.dtype)
+        values = self._to_device(
+            rows_values.astype(np.float32, copy=False), (len(rows_values), *field.shape[1:]), field.dtype
+        )
         kernel, dim = (_scatter_kernels()[field.ndim - 1], (len(rows_values), *field.shape[1:]))
-        wp.launch(kernel, dim=dim, inputs=[values, rows, field])
+        self._wp.launch(kernel, dim=dim, inputs=[values, rows, field])
+
+    def _to_device(self, values: np.ndarray, shape: tuple[int, ...], dtype: Any) -> Any:
+        """``values`` in a new device array of ``shape`` (element type ``dtype``), by one
+        ``assign``: the call bench_train --device-ops counts as a transfer to the device."""
+        array = self._wp.empty(shape, dtype=dtype)
+        array.assign(values)
+        return array
 
     def _upload(self, name: str, values: np.ndarray) -> None:
         field = getattr(self._model, name)
