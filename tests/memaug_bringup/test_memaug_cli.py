@@ -56,7 +56,7 @@ def test_sim_run_records_every_message_and_reports(start_node, tmp_path: Path, g
         "memaug",
         "sim",
         "--duration",
-        "6",
+        "8",
         "--model",
         str(gru_policy),
         "--scenario",
@@ -77,7 +77,7 @@ def test_sim_run_records_every_message_and_reports(start_node, tmp_path: Path, g
     published = int(re.search(r"joint_states published (\d+)", sim_log).group(1))
     accepted = int(re.search(r"commands accepted (\d+)", sim_log).group(1))
     data = read_run(bag)
-    assert published == 3000  # 6 s at 500 Hz
+    assert published == 4000  # 8 s at 500 Hz
     assert data.counts["/joint_states"] == published
     assert data.counts["/imu/data"] == published
     # Every command the sim accepted is in the bag; the policy's answers to the sim's last states
@@ -87,8 +87,16 @@ def test_sim_run_records_every_message_and_reports(start_node, tmp_path: Path, g
     assert accepted <= data.counts["/joint_commands"] <= accepted + 5
     assert summary["messages"]["/joint_states"] == published
     assert [m for _, m in data.modes][:3] == ["idle", "stand", "run"]
+    # The policy acts on every 20 ms tick from the moment it runs. When that is depends on the
+    # machine: the sim keeps wall-clock pace until the first command (66 actions of a 6 s run on a
+    # loaded CI machine once), so the count is checked against the run's own start.
+    run_start_s = next(t for t, m in data.modes if m == "run")
+    ticks_in_run = (8.0 - run_start_s) / 0.02
+    assert ticks_in_run > 50, f"the policy ran only from {run_start_s:.2f} s of 8 s"
     # The command each policy step used, whatever the observation layout: memaug sim's default.
-    assert data.counts["/policy/command"] == data.counts["/policy/action"] > 100
+    assert data.counts["/policy/command"] == data.counts["/policy/action"]
+    # A tick whose state came late sends nothing (a gate timeout on an overloaded machine): 5 % slack.
+    assert 0.95 * ticks_in_run - 3 <= data.counts["/policy/action"] <= ticks_in_run + 3, (run_start_s, data.counts)
     assert np.array_equal(data.command, np.tile([0.5, 0.0, 0.0], (len(data.command), 1)))
     assert (bag / "metadata.yaml").is_file()
     # The official ROS 2 decoder reads every message; a lockstep bag has one clock: log times
