@@ -171,7 +171,8 @@ class WarpRollout:
             if len(rows):
                 self._take_models(models, rows.astype(np.int32))
                 changed[:] = False
-            self._upload("actuator_forcerange", force_range)
+            # Straight from the host array into the field: no device array made per step.
+            self._model.actuator_forcerange.assign(force_range.astype(np.float32, copy=False))
             data = self._data
             data.time.assign(state[:, 0].astype(np.float32))
             data.qpos.assign(state[:, self._qpos].astype(np.float32))
@@ -253,10 +254,6 @@ class WarpRollout:
         array = self._wp.empty(shape, dtype=dtype)
         array.assign(values)
         return array
-
-    def _upload(self, name: str, values: np.ndarray) -> None:
-        field = getattr(self._model, name)
-        field.assign(self._wp.array(values.astype(np.float32, copy=False), dtype=field.dtype))
 
     def _shared_field(self, model: mujoco.MjModel, name: str) -> np.ndarray:
         """``model``'s SHARED field ``name`` as Warp holds it: the height field's contact
