@@ -50,13 +50,16 @@ def processes_with_marker(marker: str) -> list[int]:
     return found
 
 
+SIM_RUN_S = 8.0  # long enough that a slow start (wall-clock pace until the first command) leaves a run
+
+
 def test_sim_run_records_every_message_and_reports(start_node, tmp_path: Path, gru_policy: Path) -> None:
     bag, logs, summary_path = tmp_path / "bag", tmp_path / "logs", tmp_path / "summary.json"
     run = start_node(
         "memaug",
         "sim",
         "--duration",
-        "8",
+        str(SIM_RUN_S),
         "--model",
         str(gru_policy),
         "--scenario",
@@ -77,7 +80,7 @@ def test_sim_run_records_every_message_and_reports(start_node, tmp_path: Path, g
     published = int(re.search(r"joint_states published (\d+)", sim_log).group(1))
     accepted = int(re.search(r"commands accepted (\d+)", sim_log).group(1))
     data = read_run(bag)
-    assert published == 4000  # 8 s at 500 Hz
+    assert published == SIM_RUN_S * 500  # 500 Hz
     assert data.counts["/joint_states"] == published
     assert data.counts["/imu/data"] == published
     # Every command the sim accepted is in the bag; the policy's answers to the sim's last states
@@ -91,8 +94,8 @@ def test_sim_run_records_every_message_and_reports(start_node, tmp_path: Path, g
     # machine: the sim keeps wall-clock pace until the first command (66 actions of a 6 s run on a
     # loaded CI machine once), so the count is checked against the run's own start.
     run_start_s = next(t for t, m in data.modes if m == "run")
-    ticks_in_run = (8.0 - run_start_s) / 0.02
-    assert ticks_in_run > 50, f"the policy ran only from {run_start_s:.2f} s of 8 s"
+    ticks_in_run = (SIM_RUN_S - run_start_s) / 0.02
+    assert ticks_in_run > 50, f"the policy ran only from {run_start_s:.2f} s of {SIM_RUN_S:g} s"
     # The command each policy step used, whatever the observation layout: memaug sim's default.
     assert data.counts["/policy/command"] == data.counts["/policy/action"]
     # A tick whose state came late sends nothing (a gate timeout on an overloaded machine): 5 % slack.
