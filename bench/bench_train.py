@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import itertools
 import os
 import re
 import resource
@@ -100,6 +101,7 @@ def make_env(
     symmetric_rigid: bool = False,
     backend: str = "mujoco",
     physics_device: str = "cpu",
+    task_arrays: str = "numpy",
 ) -> VecGo2Env:
     description = load_robot_description("go2")
     method = METHODS["memaug"]
@@ -109,7 +111,7 @@ def make_env(
         from memaug_train.warp_physics import warp_ranges
 
         ranges = warp_ranges(ranges)[0] if ranges is not None else None
-        physics = {"backend": backend, "physics_device": physics_device}
+        physics = {"backend": backend, "physics_device": physics_device, "task_arrays": task_arrays}
     if ranges is not None and nominal_term is not None:
         ranges = ranges.model_copy(update={nominal_term: NOMINAL_TERMS[nominal_term]})
     if ranges is not None and symmetric_rigid:
@@ -440,7 +442,10 @@ def device_ops(args: argparse.Namespace) -> None:
     step): none, one, every one (a fault starting within the step adds its robot). Kernel
     launches vary from step to step with the constraint solver's iterations (mujoco_warp
     repeats its iteration kernels while any world has not converged), so their range is
-    printed. Counts only: the host-side task (NumPy) still loops over the robots that reset."""
+    printed. Each count is taken with the task's arrays in NumPy (state to the host and back each
+    step) and as torch tensors on the device (what a GPU trains with), whose bytes brought to the
+    host per step are printed too: the fall mask and the state rows of fault starts.
+    The host still loops over the robots that reset or start a fault (their MjModels)."""
     import importlib.util
 
     if importlib.util.find_spec("mujoco_warp") is None:
@@ -467,8 +472,8 @@ def device_ops(args: argparse.Namespace) -> None:
         for name in methods:
             counting(wp.array, name, kind)
     try:
-        for worlds in (8, args.envs):
-            env = make_env(worlds, 1, randomize=True, backend="warp", physics_device=args.device)
+        for worlds, library in itertools.product((8, args.envs), ("numpy", "torch")):
+            env = make_env(worlds, 1, randomize=True, backend="warp", physics_device=args.device, task_arrays=library)
             rng = np.random.default_rng(0)
             env.reset()
             for _ in range(2):  # the first steps compile (or load) the kernels and read every model
@@ -477,6 +482,7 @@ def device_ops(args: argparse.Namespace) -> None:
             # (what resets and fault starts do, a few robots at a time in training).
             marks = {1: "1 marked", 2: f"{worlds} marked", 0: "none marked"}
             seen: dict[str, list[tuple[int, ...]]] = {label: [] for label in marks.values()}
+            env.arrays.bytes_to_host = 0
             for step in range(args.sim_steps):
                 env.model_changed[:] = False
                 env.model_changed[: {0: 0, 1: 1, 2: worlds}[step % 3]] = True
@@ -489,7 +495,10 @@ def device_ops(args: argparse.Namespace) -> None:
                     f"{kind} {low}" + (f"-{high}" if high != low else "")
                     for kind, low, high in zip(counts, spans.min(0), spans.max(0), strict=True)
                 )
-                print(f"device-ops  {worlds:5} worlds on {args.device}, {label:16} {figures}")
+                print(f"device-ops  {worlds:5} worlds on {args.device}, {library} task, {label:16} {figures}")
+            to_host = env.arrays.bytes_to_host / args.sim_steps  # counted for device arrays only
+            if library == "torch":
+                print(f"device-ops  {worlds:5} worlds on {args.device}, torch task: {to_host:.0f} B/step to the host")
             del env
     finally:
         for owner, name, original in originals:

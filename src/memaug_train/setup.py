@@ -12,7 +12,16 @@ setup(
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),
     ],
-    install_requires=["memaug_common", "memaug_sim", "memaug_policy", "numpy", "torch", "onnx", "mujoco>=3.3"],
+    install_requires=[
+        "memaug_common",
+        "memaug_sim",
+        "memaug_policy",
+        "numpy",
+        "torch",
+        "onnx",
+        "mujoco>=3.3",
+        "array-api-compat>=1.12",
+    ],
     # --backend warp (memaug_train.warp_physics): never in the default install. warp-lang's wheels
     # carry their own CUDA runtime; torch stays the one the default install chose.
     extras_require={"gpu": ["mujoco-warp==4.0.0", "warp-lang==1.19.0"]},

@@ -170,3 +170,39 @@ def test_a_warp_step_moves_the_same_data_for_4_worlds_as_for_16(monkeypatch: pyt
     few, many = per_step(4), per_step(16)
     assert few == many, (few, many)
     assert few[0]["numpy"] == 4 and few[1]["assign"] > few[0]["assign"]  # states back once; models only when changed
+
+
+def test_with_torch_task_arrays_a_warp_step_brings_back_only_which_robots_fell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 31's "no array leaves the device", on warp's CPU device: with the task's arrays as
+    torch tensors there, Warp's states never come back (no ``numpy()`` call), and what the task
+    brings to the host per step is the [N] bool fall mask, plus one state row per fault start
+    (the fault edits that robot's MjModel on the host). Observations and rewards match the NumPy
+    task's on the same physics (measured: 7e-18)."""
+    import warp as wp
+
+    reads = []
+    original = wp.array.numpy
+
+    def counted(self: object) -> object:
+        reads.append(1)
+        return original(self)  # type: ignore[arg-type]
+
+    worlds, steps = 4, 60
+    sampler = TaskSampler(leg_joints(GO2, LEFT_LEGS), fault_probability=1.0, fault_window_steps=(5, 20))
+    outputs = {}
+    for library in ("numpy", "torch"):
+        config = EnvConfig(num_envs=worlds, threads=1, backend="warp", task_arrays=library, episode_steps=40)
+        env = VecGo2Env(GO2, config, sampler, seed=3)
+        env.reset()
+        env.arrays.bytes_to_host = 0
+        actions = np.random.default_rng(1)
+        if library == "torch":
+            monkeypatch.setattr(wp.array, "numpy", counted)
+        outputs[library] = [env.step(actions.normal(0.0, 0.5, (worlds, GO2.num_joints))) for _ in range(steps)]
+    assert not reads
+    fault_rows, rest = divmod(env.arrays.bytes_to_host - steps * worlds, env.state.shape[1] * 8)
+    assert rest == 0 and 4 <= fault_rows <= 8  # each episode (40 steps) starts one fault per robot
+    for want, got in zip(outputs["numpy"], outputs["torch"], strict=True):
+        np.testing.assert_allclose(np.asarray(got.obs), want.obs, rtol=0, atol=1e-6)
+        np.testing.assert_allclose(np.asarray(got.reward), want.reward, rtol=0, atol=1e-9)
+        np.testing.assert_array_equal(np.asarray(got.terminated), want.terminated)

@@ -16,6 +16,7 @@ from typing import Literal
 
 import numpy as np
 
+from memaug_common.arrays import namespace
 from memaug_common.symmetry import MirrorSymmetry
 
 #: How a term changes under the mirror: polar or axial base-frame 3-vectors, the velocity
@@ -82,8 +83,9 @@ class ObservationLayout:
 
     def build(self, raw: Mapping[str, np.ndarray]) -> np.ndarray:
         """Concatenate unscaled term values (each [..., size]) and apply the scales -> [..., dim] float32."""
-        parts = [np.asarray(raw[t.name], dtype=np.float64) for t in self.terms]
-        return (np.concatenate(parts, axis=-1) * self.scale).astype(np.float32)
+        xp = namespace(*raw.values())
+        parts = [xp.asarray(raw[t.name], dtype=xp.float64) for t in self.terms]
+        return xp.astype(xp.concat(parts, axis=-1) * self.scale, xp.float32)
 
     def mirror(self, obs: np.ndarray, symmetry: MirrorSymmetry) -> np.ndarray:
         """g_o: the observation the mirrored robot would see, [..., dim] -> [..., dim].
@@ -117,12 +119,13 @@ def projected_gravity(quat_wxyz: np.ndarray) -> np.ndarray:
     """World gravity direction [0, 0, -1] in the base frame, from base->world quaternions [..., 4]."""
     w, x, y, z = (quat_wxyz[..., i] for i in range(4))
     # Third row of R(q) is R^T e_z; gravity is -e_z.
-    return -np.stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], axis=-1)
+    return -namespace(quat_wxyz).stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], axis=-1)
 
 
 def rotate_to_base(quat_wxyz: np.ndarray, world_vectors: np.ndarray) -> np.ndarray:
     """Express world-frame vectors [..., 3] in the base frame, given base->world quaternions [..., 4]."""
     w = quat_wxyz[..., :1]
     u = -quat_wxyz[..., 1:]  # conjugate: world->base
-    t = 2.0 * np.cross(u, world_vectors)
-    return world_vectors + w * t + np.cross(u, t)
+    cross = namespace(quat_wxyz, world_vectors).linalg.cross
+    t = 2.0 * cross(u, world_vectors)
+    return world_vectors + w * t + cross(u, t)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from memaug_common.arrays import namespace
 from memaug_common.description import RobotDescription
 
 
@@ -31,7 +32,8 @@ class CommandLimits:
         Raises ArithmeticError if targets or measured positions are not finite: such a
         command must never be sent.
         """
-        if not (np.all(np.isfinite(targets)) and np.all(np.isfinite(measured))):
+        xp = namespace(targets, measured)
+        if not (bool(xp.all(xp.isfinite(targets))) and bool(xp.all(xp.isfinite(measured)))):
             raise ArithmeticError("non-finite joint target or measured position")
-        band = np.clip(targets, measured - self.max_error, measured + self.max_error)
-        return np.clip(band, self.lower, self.upper)
+        band = xp.clip(targets, measured - self.max_error, measured + self.max_error)
+        return xp.clip(band, self.lower, self.upper)

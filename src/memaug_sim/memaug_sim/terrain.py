@@ -14,6 +14,8 @@ import mujoco
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from memaug_common.arrays import namespace
+
 #: Rough ground: a square of this half-width, m, around the origin, in cells of this size, m.
 ROUGH_HALF_WIDTH_M = 10.0
 ROUGH_CELL_M = 0.1
@@ -133,16 +135,17 @@ class GroundLookup:
     def height(self, x: np.ndarray, y: np.ndarray, scale: np.ndarray) -> np.ndarray:
         """Ground z, m, under world points (x, y) [N, ...] for robots whose bumps are
         ``scale`` [N] m high (0: the field is off, flat floor), ROUGH_LIFT_M included."""
+        xp = namespace(x)
         cells = self.heights.shape[0]
         u = (x + ROUGH_HALF_WIDTH_M) / (2 * ROUGH_HALF_WIDTH_M) * (cells - 1)  # column coordinate
         v = (y + ROUGH_HALF_WIDTH_M) / (2 * ROUGH_HALF_WIDTH_M) * (cells - 1)  # row coordinate
         inside = (u >= 0) & (u <= cells - 1) & (v >= 0) & (v <= cells - 1)
-        c0 = np.clip(np.floor(u).astype(np.int64), 0, cells - 2)
-        r0 = np.clip(np.floor(v).astype(np.int64), 0, cells - 2)
-        fu, fv = np.clip(u - c0, 0, 1), np.clip(v - r0, 0, 1)
+        c0 = xp.clip(xp.astype(xp.floor(u), xp.int64), 0, cells - 2)
+        r0 = xp.clip(xp.astype(xp.floor(v), xp.int64), 0, cells - 2)
+        fu, fv = xp.clip(u - c0, 0, 1), xp.clip(v - r0, 0, 1)
         h = self.heights
         z = (h[r0, c0] * (1 - fu) + h[r0, c0 + 1] * fu) * (1 - fv) + (
             h[r0 + 1, c0] * (1 - fu) + h[r0 + 1, c0 + 1] * fu
         ) * fv
-        scale = scale.reshape((-1,) + (1,) * (z.ndim - 1))
+        scale = xp.reshape(scale, (-1,) + (1,) * (z.ndim - 1))
         return (z * scale + ROUGH_LIFT_M * (scale > 0)) * inside

@@ -4,8 +4,9 @@ mujoco: C MuJoCo on the CPU, batched by mujoco.rollout (memaug_train.env): the d
 and CPU machines train on; the networks may still learn on a GPU (--device cuda).
 warp: MuJoCo Warp (the mujoco-warp package on warp-lang, the ``gpu`` extra), the same task
 over Warp's physics (memaug_train.warp_physics) on the training device; on warp's CPU device
-for parity tests. The task's arrays stay NumPy on the CPU in this version; every randomization
-term but rich contact's condim and cone (one for all worlds in Warp) is drawn per world on both.
+for parity tests. On a GPU the task's arrays are torch tensors there (memaug_train.task_arrays),
+on a CPU NumPy; every randomization term but rich contact's condim and cone (one for all worlds
+in Warp) is drawn per world on both.
 """
 
 from __future__ import annotations

@@ -162,6 +162,9 @@ def _train_rank(args: argparse.Namespace, sync: Sync) -> int:
         commands=commands,
         backend=backend,
         physics_device=str(sync.device),
+        # On a GPU, Warp's task keeps its arrays there (memaug_train.task_arrays); on a CPU
+        # they are NumPy, which is what the parity tests hold Warp to.
+        task_arrays="torch" if backend == "warp" and sync.device.type == "cuda" else "numpy",
     )
     env = VecGo2Env(description, env_config, method.sampler(description), seed=ranks.seed(args.seed))
     privileged_dim = env.privileged_layout.dim if args.critic == "mlp" else 0

@@ -5,6 +5,12 @@ Same robot description, MJCF, observation layout, action map and control period 
 policy node (memaug_policy.observation / .actions). Each environment has its own MjModel
 copy so a fault (which edits the model) affects only that environment.
 
+The task's arrays live where EnvConfig.task_arrays says (memaug_train.task_arrays): NumPy on
+the host, or torch tensors on ``physics_device``; the step is one code body over either. What
+only the host does (resets, fault starts: they edit MjModels) it does for the few robots an
+event names, from host-side counters (step counts, fault steps, push schedules), so a step
+brings back only which robots fell.
+
 Shapes: N = number of environments, J = joints, D = observation size.
 """
 
@@ -12,12 +18,14 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from typing import Any
 
 import mujoco
 import numpy as np
 from mujoco import rollout
 
 from memaug_common.actuators import TorqueSpeedEnvelope
+from memaug_common.arrays import with_arrays
 from memaug_common.description import RandomizationRanges, RobotDescription, whole_steps
 from memaug_common.falls import fallen
 from memaug_policy.actions import ActionMap
@@ -30,6 +38,7 @@ from memaug_sim.terrain import FLAT, GroundLookup, Terrain
 from memaug_train import randomization as rnd
 from memaug_train.privileged import privileged_layout
 from memaug_train.rewards import KNEE_CONTACT_M, RobotBatch, total_reward
+from memaug_train.task_arrays import ARRAY_LIBRARIES, TaskArrays
 from memaug_train.tasks import CommandRanges, Task, TaskSampler, leg_of
 
 STATE_SPEC = mujoco.mjtState.mjSTATE_FULLPHYSICS
@@ -69,6 +78,10 @@ class EnvConfig:
     #: "warp" (memaug_train.warp_physics, MuJoCo Warp on ``physics_device``).
     backend: str = "mujoco"
     physics_device: str = "cpu"
+    #: Where the task's arrays live (memaug_train.task_arrays): "numpy" on the host, or "torch"
+    #: on ``physics_device`` (what MuJoCo Warp on a GPU trains with: nothing crosses per step
+    #: but the falls; on the CPU it runs the same torch code for tests).
+    task_arrays: str = "numpy"
 
     def __post_init__(self) -> None:
         if self.backend not in ("mujoco", "warp"):
@@ -77,15 +90,20 @@ class EnvConfig:
             raise ValueError(f"EnvConfig.physics_period_s must be positive, got {self.physics_period_s}")
         if self.rollout_chunk < 1:
             raise ValueError(f"EnvConfig.rollout_chunk must be at least 1, got {self.rollout_chunk}")
+        if self.task_arrays not in ARRAY_LIBRARIES:
+            raise ValueError(f"EnvConfig.task_arrays must be one of {ARRAY_LIBRARIES}, got {self.task_arrays!r}")
 
 
 @dataclass
 class StepResult:
+    """One control step's outcome, every array in the task's library and device (EnvConfig.task_arrays)."""
+
     obs: np.ndarray  # [N, D] float32
     reward: np.ndarray  # [N]
     terminated: np.ndarray  # [N] bool: fell
     truncated: np.ndarray  # [N] bool: episode time limit
-    info: dict[str, float]
+    #: each reward term's batch mean, falls, faults active, terrain level: 0-d arrays or floats
+    info: dict[str, Any]
     #: [N, 3] m/s, base-frame linear velocity at the end of the step (before done envs reset)
     base_velocity: np.ndarray
     #: [N, P] float32, what the critic may know besides obs (memaug_train.privileged), after resets
@@ -100,6 +118,10 @@ class VecGo2Env:
         self.config = config
         self.sampler = sampler
         self.rng = np.random.default_rng(seed)
+        #: The task's array library and device; ``xp`` its namespace
+        self.arrays = TaskArrays(config.task_arrays, config.physics_device)
+        arrays = self.arrays
+        on_device = arrays.asarray
         n = config.num_envs
         self.substeps = _substeps(description.control_period_s, config.physics_period_s)
         # One model per robot (a fault edits its robot's model only): copies of one compiled,
@@ -125,7 +147,7 @@ class VecGo2Env:
         self._thread_data = [mujoco.MjData(model) for _ in range(config.threads)]
         #: [N, nu, 2] N m: each robot's actuator force range this control step (the torque
         #: envelope at its joint speeds, its strength and faults; _limit_torques)
-        self.force_range = np.tile(model.actuator_forcerange, (n, 1, 1))
+        self.force_range = on_device(np.tile(model.actuator_forcerange, (n, 1, 1)))
         #: [N] robots whose MjModel was edited since the warp backend last read it: it copies only
         #: those (set_dynamics flags each robot a reset draws, before its payload and ground are
         #: set; fault starts flag theirs; both are few per step).
@@ -135,13 +157,16 @@ class VecGo2Env:
         self.actions = ActionMap.for_robot(description, config.action_scale)
         self.limits = CommandLimits.for_robot(description)
         self.dt = description.control_period_s
+        # The same laws with their constants where the task's arrays are.
+        self._layouts = (with_arrays(self.layout, on_device), with_arrays(self.privileged_layout, on_device))
+        self._actions, self._limits = with_arrays(self.actions, on_device), with_arrays(self.limits, on_device)
 
         size = mujoco.mj_stateSize(model, STATE_SPEC)
         t = mujoco.mjtState
         self._qpos0 = mujoco.mj_stateSize(model, t.mjSTATE_TIME)
         self._qvel0 = mujoco.mj_stateSize(model, t.mjSTATE_TIME | t.mjSTATE_QPOS)
-        # [N, state size], C-contiguous, allocated once and only ever written in place.
-        self.state = np.zeros((n, size))
+        # [N, state size], allocated once and only ever written in place.
+        self.state = arrays.zeros((n, size))
         # rollout() outputs and controls, allocated once: step() calls it with skip_checks,
         # because these shapes and the models' size signature (copies of one model) never
         # change, and the per-call checks cost ~4 % of a step.
@@ -151,57 +176,76 @@ class VecGo2Env:
         # Small batches (evaluation) get chunks small enough to keep every thread busy.
         self._chunk = max(1, min(config.rollout_chunk, n // (4 * config.threads)))
         self._home_state = settled_stand_state(model, self._scratch, self.index.keyframe, description.default_pose)
-        self._feet_sensor = np.array([_height_index(model, f"{foot}_pos") for foot in description.feet])
-        self._foot_radius = model.geom_size[self.index.feet_geoms, 0]
-        self._feet_canonical = canonical_feet_order(description.feet)
-        knees = [_height_index(model, f"{leg_of(foot)}_knee_pos") for foot in description.feet]
-        self._knee_sensor = np.array(knees)[self._feet_canonical]
+        # Column indices into state, sensors and joint arrays, where the task's arrays are.
+        self._qpos_columns = on_device(self.index.qpos, np.int64)
+        self._qvel_columns = on_device(self.index.qvel, np.int64)
+        self._actuator_columns = on_device(self.index.actuators, np.int64)
+        self._feet_sensor = on_device([_height_index(model, f"{foot}_pos") for foot in description.feet], np.int64)
+        self._foot_radius = on_device(model.geom_size[self.index.feet_geoms, 0])
+        feet_canonical = canonical_feet_order(description.feet)
+        self._feet_canonical = on_device(feet_canonical, np.int64)
+        self._feet_from_canonical = on_device(np.argsort(feet_canonical), np.int64)
+        knees = np.array([_height_index(model, f"{leg_of(foot)}_knee_pos") for foot in description.feet])
+        self._knee_sensor = on_device(knees[feet_canonical], np.int64)
+        self._velocity_limits = on_device(description.velocity_limits)
+        self._default_pose = on_device(description.default_pose)
 
-        self.envelope = TorqueSpeedEnvelope.for_robot(description)
+        self.envelope = with_arrays(TorqueSpeedEnvelope.for_robot(description), on_device)
         self._nominal = NominalPhysics.of(model)
-        self._ground = GroundLookup.rough(terrain.seed) if rough else None
+        self._ground = with_arrays(GroundLookup.rough(terrain.seed), on_device) if rough else None
         self._ground_geom = model.geom("terrain_rough").id if rough else -1
-        self.rough_height = np.zeros(n)  # m, each robot's bump height this episode
+        self.rough_height = np.zeros(n)  # m, each robot's bump height this episode (host)
+        self._rough_height = arrays.zeros(n)  # the same where the task's arrays are
         #: Rough-ground curriculum, 0..1: episodes draw bumps up to this fraction of the range.
         self.terrain_level = 0.0
         self.dynamics: list[Dynamics] = [NOMINAL] * n
-        self.kp = np.tile(description.kp, (n, 1))  # [N, J] each robot's gains, as randomized
-        self.kd = np.tile(description.kd, (n, 1))
-        self.strength = np.ones((n, description.num_joints))  # [N, J] x torque limits, as randomized
+        self.kp = on_device(np.tile(description.kp, (n, 1)))  # [N, J] each robot's gains, as randomized
+        self.kd = on_device(np.tile(description.kd, (n, 1)))
+        self.strength = arrays.zeros((n, description.num_joints)) + 1.0  # [N, J] x torque limits, as randomized
         #: [N, J] rad each robot's encoders add to its true joint angles
-        self.encoder_offset = np.zeros((n, description.num_joints))
+        self.encoder_offset = arrays.zeros((n, description.num_joints))
         self._joint_legs = [leg_of(name) for name in description.joint_names]
         #: [N, J] fraction of each motor's torque its robot's faults leave; [N, J] locked joints
-        self.torque_factor = np.ones((n, description.num_joints))
-        self.locked = np.zeros((n, description.num_joints))
+        self.torque_factor = arrays.zeros((n, description.num_joints)) + 1.0
+        self.locked = arrays.zeros((n, description.num_joints))
         #: [N, 12] the privileged "dynamics" term of each robot, fixed for its episode
-        self._dynamics_terms = np.zeros((n, 12))
-        self._com_offsets = np.zeros((n, 3))
-        self.action_delay = np.zeros(n, dtype=np.int64)  # physics steps
-        self.sensor_delay = np.zeros(n, dtype=np.int64)  # physics steps
-        self.next_push = np.full(n, np.iinfo(np.int64).max)  # control step of each robot's next kick
-        self._previous_targets = np.tile(description.default_pose, (n, 1))
+        self._dynamics_terms = arrays.zeros((n, 12))
+        self._com_offsets = arrays.zeros((n, 3))
+        self.action_delay = np.zeros(n, dtype=np.int64)  # physics steps (host)
+        self.sensor_delay = np.zeros(n, dtype=np.int64)  # physics steps (host)
+        self._action_delay = arrays.zeros(n, np.int64)  # both where the task's arrays are
+        self._sensor_delay = arrays.zeros(n, np.int64)
+        self.next_push = np.full(n, np.iinfo(np.int64).max)  # control step of each robot's next kick (host)
+        self._previous_targets = on_device(np.tile(description.default_pose, (n, 1)))
         # The state the policy's sensors report: self.state, sensor_delay physics steps ago.
-        self._sensed = np.zeros((n, size))
+        self._sensed = arrays.zeros((n, size))
+        self._noise = arrays.draws(self.rng)
 
         self._tasks: list[Task] = [sampler.sample(self.rng) for _ in range(n)]
-        #: [N] control step at which each robot's fault begins (NO_FAULT: none this episode)
+        #: [N] control step at which each robot's fault begins (NO_FAULT: none this episode; host)
         self.fault_step = np.array([_fault_step(task) for task in self._tasks], dtype=np.int64)
-        self.command = np.zeros((n, 3))
-        self.last_action = np.zeros((n, description.num_joints))
-        self.step_count = np.zeros(n, dtype=np.int64)
-        self.air_time = np.zeros((n, len(description.feet)))
-        self.fault_active = np.zeros(n, dtype=bool)
-        self._q_target = np.tile(description.default_pose, (n, 1))
+        self.command = arrays.zeros((n, 3))
+        self.last_action = arrays.zeros((n, description.num_joints))
+        self.step_count = np.zeros(n, dtype=np.int64)  # host: every event's clock
+        self.air_time = arrays.zeros((n, len(description.feet)))
+        self.fault_active = np.zeros(n, dtype=bool)  # host
+        self._fault_active = arrays.zeros(n, bool)
 
     # --- episode management -------------------------------------------------------------
     def reset(self) -> np.ndarray:
         self._reset_envs(np.arange(self.config.num_envs))
         return self.observe()
 
+    def _put(self, array: Any, rows: Any, values: Any, dtype: Any = np.float64) -> None:
+        """``array[rows] = values``, with host ``values`` brought to where ``array`` is."""
+        array[rows] = self.arrays.asarray(values, dtype)
+
     def _reset_envs(self, envs: np.ndarray) -> None:
+        """Start new episodes for robots ``envs`` [K] (host indices)."""
         cfg, d, ranges = self.config, self.description, self.config.randomization
-        for i in envs:
+        starts = np.empty((len(envs), self._home_state.size))
+        targets = np.empty((len(envs), d.num_joints))
+        for row, i in enumerate(envs):
             model, injector = self.models[i], self.injectors[i]
             mujoco.mj_setState(model, self._scratch, self._home_state, STATE_SPEC)
             injector.clear(self._scratch)
@@ -221,9 +265,12 @@ class VecGo2Env:
             q[self.index.qpos] = np.clip(q[self.index.qpos], d.lower_limits, d.upper_limits)
             yaw = self.rng.uniform(-np.pi, np.pi)
             q[3:7] = [np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)]
-            mujoco.mj_getState(model, self._scratch, self.state[i], STATE_SPEC)
-            self._previous_targets[i] = q[self.index.qpos]
-        self._sensed[envs] = self.state[envs]
+            mujoco.mj_getState(model, self._scratch, starts[row], STATE_SPEC)
+            targets[row] = q[self.index.qpos]
+        self._put(self.state, envs, starts)
+        self._put(self._sensed, envs, starts)
+        self._put(self._previous_targets, envs, targets)
+        self._put(self._rough_height, envs, self.rough_height[envs])
         if ranges is not None:
             self.action_delay[envs] = rnd.latency_steps(
                 ranges.action_latency_s, cfg.physics_period_s, len(envs), self.rng
@@ -231,17 +278,19 @@ class VecGo2Env:
             self.sensor_delay[envs] = rnd.latency_steps(
                 ranges.sensor_latency_s, cfg.physics_period_s, len(envs), self.rng
             )
+            self._put(self._action_delay, envs, self.action_delay[envs], np.int64)
+            self._put(self._sensor_delay, envs, self.sensor_delay[envs], np.int64)
             if ranges.push_velocity_m_s > 0:
                 self.next_push[envs] = rnd.push_intervals(ranges.push_interval_s, self.dt, len(envs), self.rng)
         self.torque_factor[envs] = 1.0
         self.locked[envs] = 0.0
-        for i in envs:
-            self._record_episode_terms(i)
-        self.command[envs] = cfg.commands.sample(self.rng, len(envs))
+        self._put(self._dynamics_terms, envs, [self._episode_terms(i) for i in envs])
+        self._put(self.command, envs, cfg.commands.sample(self.rng, len(envs)))
         self.last_action[envs] = 0.0
         self.step_count[envs] = 0
         self.air_time[envs] = 0.0
         self.fault_active[envs] = False
+        self._fault_active[envs] = False
 
     @property
     def tasks(self) -> tuple[Task, ...]:
@@ -261,16 +310,16 @@ class VecGo2Env:
         position_gains(model, self.index, d.kp, d.kd, dynamics)
         self.dynamics[i] = dynamics
         self.model_changed[i] = True
-        self._com_offsets[i] = dynamics.base_com_offset_m
-        self.kp[i] = d.kp * dynamics.kp_scale
-        self.kd[i] = d.kd * dynamics.kd_scale
-        self.strength[i] = dynamics.joint_strength(d.num_joints)
-        self.encoder_offset[i] = dynamics.measured_offsets(d.num_joints)
+        self._put(self._com_offsets, i, dynamics.base_com_offset_m)
+        self._put(self.kp, i, d.kp * dynamics.kp_scale)
+        self._put(self.kd, i, d.kd * dynamics.kd_scale)
+        self._put(self.strength, i, dynamics.joint_strength(d.num_joints))
+        self._put(self.encoder_offset, i, dynamics.measured_offsets(d.num_joints))
 
-    def _record_episode_terms(self, i: int) -> None:
-        """Robot ``i``'s privileged dynamics term, once its episode's model is final."""
+    def _episode_terms(self, i: int) -> list[float]:
+        """Robot ``i``'s privileged dynamics term [12], once its episode's model is final."""
         x, base = self.dynamics[i], self.index.base_body
-        self._dynamics_terms[i] = [
+        return [
             x.joint_damping or 0.0,
             x.joint_friction_loss or 0.0,
             x.armature_scale,
@@ -292,9 +341,9 @@ class VecGo2Env:
         steps position actuators in C, whose force range is per model, so there each model
         gets its row."""
         lower, upper = self.envelope.bounds(dq, self.strength * self.torque_factor)
-        self.force_range[:, self.index.actuators, 0], self.force_range[:, self.index.actuators, 1] = lower, upper
+        self.force_range[:, self._actuator_columns, 0], self.force_range[:, self._actuator_columns, 1] = lower, upper
         if self._warp is None:
-            for model, force_range in zip(self.models, self.force_range, strict=True):
+            for model, force_range in zip(self.models, self.arrays.to_host(self.force_range), strict=True):
                 model.actuator_forcerange[:] = force_range
 
     def _draw_rough_height(self, bounds: tuple[float, float]) -> float:
@@ -309,8 +358,8 @@ class VecGo2Env:
         """Ground height, m, under framepos sensors whose z is at ``z_index`` [K] in
         ``sensors`` [N, ..., nsensordata]: [N, ..., K] (zeros on flat ground)."""
         if self._ground is None:
-            return np.zeros((*sensors.shape[:-1], len(z_index)))
-        return self._ground.height(sensors[..., z_index - 2], sensors[..., z_index - 1], self.rough_height)
+            return self.arrays.xp.zeros_like(sensors[..., z_index])
+        return self._ground.height(sensors[..., z_index - 2], sensors[..., z_index - 1], self._rough_height)
 
     def _advance_terrain_curriculum(self, survived: int, fell: int) -> None:
         """Robots that lasted their episode raise the bump height; falls with no failed joint
@@ -324,21 +373,28 @@ class VecGo2Env:
         if ranges is None or not len(due):
             return
         kicks = rnd.push_velocities(ranges.push_velocity_m_s, len(due), self.rng)
-        self.state[due, self._qvel0 : self._qvel0 + 2] += kicks
+        self.state[due, self._qvel0 : self._qvel0 + 2] += self.arrays.asarray(kicks)
         self.next_push[due] += rnd.push_intervals(ranges.push_interval_s, self.dt, len(due), self.rng)
 
     def _start_due_faults(self) -> None:
-        """Apply the faults whose step has come (a few robots per step: the loop is over those)."""
-        for i in np.flatnonzero(~self.fault_active & (self.step_count >= self.fault_step)):
+        """Apply the faults whose step has come (a few robots per step: the loop is over those).
+        Their state rows come to the host and go back: the fault edits their MjModel there."""
+        due = np.flatnonzero(~self.fault_active & (self.step_count >= self.fault_step))
+        if not len(due):
+            return
+        states = self.arrays.to_host(self.state[due]).copy()
+        for row, i in enumerate(due):
             fault, model = self._tasks[i].fault, self.models[i]
             assert fault is not None  # fault_step is NO_FAULT otherwise
-            mujoco.mj_setState(model, self._scratch, self.state[i], STATE_SPEC)
+            mujoco.mj_setState(model, self._scratch, states[row], STATE_SPEC)
             self.injectors[i].apply(fault, self._scratch)
-            mujoco.mj_getState(model, self._scratch, self.state[i], STATE_SPEC)
-            self.fault_active[i] = True
+            mujoco.mj_getState(model, self._scratch, states[row], STATE_SPEC)
             self.model_changed[i] = True
-            self.torque_factor[i] = self.injectors[i].torque_factor
-            self.locked[i] = model.eq_active0[self.index.lock_equalities]
+        self._put(self.state, due, states)
+        self._put(self.torque_factor, due, [self.injectors[i].torque_factor for i in due])
+        self._put(self.locked, due, [self.models[i].eq_active0[self.index.lock_equalities] for i in due])
+        self.fault_active[due] = True
+        self._fault_active[due] = True
 
     # --- observation --------------------------------------------------------------------
     def _split(self, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -354,40 +410,62 @@ class VecGo2Env:
             "base_angular_velocity": qvel[:, 3:6],  # free joint: angular velocity in the body frame
             "projected_gravity": projected_gravity(quat),
             "velocity_command": self.command,
-            "joint_position": qpos[:, self.index.qpos] + self.encoder_offset - self.description.default_pose,
-            "joint_velocity": qvel[:, self.index.qvel],
+            "joint_position": qpos[:, self._qpos_columns] + self.encoder_offset - self._default_pose,
+            "joint_velocity": qvel[:, self._qvel_columns],
             "last_action": self.last_action,
         }
         if self.config.randomization is not None:
-            raw = rnd.observation_noise(self.config.randomization, raw, self.rng)
-        return self.layout.build(raw)
+            raw = rnd.observation_noise(self.config.randomization, raw, self._noise)
+        return self._layouts[0].build(raw)
 
     def initial_privileged(self) -> np.ndarray:
         """Privileged terms right after reset(): feet on the ground, knees up."""
-        n = self.config.num_envs
-        return self.privileged(np.ones((n, 4), dtype=bool), np.zeros((n, 4), dtype=bool))
+        n, zeros = self.config.num_envs, self.arrays.zeros
+        return self.privileged(zeros((n, 4), bool) | True, zeros((n, 4), bool))
 
     def privileged(self, feet_contact: np.ndarray, knee_contact: np.ndarray) -> np.ndarray:
         """[N, P] float32: ground truth for the critic (memaug_train.privileged), from the
         current state; contacts [N, 4] in feet order."""
+        xp = self.arrays.xp
         qpos, qvel = self._split(self.state)
         quat = qpos[:, 3:7]
         raw = {
             "base_linear_velocity": rotate_to_base(quat, qvel[:, 0:3]),
             "base_height": qpos[:, 2:3] - self.description.nominal_base_height_m,
-            "feet_contact": feet_contact.astype(float),
-            "knee_contact": knee_contact.astype(float),
+            "feet_contact": xp.astype(feet_contact, xp.float64),
+            "knee_contact": xp.astype(knee_contact, xp.float64),
             "motor_torque_left": self.torque_factor,
             "joint_locked": self.locked,
             "dynamics": self._dynamics_terms,
             "base_com_offset": self._com_offsets,
         }
-        return self.privileged_layout.build(raw)
+        return self._layouts[1].build(raw)
 
     # --- stepping -----------------------------------------------------------------------
+    def _physics(self, control: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Step every robot ``substeps`` physics steps under ``control`` [N, substeps, nu]:
+        (states [N, substeps, S], sensors [N, substeps, nsensordata]), where the task's arrays are."""
+        if self._warp is not None:
+            return self._warp.rollout(self.models, self.model_changed, self.force_range, self.state, control)
+        arrays = self.arrays
+        self._control[:] = arrays.to_host(control)
+        states, sensors = self._rollout.rollout(
+            self.models,
+            self._thread_data,
+            arrays.to_host(self.state),
+            self._control,
+            control_spec=mujoco.mjtState.mjSTATE_CTRL.value,
+            skip_checks=True,
+            nstep=self.substeps,
+            state=self._states_out,
+            sensordata=self._sensors_out,
+            chunk_size=self._chunk,
+        )
+        return arrays.asarray(states), arrays.asarray(sensors)
+
     def step(self, action: np.ndarray) -> StepResult:
-        d, cfg = self.description, self.config
-        action = np.asarray(action, dtype=np.float64)
+        cfg, xp = self.config, self.arrays.xp
+        action = self.arrays.asarray(action)
         self._start_due_faults()
         self._push()
         # The policy node's last gate, applied here too: targets clipped into the band around
@@ -395,61 +473,37 @@ class VecGo2Env:
         # the deployed policy would meet a clipping it never saw in training. The node sees
         # the measured (sensed) position, so that is what the band is around.
         qvel_now = self._split(self.state)[1]
-        q_sensed = self._split(self._sensed)[0][:, self.index.qpos] + self.encoder_offset
-        targets = self.limits.apply(self.actions.targets(action), q_sensed)
+        q_sensed = self._split(self._sensed)[0][:, self._qpos_columns] + self.encoder_offset
+        targets = self._limits.apply(self._actions.targets(action), q_sensed)
         # The motors servo on their own encoders: with an offset they hold the true angle
         # target - offset. Position actuators act on the true angle, so they get that.
         motor_targets = targets - self.encoder_offset
-        self._control[:] = rnd.delayed_controls(motor_targets, self._previous_targets, self.action_delay, self.substeps)
+        control = rnd.delayed_controls(motor_targets, self._previous_targets, self._action_delay, self.substeps)
         self._previous_targets = motor_targets
-        self._limit_torques(qvel_now[:, self.index.qvel])
-        if self._warp is not None:
-            states, sensors = self._warp.rollout(
-                self.models,
-                self.model_changed,
-                self.force_range,
-                self.state,
-                self._control,
-                self._states_out,
-                self._sensors_out,
-            )
-        else:
-            states, sensors = self._rollout.rollout(
-                self.models,
-                self._thread_data,
-                self.state,
-                self._control,
-                control_spec=mujoco.mjtState.mjSTATE_CTRL.value,
-                skip_checks=True,
-                nstep=self.substeps,
-                state=self._states_out,
-                sensordata=self._sensors_out,
-                chunk_size=self._chunk,
-            )
+        self._limit_torques(qvel_now[:, self._qvel_columns])
+        states, sensors = self._physics(control)
         self.state[:] = states[:, -1, :]
-        self._sensed[:] = states[
-            np.arange(len(states)), self.substeps - 1 - np.minimum(self.sensor_delay, self.substeps - 1)
-        ]
+        rows = xp.arange(len(states), device=self.arrays.device)
+        self._sensed[:] = states[rows, self.substeps - 1 - xp.clip(self._sensor_delay, None, self.substeps - 1)]
         self.step_count += 1
-        dq_all = states[:, :, self._qvel0 : self._qvel0 + self.models[0].nv][:, :, self.index.qvel]
-        peak_speed = np.max(np.abs(dq_all) / d.velocity_limits, axis=(1, 2))
+        dq_all = states[:, :, self._qvel0 : self._qvel0 + self.models[0].nv][:, :, self._qvel_columns]
+        peak_speed = xp.max(xp.abs(dq_all) / self._velocity_limits, axis=(1, 2))
 
         # Foot contacts at every physics step, for air time.
         # [N, substeps, F] m from each foot's sphere to the ground under it
         feet_z = sensors[:, :, self._feet_sensor] - self._foot_radius - self._ground_under(sensors, self._feet_sensor)
         knee_height = sensors[:, -1, self._knee_sensor] - self._ground_under(sensors[:, -1], self._knee_sensor)
         on_ground = feet_z < FOOT_CONTACT_M  # [N, substeps, F]
-        touchdown_air = np.zeros_like(self.air_time)
+        touchdown_air = xp.zeros_like(self.air_time)
         for k in range(self.substeps):
             contact = on_ground[:, k]
-            first = contact & (self.air_time > 0)
-            touchdown_air[first] += self.air_time[first]
-            self.air_time = np.where(contact, 0.0, self.air_time + cfg.physics_period_s)
+            touchdown_air += xp.where(contact & (self.air_time > 0), self.air_time, 0.0)
+            self.air_time = xp.where(contact, 0.0, self.air_time + cfg.physics_period_s)
 
         qpos, qvel = self._split(self.state)
         quat = qpos[:, 3:7]
         gravity = projected_gravity(quat)
-        q, dq = qpos[:, self.index.qpos], qvel[:, self.index.qvel]
+        q, dq = qpos[:, self._qpos_columns], qvel[:, self._qvel_columns]
         factor = self.strength * self.torque_factor
         torque = self.envelope.clip(self.kp * (motor_targets - q) - self.kd * dq, dq, factor)
         batch = RobotBatch(
@@ -465,27 +519,31 @@ class VecGo2Env:
             feet_air_time=touchdown_air,
             feet_contact=on_ground[:, -1][:, self._feet_canonical],
             knee_height=knee_height,
-            joint_speed_fraction=np.abs(dq) / d.velocity_limits,
+            joint_speed_fraction=xp.abs(dq) / self._velocity_limits,
         )
         reward, terms = total_reward(batch, self.dt)
         terminated = fallen(qpos[:, 2], gravity)
-        terminated |= ~np.all(np.isfinite(self.state), axis=1)
-        truncated = (self.step_count >= cfg.episode_steps) & ~terminated
-        self.last_action = action.copy()
+        terminated |= ~xp.all(xp.isfinite(self.state), axis=1)
+        # The one array a step brings back: which robots fell. Time-outs, command changes,
+        # pushes and fault starts follow from the host's own step counts.
+        fell = self.arrays.to_host(terminated)
+        timed_out = (self.step_count >= cfg.episode_steps) & ~fell
+        truncated = self.arrays.asarray(timed_out, bool)
+        self.last_action = xp.asarray(action, copy=True)
 
-        resample = (self.step_count % cfg.command_resample_steps == 0) & ~(terminated | truncated)
-        if resample.any():
-            self.command[resample] = cfg.commands.sample(self.rng, int(resample.sum()))
-        done = np.flatnonzero(terminated | truncated)
+        resample = np.flatnonzero((self.step_count % cfg.command_resample_steps == 0) & ~(fell | timed_out))
+        if len(resample):
+            self._put(self.command, resample, cfg.commands.sample(self.rng, len(resample)))
+        done = np.flatnonzero(fell | timed_out)
         info = {
             **terms,
-            "falls": float(terminated.sum()),
+            "falls": xp.sum(xp.astype(terminated, xp.float64)),
             "fault_active": float(self.fault_active.mean()),
             "terrain_level": self.terrain_level,
         }
         feet_contact = on_ground[:, -1]
-        knee_contact = knee_height[:, np.argsort(self._feet_canonical)] < KNEE_CONTACT_M
-        self._advance_terrain_curriculum(int(truncated.sum()), int((terminated & ~self.fault_active).sum()))
+        knee_contact = knee_height[:, self._feet_from_canonical] < KNEE_CONTACT_M
+        self._advance_terrain_curriculum(int(timed_out.sum()), int((fell & ~self.fault_active).sum()))
         if len(done):
             self._reset_envs(done)
             feet_contact[done] = True

@@ -245,8 +245,9 @@ class RecurrentPpo:
         self.starts = torch.ones(n, device=self.device)
         self.iteration = 0
         self.env_steps = 0
-        self.episode_returns = np.zeros(n)
-        self.episode_lengths = np.zeros(n)
+        # Running episode sums on the training device: a step's rewards need not leave it.
+        self.episode_returns = torch.zeros(n, dtype=torch.float64, device=self.device)
+        self.episode_lengths = torch.zeros(n, dtype=torch.float64, device=self.device)
         self.finished_returns: list[float] = []
         self.finished_lengths: list[float] = []
 
@@ -281,19 +282,19 @@ class RecurrentPpo:
             value, h_critic = model.value_step(self.critic_obs, h_critic)
             dist = model.distribution(mean)
             action = torch.where(self.clean[:, None], mean, dist.sample())
-            result = env.step(action.cpu().numpy())
+            result = env.step(action)
             reward = self._tensor(result.reward)
             truncated = self._tensor(result.truncated)
             # Time-outs are not failures: bootstrap with the value instead of ending the return.
             reward = reward + cfg.gamma * value * truncated
-            done_np = result.terminated | result.truncated
-            done = self._tensor(done_np)
+            ended = torch.as_tensor(result.terminated | result.truncated, device=self.device)
+            done = ended.float()
             buf["actions"][t], buf["logp"][t] = action, dist.log_prob(action).sum(-1)
             buf["mean"][t] = mean
             buf["values"][t], buf["rewards"][t], buf["dones"][t] = value, reward, done
             self.obs, self.starts = self._tensor(result.obs), done
             self.critic_obs = self._critic_input(self.obs, result.privileged)
-            self._track_episodes(result.reward, done_np)
+            self._track_episodes(torch.as_tensor(result.reward, dtype=torch.float64, device=self.device), ended)
         self.hidden = (h_actor, h_critic)
         last_value, _ = model.value_step(self.critic_obs, _scale(h_critic, 1 - self.starts))
         buf["advantages"], buf["returns"] = self._gae(buf, last_value)
@@ -310,14 +311,15 @@ class RecurrentPpo:
         """A float32 copy of an environment array on the training device."""
         return torch.as_tensor(array, dtype=torch.float32, device=self.device)
 
-    def _track_episodes(self, reward: np.ndarray, done: np.ndarray) -> None:
+    def _track_episodes(self, reward: torch.Tensor, done: torch.Tensor) -> None:
+        """Add a step's ``reward`` [N] float64 to the running episodes; ``done`` [N] bool ends them."""
         self.episode_returns += reward
         self.episode_lengths += 1
-        for i in np.flatnonzero(done):
-            self.finished_returns.append(float(self.episode_returns[i]))
-            self.finished_lengths.append(float(self.episode_lengths[i]))
-        self.episode_returns[done] = 0.0
-        self.episode_lengths[done] = 0.0
+        if bool(done.any()):  # the finished episodes' sums come to the host, for the log
+            self.finished_returns.extend(self.episode_returns[done].tolist())
+            self.finished_lengths.extend(self.episode_lengths[done].tolist())
+            self.episode_returns[done] = 0.0
+            self.episode_lengths[done] = 0.0
 
     def _gae(self, buf: dict[str, torch.Tensor], last_value: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         cfg = self.config

@@ -17,8 +17,10 @@ from types import MappingProxyType
 
 import numpy as np
 
+from memaug_common.arrays import device_of, namespace
 from memaug_common.description import RandomizationRanges
 from memaug_sim.dynamics import Dynamics
+from memaug_train.task_arrays import Uniform
 
 
 def _uniform(rng: np.random.Generator, bounds: tuple[float, float]) -> float:
@@ -148,8 +150,9 @@ def delayed_controls(targets: np.ndarray, previous: np.ndarray, delay_steps: np.
     reach the motors ``delay_steps`` [N] physics steps into the control period; until then
     the motors still follow ``previous`` [N, J]. A delay of a whole period or more applies
     ``previous`` throughout."""
-    waiting = np.arange(substeps)[None, :] < delay_steps[:, None]  # [N, substeps]
-    return np.where(waiting[:, :, None], previous[:, None, :], targets[:, None, :])
+    xp = namespace(targets)
+    waiting = xp.arange(substeps, device=device_of(targets))[None, :] < delay_steps[:, None]  # [N, substeps]
+    return xp.where(waiting[:, :, None], previous[:, None, :], targets[:, None, :])
 
 
 def push_velocities(max_velocity: float, count: int, rng: np.random.Generator) -> np.ndarray:
@@ -163,10 +166,12 @@ def push_intervals(bounds_s: tuple[float, float], control_period_s: float, count
 
 
 def observation_noise(
-    ranges: RandomizationRanges, raw: Mapping[str, np.ndarray], rng: np.random.Generator
+    ranges: RandomizationRanges, raw: Mapping[str, np.ndarray], rng: Uniform
 ) -> dict[str, np.ndarray]:
     """``raw`` observation terms (unscaled, [N, size] each) with uniform sensor noise added to
-    what a robot measures: gyro, gravity direction, joint positions and velocities."""
+    what a robot measures: gyro, gravity direction, joint positions and velocities. ``rng``
+    draws where the terms are (a NumPy Generator for NumPy terms, memaug_train.draws on a
+    torch device)."""
     widths = ranges.observation_noise
     noisy = dict(raw)
     for term, width in (

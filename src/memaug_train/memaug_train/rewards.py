@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+
+from memaug_common.arrays import namespace
 
 
 @dataclass(frozen=True)
 class RobotBatch:
-    """What reward terms may read, all in the base frame unless said otherwise."""
+    """What reward terms may read, all in the base frame unless said otherwise: NumPy arrays, or
+    torch tensors on the training device (memaug_common.arrays); the terms work on either."""
 
     command: np.ndarray  # [N, 3] vx, vy m/s, yaw rate rad/s
     linear_velocity: np.ndarray  # [N, 3] m/s
@@ -39,7 +43,8 @@ TRACKING_WIDTH = 0.1
 
 def tracking_linear_velocity(b: RobotBatch) -> np.ndarray:
     """exp(-|v_xy* - v_xy|^2 / TRACKING_WIDTH): 1 when the planar velocity follows the command."""
-    return np.exp(-np.sum((b.command[:, :2] - b.linear_velocity[:, :2]) ** 2, axis=1) / TRACKING_WIDTH)
+    xp = namespace(b.command)
+    return xp.exp(-xp.sum((b.command[:, :2] - b.linear_velocity[:, :2]) ** 2, axis=1) / TRACKING_WIDTH)
 
 
 def velocity_progress(b: RobotBatch) -> np.ndarray:
@@ -54,15 +59,16 @@ def velocity_progress(b: RobotBatch) -> np.ndarray:
     version saturated at the command, paid nothing for running slow that it took back for
     running fast, and the policy learned to run 17 % fast.
     """
-    speed = np.linalg.norm(b.command[:, :2], axis=1)
+    xp = namespace(b.command)
+    speed = xp.linalg.vector_norm(b.command[:, :2], axis=1)
     # Velocity along the command as a fraction of the commanded speed: (v . c) / |c|^2.
-    fraction = np.sum(b.command[:, :2] * b.linear_velocity[:, :2], axis=1) / np.maximum(speed, 1e-6) ** 2
-    return np.where(speed > 0.05, np.clip(1.0 - np.abs(fraction - 1.0), 0.0, 1.0), 0.0)
+    fraction = xp.sum(b.command[:, :2] * b.linear_velocity[:, :2], axis=1) / xp.clip(speed, 1e-6, None) ** 2
+    return xp.where(speed > 0.05, xp.clip(1.0 - xp.abs(fraction - 1.0), 0.0, 1.0), 0.0)
 
 
 def tracking_yaw_rate(b: RobotBatch) -> np.ndarray:
     """exp(-(wz* - wz)^2 / TRACKING_WIDTH)."""
-    return np.exp(-((b.command[:, 2] - b.angular_velocity[:, 2]) ** 2) / TRACKING_WIDTH)
+    return namespace(b.command).exp(-((b.command[:, 2] - b.angular_velocity[:, 2]) ** 2) / TRACKING_WIDTH)
 
 
 def vertical_velocity(b: RobotBatch) -> np.ndarray:
@@ -72,31 +78,32 @@ def vertical_velocity(b: RobotBatch) -> np.ndarray:
 
 def roll_pitch_rate(b: RobotBatch) -> np.ndarray:
     """|w_xy|^2: rocking."""
-    return np.sum(b.angular_velocity[:, :2] ** 2, axis=1)
+    return namespace(b.command).sum(b.angular_velocity[:, :2] ** 2, axis=1)
 
 
 def tilt(b: RobotBatch) -> np.ndarray:
     """|g_xy|^2: the base not level."""
-    return np.sum(b.projected_gravity[:, :2] ** 2, axis=1)
+    return namespace(b.command).sum(b.projected_gravity[:, :2] ** 2, axis=1)
 
 
 def torque_squared(b: RobotBatch) -> np.ndarray:
     """|tau|^2, N^2 m^2: effort."""
-    return np.sum(b.torque**2, axis=1)
+    return namespace(b.command).sum(b.torque**2, axis=1)
 
 
 def joint_velocity_squared(b: RobotBatch) -> np.ndarray:
-    return np.sum(b.joint_velocity**2, axis=1)
+    return namespace(b.command).sum(b.joint_velocity**2, axis=1)
 
 
 def action_rate(b: RobotBatch) -> np.ndarray:
     """|a - a_prev|^2: jerky targets."""
-    return np.sum((b.action - b.last_action) ** 2, axis=1)
+    return namespace(b.command).sum((b.action - b.last_action) ** 2, axis=1)
 
 
 def _moving(b: RobotBatch) -> np.ndarray:
     """[N] 1.0 where a motion is commanded (|v_xy*| + |wz*| > 0.1), else 0.0."""
-    return (np.linalg.norm(b.command[:, :2], axis=1) + np.abs(b.command[:, 2]) > 0.1).astype(float)
+    xp = namespace(b.command)
+    return xp.astype(xp.linalg.vector_norm(b.command[:, :2], axis=1) + xp.abs(b.command[:, 2]) > 0.1, xp.float64)
 
 
 def feet_air_time(b: RobotBatch) -> np.ndarray:
@@ -106,7 +113,8 @@ def feet_air_time(b: RobotBatch) -> np.ndarray:
     safest choice, and early training stalled there. The 0.1 s threshold pays a Go2 trot's
     ~0.2 s swing; the 0.5 s cap stops long hops from paying more than steps.
     """
-    return np.sum(np.maximum(np.minimum(b.feet_air_time, 0.5) - 0.1, 0.0), axis=1) * _moving(b)
+    xp = namespace(b.command)
+    return xp.sum(xp.clip(xp.clip(b.feet_air_time, None, 0.5) - 0.1, 0.0, None), axis=1) * _moving(b)
 
 
 def trot_contact(b: RobotBatch) -> np.ndarray:
@@ -117,7 +125,8 @@ def trot_contact(b: RobotBatch) -> np.ndarray:
     foot-clearance bonus that paid for holding one foot up while standing on three.
     """
     fr, fl, rr, rl = (b.feet_contact[:, i] for i in range(4))
-    return ((fr == rl) & (fl == rr) & (fr != fl)).astype(float) * _moving(b)
+    xp = namespace(b.command)
+    return xp.astype((fr == rl) & (fl == rr) & (fr != fl), xp.float64) * _moving(b)
 
 
 #: A knee lower than this (world z, m) is on the floor: the thigh capsule's radius is 0.018 m.
@@ -133,7 +142,8 @@ def knee_contact(b: RobotBatch) -> np.ndarray:
     a robot, kneeling grinds the knee joints on the ground; and only a dead leg held up off the
     floor, or dragged at a cost, leaves three legs to walk on.
     """
-    return np.sum(b.knee_height < KNEE_CONTACT_M, axis=1).astype(float)
+    xp = namespace(b.command)
+    return xp.astype(xp.sum(xp.astype(b.knee_height < KNEE_CONTACT_M, xp.int64), axis=1), xp.float64)
 
 
 #: Fraction of a joint's velocity limit above which joint speed costs: the bridges' protection
@@ -144,7 +154,8 @@ SOFT_SPEED_FRACTION = 0.8
 def joint_speed_near_limit(b: RobotBatch) -> np.ndarray:
     """sum over joints of (|dq| / limit - SOFT_SPEED_FRACTION), floored at 0: keeps the gait
     inside the velocity limits of the robot description with a margin."""
-    return np.sum(np.maximum(b.joint_speed_fraction - SOFT_SPEED_FRACTION, 0.0), axis=1)
+    xp = namespace(b.command)
+    return xp.sum(xp.clip(b.joint_speed_fraction - SOFT_SPEED_FRACTION, 0.0, None), axis=1)
 
 
 def base_height_error(b: RobotBatch) -> np.ndarray:
@@ -181,16 +192,18 @@ def describe_rewards() -> dict[str, float]:
 
 def total_reward(
     batch: RobotBatch, dt: float, terms: tuple[tuple[RewardTerm, float], ...] = DEFAULT_REWARDS
-) -> tuple[np.ndarray, dict[str, float]]:
-    """Sum of scaled terms x dt, clipped at zero, [N]; and each term's batch mean (for logging).
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Sum of scaled terms x dt, clipped at zero, [N]; and each term's batch mean (for logging: a
+    0-d array where the batch is, so logging it is the only thing that brings it to the host).
 
     Clipping at zero (as legged_gym does) matters: with a negative per-step reward an
     early fall would *raise* the return, and the policy learns to fall.
     """
-    total = np.zeros(len(batch.command))
+    xp = namespace(batch.command)
+    total = xp.zeros_like(batch.command[:, 0])
     means = {}
     for term, scale in terms:
         value = scale * term(batch) * dt
         total += value
-        means[term.__name__] = float(value.mean())
-    return np.maximum(total, 0.0), means
+        means[term.__name__] = xp.mean(value)
+    return xp.clip(total, 0.0, None), means

@@ -26,8 +26,10 @@ contact model. Three terms the randomization draws per robot are expressed per w
   field lowered out of reach instead, in its world's ``geom_xpos`` (Warp computes a geom
   fixed to the world once, and keeps it per world).
 
-The task itself is NumPy on the host, so the state crosses between host and device once each
-way per control step; on warp's CPU device this is ~100x slower than C MuJoCo
+With the task's arrays on the device (EnvConfig.task_arrays "torch"), Warp reads the state,
+controls and force range from torch tensors and writes the states and sensors into tensors
+there: nothing crosses to the host. With a NumPy task (the parity tests), the state crosses
+once each way per control step. On warp's CPU device a step is ~100x slower than C MuJoCo
 (bench/bench_train.py --warp-drift): it serves parity tests there.
 """
 
@@ -43,6 +45,7 @@ from typing import Any
 import mujoco
 import numpy as np
 
+from memaug_common.arrays import namespace
 from memaug_common.description import RandomizationRanges
 from memaug_train.randomization import CONTACT_MODEL_OFF
 from memaug_train.warp_contacts import priority_as_solmix
@@ -144,6 +147,8 @@ class WarpRollout:
         self._shared = {name: getattr(template, name).copy() for name in SHARED}
         if len(self._ground_geoms):
             self._per_world_height_field(template, num_worlds)
+        #: [N, substeps, S] and [N, substeps, nsensordata]: what a NumPy task gets back
+        self._host_out = (np.zeros((num_worlds, substeps, 1 + nq + nv)), np.zeros((num_worlds, substeps, ns)))
         self._qpos = slice(1, 1 + nq)
         self._qvel = slice(1 + nq, 1 + nq + nv)
         self.state_size = 1 + nq + nv
@@ -154,30 +159,32 @@ class WarpRollout:
         self,
         models: Sequence[mujoco.MjModel],
         changed: np.ndarray,
-        force_range: np.ndarray,
-        state: np.ndarray,
-        control: np.ndarray,
-        states_out: np.ndarray,
-        sensors_out: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray]:
+        force_range: Any,
+        state: Any,
+        control: Any,
+    ) -> tuple[Any, Any]:
         """mujoco.rollout's contract for VecGo2Env: from full-physics ``state`` [N, S] under
-        ``control`` [N, substeps, nu] and actuator ``force_range`` [N, nu, 2], fill
-        ``states_out`` [N, substeps, S] and ``sensors_out`` [N, substeps, nsensordata]
-        (sensors of the state each physics step began from). The robots flagged in
-        ``changed`` [N] bool have their models read, and the flags are cleared."""
+        ``control`` [N, substeps, nu] and actuator ``force_range`` [N, nu, 2], the states
+        [N, substeps, S] and sensors [N, substeps, nsensordata] (sensors of the state each
+        physics step began from), float64. The robots flagged in ``changed`` [N] bool (host)
+        have their models read, and the flags are cleared.
+
+        The arrays are NumPy (they cross to the device and back once each) or torch tensors on
+        this device (Warp reads and writes them there: nothing crosses)."""
         wp, mjw = self._wp, self._mjw
+        xp = namespace(state)
         with wp.ScopedDevice(self.device):
             rows = np.flatnonzero(changed)
             if len(rows):
                 self._take_models(models, rows.astype(np.int32))
                 changed[:] = False
-            # Straight from the host array into the field: no device array made per step.
-            self._model.actuator_forcerange.assign(force_range.astype(np.float32, copy=False))
+            # Straight from the task's array into the field: no device array made per step.
+            self._assign(xp, self._model.actuator_forcerange, force_range)
             data = self._data
-            data.time.assign(state[:, 0].astype(np.float32))
-            data.qpos.assign(state[:, self._qpos].astype(np.float32))
-            data.qvel.assign(state[:, self._qvel].astype(np.float32))
-            self._ctrl_seq.assign(np.ascontiguousarray(control.transpose(1, 0, 2), dtype=np.float32))
+            self._assign(xp, data.time, state[:, 0])
+            self._assign(xp, data.qpos, state[:, self._qpos])
+            self._assign(xp, data.qvel, state[:, self._qvel])
+            self._assign(xp, self._ctrl_seq, xp.permute_dims(control, (1, 0, 2)))
             for k in range(self.substeps):
                 wp.copy(data.ctrl, self._ctrl_seq[k])
                 mjw.step(self._model, data)
@@ -185,11 +192,28 @@ class WarpRollout:
                 wp.copy(self._qpos_seq[k], data.qpos)
                 wp.copy(self._qvel_seq[k], data.qvel)
                 wp.copy(self._sensor_seq[k], data.sensordata)
-            states_out[:, :, 0] = self._time_seq.numpy().T
-            states_out[:, :, self._qpos] = self._qpos_seq.numpy().transpose(1, 0, 2)
-            states_out[:, :, self._qvel] = self._qvel_seq.numpy().transpose(1, 0, 2)
-            sensors_out[:] = self._sensor_seq.numpy().transpose(1, 0, 2)
-        return states_out, sensors_out
+            if xp is np:
+                states_out, sensors_out = self._host_out
+                states_out[:, :, 0] = self._time_seq.numpy().T
+                states_out[:, :, self._qpos] = self._qpos_seq.numpy().transpose(1, 0, 2)
+                states_out[:, :, self._qvel] = self._qvel_seq.numpy().transpose(1, 0, 2)
+                sensors_out[:] = self._sensor_seq.numpy().transpose(1, 0, 2)
+                return states_out, sensors_out
+            # torch views of the gathered sequences, [substeps, N, ...] -> [N, substeps, ...]
+            time, qpos, qvel, sensors = (
+                xp.permute_dims(wp.to_torch(seq).to(xp.float64), (1, 0) if seq.ndim == 2 else (1, 0, 2))
+                for seq in (self._time_seq, self._qpos_seq, self._qvel_seq, self._sensor_seq)
+            )
+            return xp.concat([time[:, :, None], qpos, qvel], axis=2), sensors
+
+    def _assign(self, xp: Any, field: Any, values: Any) -> None:
+        """``field[...] = values`` (float32 elements, or vectors of them): from a host NumPy
+        array (one transfer to the device), or from a Warp view of a torch tensor on this
+        device (a copy there)."""
+        if xp is np:
+            field.assign(np.ascontiguousarray(values, dtype=np.float32))
+        else:
+            field.assign(self._wp.from_torch(xp.astype(values, xp.float32).contiguous(), dtype=field.dtype))
 
     def _per_world_height_field(self, template: mujoco.MjModel, num_worlds: int) -> None:
         """Give world w its own height-field entry w (size, grid shape, and the address of the

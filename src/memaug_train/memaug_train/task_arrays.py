@@ -1,0 +1,117 @@
+"""Where the training task's arrays live: NumPy on the host, or torch tensors on the training device.
+
+VecGo2Env's task (state, sensors, targets, observations, rewards, terminations, and every
+per-robot parameter the step reads) is one code body over ``TaskArrays.xp``
+(memaug_common.arrays). With C MuJoCo the physics runs on the host, so the arrays are NumPy
+there, and the CPU path runs the NumPy calls it always ran, bit for bit. With MuJoCo Warp on a
+GPU they are torch tensors on that GPU, shared with Warp without a copy, and a control step
+brings back to the host only what the host must act on: which robots fell, timed out, get a
+new command, a push or a fault this step (a few [N] bool masks), and the state rows of the
+few robots whose fault starts (the fault edits their MjModel, which lives on the host). Those
+crossings all go through ``to_host``, which counts their bytes (bench/bench_train.py
+--device-ops prints them).
+
+Draws: the per-episode and per-event ones (dynamics, tasks, commands, pushes) come from the
+environment's NumPy generator on the host, in the order they always came; the per-step
+observation noise, a draw for every robot, is made where the arrays are (``TorchDraws``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+#: Where a task's arrays may live: "numpy" (host) or "torch" (tensors on a torch device).
+ARRAY_LIBRARIES = ("numpy", "torch")
+#: NumPy dtype name -> torch dtype name, for the dtypes the task uses.
+_TORCH_DTYPES = {"float64": "float64", "float32": "float32", "int64": "int64", "int32": "int32", "bool": "bool"}
+
+
+class Uniform(Protocol):
+    """What draws the per-step noise: NumPy's Generator has this method, TorchDraws too."""
+
+    def uniform(self, low: float, high: float, size: tuple[int, ...]) -> Any: ...
+
+
+class TorchDraws:
+    """Uniform draws made on a torch device, from a generator seeded once (float64)."""
+
+    def __init__(self, seed: int, device: Any) -> None:
+        import torch
+
+        self._torch = torch
+        self.device = torch.device(device)
+        self._generator = torch.Generator(device=self.device)
+        self._generator.manual_seed(seed)
+
+    def uniform(self, low: float, high: float, size: tuple[int, ...]) -> Any:
+        torch = self._torch
+        unit = torch.rand(size, generator=self._generator, device=self.device, dtype=torch.float64)
+        return low + (high - low) * unit
+
+
+@dataclass
+class TaskArrays:
+    """The array library and device of one environment's task, and the crossings to the host."""
+
+    library: str = "numpy"
+    device: str = "cpu"
+    #: Bytes brought to the host by to_host since the counter was last cleared.
+    bytes_to_host: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        if self.library not in ARRAY_LIBRARIES:
+            raise ValueError(f"task arrays: library must be one of {ARRAY_LIBRARIES}, got {self.library!r}")
+        if self.library == "numpy" and self.device != "cpu":
+            raise ValueError(f"task arrays: NumPy arrays live on the host, not on {self.device!r}")
+        if self.library == "torch":
+            import array_api_compat.torch
+            import torch
+
+            self._torch = torch
+            self.xp: Any = array_api_compat.torch
+            self._device = torch.device(self.device)
+        else:
+            self.xp = np
+
+    @property
+    def on_host(self) -> bool:
+        return self.library == "numpy"
+
+    def asarray(self, values: Any, dtype: Any = np.float64) -> Any:
+        """``values`` (NumPy, lists, or tensors on any device) as this task's array of NumPy
+        ``dtype``: the same object where it already is one."""
+        if self.on_host:
+            if hasattr(values, "detach"):  # a tensor, e.g. the policy's actions on a GPU
+                values = values.detach().cpu().numpy()
+            return np.asarray(values, dtype=dtype)
+        torch = self._torch
+        target = getattr(torch, _TORCH_DTYPES[np.dtype(dtype).name])
+        if isinstance(values, torch.Tensor):
+            return values.to(device=self._device, dtype=target)
+        return torch.from_numpy(np.array(values, dtype=dtype)).to(self._device)  # one host copy, then one transfer
+
+    def zeros(self, shape: tuple[int, ...] | int, dtype: Any = np.float64) -> Any:
+        return self.asarray(np.zeros(shape, dtype=dtype), dtype)
+
+    def to_host(self, values: Any) -> np.ndarray:
+        """``values`` as a NumPy array on the host (no copy for NumPy), counting the bytes a
+        device array brings back."""
+        if self.on_host:
+            return np.asarray(values)
+        host = values.detach().cpu().numpy()
+        self.bytes_to_host += host.nbytes
+        return host
+
+    def indices(self, mask: Any) -> np.ndarray:
+        """[K] int64 on the host: where the [N] bool ``mask`` is true (the robots an event starts for)."""
+        return np.flatnonzero(self.to_host(mask))
+
+    def draws(self, rng: np.random.Generator) -> Uniform:
+        """What draws the per-step noise: ``rng`` itself on the host, else a device generator
+        seeded from it."""
+        if self.on_host:
+            return rng
+        return TorchDraws(int(rng.integers(2**62)), self._device)
