@@ -68,3 +68,20 @@ def test_randomized_robots_draw_their_sensor_noise_on_the_task_device() -> None:
 def test_task_arrays_refuse_what_they_cannot_hold(library: str, device: str, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         TaskArrays(library, device)
+
+
+def test_ppo_collects_and_learns_from_a_torch_task() -> None:
+    """The training loop takes the torch task's tensors as they are: one collect and update of
+    the asymmetric actor-critic with the mirror, and episodes that end are logged."""
+    from memaug_train.networks import NetConfig
+    from memaug_train.ppo import PpoConfig, RecurrentPpo
+
+    config = EnvConfig(num_envs=8, threads=1, episode_steps=20, task_arrays="torch")
+    env = VecGo2Env(GO2, config, TaskSampler(leg_joints(GO2, LEFT_LEGS), fault_probability=0.5), seed=0)
+    ppo = RecurrentPpo(env, PpoConfig(net=NetConfig(critic="mlp", privileged_dim=env.privileged_layout.dim)))
+    before = [p.detach().clone() for p in ppo.model.parameters()]
+    buffer = ppo.collect()
+    ppo.update(buffer)
+    assert len(ppo.finished_returns) >= 8  # every robot's 20-step episode ended at least once
+    assert all(np.isfinite(ppo.finished_returns))
+    assert any(not bool((p == q).all()) for p, q in zip(ppo.model.parameters(), before, strict=True))
