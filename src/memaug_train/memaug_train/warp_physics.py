@@ -35,6 +35,7 @@ once each way per control step. On warp's CPU device a step is ~100x slower than
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import os
@@ -173,7 +174,7 @@ class WarpRollout:
         this device (Warp reads and writes them there: nothing crosses)."""
         wp, mjw = self._wp, self._mjw
         xp = namespace(state)
-        with wp.ScopedDevice(self.device):
+        with wp.ScopedDevice(self.device), self._torch_stream(xp):
             rows = np.flatnonzero(changed)
             if len(rows):
                 self._take_models(models, rows.astype(np.int32))
@@ -205,6 +206,14 @@ class WarpRollout:
                 for seq in (self._time_seq, self._qpos_seq, self._qvel_seq, self._sensor_seq)
             )
             return xp.concat([time[:, :, None], qpos, qvel], axis=2), sensors
+
+    def _torch_stream(self, xp: Any) -> Any:
+        """With torch tensors on a GPU, Warp's work goes on torch's current stream there, so
+        it is ordered after the torch ops that wrote its inputs and before those that read its
+        outputs (Warp's own stream would race them); otherwise nothing."""
+        if xp is np or not self._wp.get_device(self.device).is_cuda:
+            return contextlib.nullcontext()
+        return self._wp.ScopedStream(self._wp.stream_from_torch(self.device))
 
     def _assign(self, xp: Any, field: Any, values: Any) -> None:
         """``field[...] = values`` (float32 elements, or vectors of them): from a host NumPy
