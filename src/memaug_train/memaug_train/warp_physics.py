@@ -155,6 +155,8 @@ class WarpRollout:
         self.state_size = 1 + nq + nv
         if mujoco.mj_stateSize(template, mujoco.mjtState.mjSTATE_FULLPHYSICS) != self.state_size:
             raise ValueError("--backend warp: the model has state besides time, qpos and qvel (actuator activations?)")
+        # The model and data were uploaded on Warp's stream; rollouts may run on torch's.
+        wp.synchronize_device(device)
 
     def rollout(
         self,
