@@ -195,7 +195,7 @@ class VecGo2Env:
         self._ground = with_arrays(GroundLookup.rough(terrain.seed), on_device) if rough else None
         self._ground_geom = model.geom("terrain_rough").id if rough else -1
         self.rough_height = np.zeros(n)  # m, each robot's bump height this episode (host)
-        self._rough_height = arrays.zeros(n)  # the same where the task's arrays are
+        self._rough_height = arrays.mirror(self.rough_height)
         #: Rough-ground curriculum, 0..1: episodes draw bumps up to this fraction of the range.
         self.terrain_level = 0.0
         self.dynamics: list[Dynamics] = [NOMINAL] * n
@@ -213,8 +213,7 @@ class VecGo2Env:
         self._com_offsets = arrays.zeros((n, 3))
         self.action_delay = np.zeros(n, dtype=np.int64)  # physics steps (host)
         self.sensor_delay = np.zeros(n, dtype=np.int64)  # physics steps (host)
-        self._action_delay = arrays.zeros(n, np.int64)  # both where the task's arrays are
-        self._sensor_delay = arrays.zeros(n, np.int64)
+        self._action_delay, self._sensor_delay = arrays.mirror(self.action_delay), arrays.mirror(self.sensor_delay)
         self.next_push = np.full(n, np.iinfo(np.int64).max)  # control step of each robot's next kick (host)
         self._previous_targets = on_device(np.tile(description.default_pose, (n, 1)))
         # The state the policy's sensors report: self.state, sensor_delay physics steps ago.
@@ -229,7 +228,6 @@ class VecGo2Env:
         self.step_count = np.zeros(n, dtype=np.int64)  # host: every event's clock
         self.air_time = arrays.zeros((n, len(description.feet)))
         self.fault_active = np.zeros(n, dtype=bool)  # host
-        self._fault_active = arrays.zeros(n, bool)
 
     # --- episode management -------------------------------------------------------------
     def reset(self) -> np.ndarray:
@@ -290,7 +288,6 @@ class VecGo2Env:
         self.step_count[envs] = 0
         self.air_time[envs] = 0.0
         self.fault_active[envs] = False
-        self._fault_active[envs] = False
 
     @property
     def tasks(self) -> tuple[Task, ...]:
@@ -394,7 +391,6 @@ class VecGo2Env:
         self._put(self.torque_factor, due, [self.injectors[i].torque_factor for i in due])
         self._put(self.locked, due, [self.models[i].eq_active0[self.index.lock_equalities] for i in due])
         self.fault_active[due] = True
-        self._fault_active[due] = True
 
     # --- observation --------------------------------------------------------------------
     def _split(self, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

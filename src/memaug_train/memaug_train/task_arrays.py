@@ -93,6 +93,11 @@ class TaskArrays:
             return values.to(device=self._device, dtype=target)
         return torch.from_numpy(np.array(values, dtype=dtype)).to(self._device)  # one host copy, then one transfer
 
+    def mirror(self, host: np.ndarray) -> Any:
+        """Where the task reads ``host``, a host array the host writes: ``host`` itself on the
+        host, else a device copy that whoever writes ``host`` keeps up to date."""
+        return host if self.on_host else self.asarray(host, host.dtype)
+
     def zeros(self, shape: tuple[int, ...] | int, dtype: Any = np.float64) -> Any:
         return self.asarray(np.zeros(shape, dtype=dtype), dtype)
 
