@@ -101,7 +101,7 @@ def make_env(
     symmetric_rigid: bool = False,
     backend: str = "mujoco",
     physics_device: str = "cpu",
-    task_arrays: str = "numpy",
+    task_arrays: str | None = None,
 ) -> VecGo2Env:
     description = load_robot_description("go2")
     method = METHODS["memaug"]
@@ -111,7 +111,10 @@ def make_env(
         from memaug_train.warp_physics import warp_ranges
 
         ranges = warp_ranges(ranges)[0] if ranges is not None else None
-        physics = {"backend": backend, "physics_device": physics_device, "task_arrays": task_arrays}
+        from memaug_train.task_arrays import library_for
+
+        library = task_arrays or library_for(backend, physics_device)  # as `memaug_train train` picks it
+        physics = {"backend": backend, "physics_device": physics_device, "task_arrays": library}
     if ranges is not None and nominal_term is not None:
         ranges = ranges.model_copy(update={nominal_term: NOMINAL_TERMS[nominal_term]})
     if ranges is not None and symmetric_rigid:

@@ -10,7 +10,7 @@ import pytest
 
 from memaug_common.description import load_robot_description
 from memaug_train.env import EnvConfig, VecGo2Env
-from memaug_train.task_arrays import TaskArrays
+from memaug_train.task_arrays import TaskArrays, library_for
 from memaug_train.tasks import LEFT_LEGS, TaskSampler, leg_joints
 
 GO2 = load_robot_description("go2")
@@ -85,3 +85,20 @@ def test_ppo_collects_and_learns_from_a_torch_task() -> None:
     assert len(ppo.finished_returns) >= 8  # every robot's 20-step episode ended at least once
     assert all(np.isfinite(ppo.finished_returns))
     assert any(not bool((p == q).all()) for p, q in zip(ppo.model.parameters(), before, strict=True))
+
+
+@pytest.mark.parametrize(
+    ("backend", "device", "library"),
+    [("mujoco", "cpu", "numpy"), ("mujoco", "cuda", "numpy"), ("warp", "cpu", "numpy"), ("warp", "cuda:1", "torch")],
+)
+def test_a_run_keeps_its_task_arrays_where_its_physics_steps(backend: str, device: str, library: str) -> None:
+    """C MuJoCo steps on the host whatever device the networks use (`train --device cuda`
+    with the default backend); only Warp on a GPU keeps the task there."""
+    assert library_for(backend, device) == library
+
+
+def test_c_mujoco_with_the_networks_on_a_gpu_keeps_a_numpy_task() -> None:
+    """The environment `memaug_train train --device cuda` builds with the default backend: its
+    physics device names the GPU, its task stays NumPy on the host (no GPU needed to build it)."""
+    env = VecGo2Env(GO2, EnvConfig(num_envs=2, threads=1, physics_device="cuda"), TaskSampler(()), seed=0)
+    assert isinstance(env.reset(), np.ndarray) and env.arrays.on_host

@@ -37,6 +37,7 @@ from memaug_train.networks import ActorCritic, NetConfig
 from memaug_train.ppo import PpoConfig, RecurrentPpo
 from memaug_train.randomization import describe as describe_randomization
 from memaug_train.rewards import describe_rewards
+from memaug_train.task_arrays import library_for
 from memaug_train.tasks import CommandRanges
 from memaug_train.warp_physics import warp_ranges
 
@@ -162,9 +163,7 @@ def _train_rank(args: argparse.Namespace, sync: Sync) -> int:
         commands=commands,
         backend=backend,
         physics_device=str(sync.device),
-        # On a GPU, Warp's task keeps its arrays there (memaug_train.task_arrays); on a CPU
-        # they are NumPy, which is what the parity tests hold Warp to.
-        task_arrays="torch" if backend == "warp" and sync.device.type == "cuda" else "numpy",
+        task_arrays=library_for(backend, str(sync.device)),
     )
     env = VecGo2Env(description, env_config, method.sampler(description), seed=ranks.seed(args.seed))
     privileged_dim = env.privileged_layout.dim if args.critic == "mlp" else 0

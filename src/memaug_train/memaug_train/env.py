@@ -119,7 +119,7 @@ class VecGo2Env:
         self.sampler = sampler
         self.rng = np.random.default_rng(seed)
         #: The task's array library and device; ``xp`` its namespace
-        self.arrays = TaskArrays(config.task_arrays, config.physics_device)
+        self.arrays = TaskArrays(config.task_arrays, config.physics_device if config.task_arrays == "torch" else "cpu")
         arrays = self.arrays
         on_device = arrays.asarray
         n = config.num_envs

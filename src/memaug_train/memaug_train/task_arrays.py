@@ -29,6 +29,13 @@ ARRAY_LIBRARIES = ("numpy", "torch")
 _TORCH_DTYPES = {"float64": "float64", "float32": "float32", "int64": "int64", "int32": "int32", "bool": "bool"}
 
 
+def library_for(backend: str, device: str) -> str:
+    """Where a run's task arrays live: torch tensors on a GPU that Warp steps on, NumPy on the
+    host otherwise (C MuJoCo steps on the host whatever device the networks use; on warp's CPU
+    device NumPy is what the parity tests hold Warp to)."""
+    return "torch" if backend == "warp" and str(device).startswith("cuda") else "numpy"
+
+
 class Uniform(Protocol):
     """What draws the per-step noise: NumPy's Generator has this method, TorchDraws too."""
 
