@@ -4,6 +4,7 @@
     .venv/bin/python bench/bench_train.py --cost [--repeats 3]   # randomization's cost alone
     .venv/bin/python bench/bench_train.py --contact-cost [--repeats 3]   # the contact model's and asymmetry's
     .venv/bin/python bench/bench_train.py --against-tree OLD [--repeats 3]   # this tree's learning vs OLD's
+    .venv/bin/python bench/bench_train.py --same-task-as OLD   # this tree's env outputs vs OLD's, bit for bit
     .venv/bin/python bench/bench_train.py --ranks 2 [--device cuda] [--backend warp]   # data-parallel vs 1 process
     .venv/bin/python bench/bench_train.py --learning-only --backend warp --device cuda --envs 4096   # one figure
     .venv/bin/python bench/bench_train.py --warp-drift [--envs 4]    # MuJoCo Warp (CPU device) against C MuJoCo
@@ -38,6 +39,7 @@ import resource
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +60,9 @@ from memaug_train.randomization import without_contact_model_and_asymmetry
 
 if TYPE_CHECKING:  # imported where used: --against-tree runs this script on trees without it
     from memaug_train.distributed import Sync
+
+#: The repository root (config/ for --same-task-as's old tree).
+REPOSITORY = Path(__file__).resolve().parents[1]
 
 #: The issue's targets on a 2-core machine, env steps per second.
 SIM_TARGET = 20_000
@@ -343,6 +348,59 @@ def against_tree(args: argparse.Namespace) -> None:
     )
 
 
+#: What --same-task-as compares, per step: every array a step returns.
+STEP_OUTPUTS = ("obs", "reward", "terminated", "truncated", "privileged", "peak_speed_fraction", "base_velocity")
+
+
+def task_outputs(path: str) -> None:
+    """Write to ``path`` (.npz) what 150 steps of 16 randomized robots return, under large random
+    actions, with 60-step episodes, command changes every 25 steps, a left-leg fault in 4 of 5
+    episodes, pushes and the rough-ground curriculum's top level: every event a step handles."""
+    from memaug_train.tasks import LEFT_LEGS, TaskSampler, leg_joints
+
+    description = load_robot_description("go2")
+    config = EnvConfig(
+        num_envs=16, threads=1, randomization=description.randomization, episode_steps=60, command_resample_steps=25
+    )
+    sampler = TaskSampler(leg_joints(description, LEFT_LEGS), fault_probability=0.8, fault_window_steps=(5, 40))
+    env = VecGo2Env(description, config, sampler, seed=3)
+    env.terrain_level = 1.0
+    outputs = {"obs_reset": np.asarray(env.reset())}
+    actions = np.random.default_rng(1)
+    for step in range(150):
+        result = env.step(actions.normal(0.0, 2.5, (16, description.num_joints)))
+        outputs.update({f"{name}_{step}": np.asarray(getattr(result, name)) for name in STEP_OUTPUTS})
+    np.savez(path, **outputs)
+
+
+def same_task_as(args: argparse.Namespace) -> None:
+    """Whether this tree's environment returns exactly what the checkout at ``--same-task-as``
+    returns (every package of it, on PYTHONPATH, with this tree's config/): the arrays of
+    task_outputs compared bit for bit. A refactor of the task must keep the CPU path's numbers."""
+    old_src = Path(args.same_task_as) / "src"
+    if not (old_src / "memaug_train" / "memaug_train" / "env.py").is_file():
+        sys.exit(f"bench_train: {old_src} holds no memaug_train package")
+    with tempfile.TemporaryDirectory() as folder:
+        files = {}
+        for tree in ("old", "new"):
+            env = dict(os.environ)
+            if tree == "old":
+                packages = [str(path) for path in sorted(old_src.iterdir()) if path.is_dir()]
+                env["PYTHONPATH"] = os.pathsep.join(filter(None, [*packages, env.get("PYTHONPATH")]))
+                env["MEMAUG_CONFIG_DIR"] = str(REPOSITORY / "config")
+            files[tree] = str(Path(folder) / f"{tree}.npz")
+            subprocess.run([sys.executable, __file__, "--task-outputs", files[tree]], env=env, check=True)
+        old, new = np.load(files["old"]), np.load(files["new"])
+        differ = [name for name in old.files if not np.array_equal(old[name], new[name])]
+    falls = sum(int(old[f"terminated_{k}"].sum()) for k in range(150))
+    timeouts = sum(int(old[f"truncated_{k}"].sum()) for k in range(150))
+    first = f" (first: {differ[0]})" if differ else ""
+    print(
+        f"same-task  {len(old.files)} arrays over 150 steps ({falls} falls, {timeouts} time-outs): "
+        f"{len(old.files) - len(differ)} equal bit for bit, {len(differ)} differ{first}"
+    )
+
+
 def warp_drift(args: argparse.Namespace) -> None:
     """How far MuJoCo Warp on its CPU device (float32) drifts from C MuJoCo (float64) on the
     training model, open loop: --envs worlds from the settled stand, the same joint targets (the
@@ -606,6 +664,13 @@ def main() -> None:
         help="only: --learning-only of this tree against the checkout at OLD, --repeats alternations",
     )
     parser.add_argument(
+        "--same-task-as",
+        default=None,
+        metavar="OLD",
+        help="only: whether this tree's environment returns bit for bit what the checkout at OLD returns",
+    )
+    parser.add_argument("--task-outputs", default=None, metavar="FILE", help=argparse.SUPPRESS)
+    parser.add_argument(
         "--ranks", type=int, default=None, help="only: --learning-only under torchrun on this many ranks vs 1 process"
     )
     parser.add_argument(
@@ -620,6 +685,12 @@ def main() -> None:
         if getattr(args, flag.replace("-", "_")):
             mode(args)
             return
+    if args.task_outputs:  # one side of --same-task-as
+        task_outputs(args.task_outputs)
+        return
+    if args.same_task_as:
+        same_task_as(args)
+        return
     if args.ranks is not None:
         data_parallel(args)
         return
