@@ -50,6 +50,20 @@ def test_the_torch_task_steps_the_same_robots_as_the_numpy_task() -> None:
             np.testing.assert_allclose(got[name], want[name], rtol=0, atol=1e-12, err_msg=f"step {k}: {name}")
 
 
+def test_the_torch_task_draws_its_noise_from_its_own_stream() -> None:
+    """The device generator takes nothing from the host's stream: a randomized torch task is
+    built from the same host stream as the NumPy task and draws the same first episodes (the
+    NumPy task's sensor noise then comes from that stream, the torch task's from the device)."""
+    built, episodes = [], []
+    for library in ("numpy", "torch"):
+        config = EnvConfig(num_envs=4, threads=1, randomization=GO2.randomization, task_arrays=library)
+        env = VecGo2Env(GO2, config, TaskSampler(leg_joints(GO2, LEFT_LEGS), fault_probability=0.8), seed=5)
+        built.append(env.rng.bit_generator.state)
+        env.reset()
+        episodes.append((env.tasks, env.dynamics, env.action_delay.tolist(), env.next_push.tolist()))
+    assert built[0] == built[1] and episodes[0] == episodes[1]
+
+
 def test_randomized_robots_draw_their_sensor_noise_on_the_task_device() -> None:
     """A randomized torch task: noise from the device's generator, the same scale as NumPy's."""
     config = EnvConfig(num_envs=ROBOTS, threads=1, randomization=GO2.randomization, task_arrays="torch")

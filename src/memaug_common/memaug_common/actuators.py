@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from memaug_common.arrays import namespace
+from memaug_common.arrays import clip
 from memaug_common.description import RobotDescription
 
 
@@ -38,13 +38,12 @@ class TorqueSpeedEnvelope:
 
         ``strength`` ([..., J] or a scalar) scales the whole envelope (a weak or failed motor).
         """
-        xp = namespace(dq)
         speed = dq / self.velocity_limit
-        upper = xp.clip(self.saturation * (1.0 - speed), -self.torque_limit, self.torque_limit)
-        lower = xp.clip(self.saturation * (-1.0 - speed), -self.torque_limit, self.torque_limit)
+        upper = clip(self.saturation * (1.0 - speed), -self.torque_limit, self.torque_limit)
+        lower = clip(self.saturation * (-1.0 - speed), -self.torque_limit, self.torque_limit)
         return lower * strength, upper * strength
 
     def clip(self, tau: np.ndarray, dq: np.ndarray, strength: np.ndarray | float = 1.0) -> np.ndarray:
         """``tau`` [..., J] N m limited to what the motors can give at ``dq``."""
         lower, upper = self.bounds(dq, strength)
-        return namespace(tau).clip(tau, lower, upper)
+        return clip(tau, lower, upper)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from memaug_common.arrays import namespace
+from memaug_common.arrays import namespace, norm
 
 #: Base height (world z of the trunk origin, m) below which the robot is down; the Go2's
 #: nominal standing height is 0.30 m.
@@ -19,5 +19,5 @@ def fallen(base_height: np.ndarray, projected_gravity: np.ndarray) -> np.ndarray
     base_height [N] m (world z); projected_gravity [N, 3], unit gravity in the base frame.
     """
     xp = namespace(projected_gravity)
-    tilt = xp.linalg.vector_norm(projected_gravity[:, :2], axis=1)
+    tilt = norm(projected_gravity[:, :2], axis=1)
     return (xp.asarray(base_height) < FALL_HEIGHT_M) | (tilt > FALL_TILT)

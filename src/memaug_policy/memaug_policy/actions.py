@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from memaug_common.arrays import namespace
+from memaug_common.arrays import clip
 from memaug_common.description import RobotDescription
 
 #: Raw actions beyond this magnitude are clipped before scaling (a bound on a runaway output).
@@ -28,9 +28,8 @@ class ActionMap:
         return cls(description.default_pose, scale, description.lower_limits, description.upper_limits)
 
     def targets(self, actions: np.ndarray) -> np.ndarray:
-        xp = namespace(actions)
-        clipped = xp.clip(actions, -ACTION_CLIP, ACTION_CLIP)
-        return xp.clip(self.default_pose + self.scale * clipped, self.lower, self.upper)
+        clipped = clip(actions, -ACTION_CLIP, ACTION_CLIP)
+        return clip(self.default_pose + self.scale * clipped, self.lower, self.upper)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typing import Literal
 
 import numpy as np
 
-from memaug_common.arrays import namespace
+from memaug_common.arrays import astype, concat, cross, namespace
 from memaug_common.symmetry import MirrorSymmetry
 
 #: How a term changes under the mirror: polar or axial base-frame 3-vectors, the velocity
@@ -85,7 +85,7 @@ class ObservationLayout:
         """Concatenate unscaled term values (each [..., size]) and apply the scales -> [..., dim] float32."""
         xp = namespace(*raw.values())
         parts = [xp.asarray(raw[t.name], dtype=xp.float64) for t in self.terms]
-        return xp.astype(xp.concat(parts, axis=-1) * self.scale, xp.float32)
+        return astype(concat(parts, axis=-1) * self.scale, "float32")
 
     def mirror(self, obs: np.ndarray, symmetry: MirrorSymmetry) -> np.ndarray:
         """g_o: the observation the mirrored robot would see, [..., dim] -> [..., dim].
@@ -126,6 +126,5 @@ def rotate_to_base(quat_wxyz: np.ndarray, world_vectors: np.ndarray) -> np.ndarr
     """Express world-frame vectors [..., 3] in the base frame, given base->world quaternions [..., 4]."""
     w = quat_wxyz[..., :1]
     u = -quat_wxyz[..., 1:]  # conjugate: world->base
-    cross = namespace(quat_wxyz, world_vectors).linalg.cross
     t = 2.0 * cross(u, world_vectors)
     return world_vectors + w * t + cross(u, t)

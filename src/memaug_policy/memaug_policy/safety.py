@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from memaug_common.arrays import namespace
+from memaug_common.arrays import clip, namespace
 from memaug_common.description import RobotDescription
 
 
@@ -33,7 +33,7 @@ class CommandLimits:
         command must never be sent.
         """
         xp = namespace(targets, measured)
-        if not (bool(xp.all(xp.isfinite(targets))) and bool(xp.all(xp.isfinite(measured)))):
+        if not bool(xp.all(xp.isfinite(targets)) & xp.all(xp.isfinite(measured))):  # one wait on a GPU
             raise ArithmeticError("non-finite joint target or measured position")
-        band = xp.clip(targets, measured - self.max_error, measured + self.max_error)
-        return xp.clip(band, self.lower, self.upper)
+        band = clip(targets, measured - self.max_error, measured + self.max_error)
+        return clip(band, self.lower, self.upper)

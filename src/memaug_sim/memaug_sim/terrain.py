@@ -14,7 +14,7 @@ import mujoco
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from memaug_common.arrays import namespace
+from memaug_common.arrays import astype, clip, namespace
 
 #: Rough ground: a square of this half-width, m, around the origin, in cells of this size, m.
 ROUGH_HALF_WIDTH_M = 10.0
@@ -140,9 +140,9 @@ class GroundLookup:
         u = (x + ROUGH_HALF_WIDTH_M) / (2 * ROUGH_HALF_WIDTH_M) * (cells - 1)  # column coordinate
         v = (y + ROUGH_HALF_WIDTH_M) / (2 * ROUGH_HALF_WIDTH_M) * (cells - 1)  # row coordinate
         inside = (u >= 0) & (u <= cells - 1) & (v >= 0) & (v <= cells - 1)
-        c0 = xp.clip(xp.astype(xp.floor(u), xp.int64), 0, cells - 2)
-        r0 = xp.clip(xp.astype(xp.floor(v), xp.int64), 0, cells - 2)
-        fu, fv = xp.clip(u - c0, 0, 1), xp.clip(v - r0, 0, 1)
+        c0 = clip(astype(xp.floor(u), "int64"), 0, cells - 2)
+        r0 = clip(astype(xp.floor(v), "int64"), 0, cells - 2)
+        fu, fv = clip(u - c0, 0, 1), clip(v - r0, 0, 1)
         h = self.heights
         z = (h[r0, c0] * (1 - fu) + h[r0, c0 + 1] * fu) * (1 - fv) + (
             h[r0 + 1, c0] * (1 - fu) + h[r0 + 1, c0 + 1] * fu

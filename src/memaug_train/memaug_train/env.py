@@ -25,7 +25,7 @@ import numpy as np
 from mujoco import rollout
 
 from memaug_common.actuators import TorqueSpeedEnvelope
-from memaug_common.arrays import with_arrays
+from memaug_common.arrays import arange, astype, clip, with_arrays
 from memaug_common.description import RandomizationRanges, RobotDescription, whole_steps
 from memaug_common.falls import fallen
 from memaug_policy.actions import ActionMap
@@ -38,7 +38,7 @@ from memaug_sim.terrain import FLAT, GroundLookup, Terrain
 from memaug_train import randomization as rnd
 from memaug_train.privileged import privileged_layout
 from memaug_train.rewards import KNEE_CONTACT_M, RobotBatch, total_reward
-from memaug_train.task_arrays import ARRAY_LIBRARIES, TaskArrays
+from memaug_train.task_arrays import ARRAY_LIBRARIES, HostRows, TaskArrays
 from memaug_train.tasks import CommandRanges, Task, TaskSampler, leg_of
 
 STATE_SPEC = mujoco.mjtState.mjSTATE_FULLPHYSICS
@@ -167,12 +167,13 @@ class VecGo2Env:
         self._qvel0 = mujoco.mj_stateSize(model, t.mjSTATE_TIME | t.mjSTATE_QPOS)
         # [N, state size], allocated once and only ever written in place.
         self.state = arrays.zeros((n, size))
-        # rollout() outputs and controls, allocated once: step() calls it with skip_checks,
-        # because these shapes and the models' size signature (copies of one model) never
-        # change, and the per-call checks cost ~4 % of a step.
-        self._control = np.zeros((n, self.substeps, model.nu))
-        self._states_out = np.zeros((n, self.substeps, size))
-        self._sensors_out = np.zeros((n, self.substeps, model.nsensordata))
+        # rollout() outputs and controls (C MuJoCo), allocated once: step() calls it with
+        # skip_checks, because these shapes and the models' size signature (copies of one
+        # model) never change, and the per-call checks cost ~4 % of a step.
+        if self._warp is None:
+            self._control = np.zeros((n, self.substeps, model.nu))
+            self._states_out = np.zeros((n, self.substeps, size))
+            self._sensors_out = np.zeros((n, self.substeps, model.nsensordata))
         # Small batches (evaluation) get chunks small enough to keep every thread busy.
         self._chunk = max(1, min(config.rollout_chunk, n // (4 * config.threads)))
         self._home_state = settled_stand_state(model, self._scratch, self.index.keyframe, description.default_pose)
@@ -194,31 +195,45 @@ class VecGo2Env:
         self._nominal = NominalPhysics.of(model)
         self._ground = with_arrays(GroundLookup.rough(terrain.seed), on_device) if rough else None
         self._ground_geom = model.geom("terrain_rough").id if rough else -1
-        self.rough_height = np.zeros(n)  # m, each robot's bump height this episode (host)
-        self._rough_height = arrays.mirror(self.rough_height)
+        self.rough_height = np.zeros(n)  # m, each robot's bump height this episode
         #: Rough-ground curriculum, 0..1: episodes draw bumps up to this fraction of the range.
         self.terrain_level = 0.0
         self.dynamics: list[Dynamics] = [NOMINAL] * n
-        self.kp = on_device(np.tile(description.kp, (n, 1)))  # [N, J] each robot's gains, as randomized
-        self.kd = on_device(np.tile(description.kd, (n, 1)))
-        self.strength = arrays.zeros((n, description.num_joints)) + 1.0  # [N, J] x torque limits, as randomized
+        self.kp = np.tile(description.kp, (n, 1))  # [N, J] each robot's gains, as randomized
+        self.kd = np.tile(description.kd, (n, 1))
+        self.strength = np.ones((n, description.num_joints))  # [N, J] x torque limits, as randomized
         #: [N, J] rad each robot's encoders add to its true joint angles
-        self.encoder_offset = arrays.zeros((n, description.num_joints))
+        self.encoder_offset = np.zeros((n, description.num_joints))
         self._joint_legs = [leg_of(name) for name in description.joint_names]
         #: [N, J] fraction of each motor's torque its robot's faults leave; [N, J] locked joints
-        self.torque_factor = arrays.zeros((n, description.num_joints)) + 1.0
-        self.locked = arrays.zeros((n, description.num_joints))
+        self.torque_factor = np.ones((n, description.num_joints))
+        self.locked = np.zeros((n, description.num_joints))
         #: [N, 12] the privileged "dynamics" term of each robot, fixed for its episode
-        self._dynamics_terms = arrays.zeros((n, 12))
-        self._com_offsets = arrays.zeros((n, 3))
-        self.action_delay = np.zeros(n, dtype=np.int64)  # physics steps (host)
-        self.sensor_delay = np.zeros(n, dtype=np.int64)  # physics steps (host)
-        self._action_delay, self._sensor_delay = arrays.mirror(self.action_delay), arrays.mirror(self.sensor_delay)
+        self._dynamics_terms = np.zeros((n, 12))
+        self._com_offsets = np.zeros((n, 3))
+        self.action_delay = np.zeros(n, dtype=np.int64)  # physics steps
+        self.sensor_delay = np.zeros(n, dtype=np.int64)  # physics steps
+        #: The per-robot arrays above, written on the host at episode and fault starts; the
+        #: step reads their mirrors ``self._robots.device`` (the same arrays on the host).
+        self._robots = HostRows(
+            arrays,
+            kp=self.kp,
+            kd=self.kd,
+            strength=self.strength,
+            encoder_offset=self.encoder_offset,
+            torque_factor=self.torque_factor,
+            locked=self.locked,
+            dynamics_terms=self._dynamics_terms,
+            com_offsets=self._com_offsets,
+            rough_height=self.rough_height,
+            action_delay=self.action_delay,
+            sensor_delay=self.sensor_delay,
+        )
         self.next_push = np.full(n, np.iinfo(np.int64).max)  # control step of each robot's next kick (host)
         self._previous_targets = on_device(np.tile(description.default_pose, (n, 1)))
         # The state the policy's sensors report: self.state, sensor_delay physics steps ago.
         self._sensed = arrays.zeros((n, size))
-        self._noise = arrays.draws(self.rng)
+        self._noise = arrays.draws(self.rng, seed)
 
         self._tasks: list[Task] = [sampler.sample(self.rng) for _ in range(n)]
         #: [N] control step at which each robot's fault begins (NO_FAULT: none this episode; host)
@@ -226,6 +241,7 @@ class VecGo2Env:
         self.command = arrays.zeros((n, 3))
         self.last_action = arrays.zeros((n, description.num_joints))
         self.step_count = np.zeros(n, dtype=np.int64)  # host: every event's clock
+        self._steps = arrays.mirror(self.step_count)  # its twin where the task is, for time-outs
         self.air_time = arrays.zeros((n, len(description.feet)))
         self.fault_active = np.zeros(n, dtype=bool)  # host
 
@@ -268,7 +284,6 @@ class VecGo2Env:
         self._put(self.state, envs, starts)
         self._put(self._sensed, envs, starts)
         self._put(self._previous_targets, envs, targets)
-        self._put(self._rough_height, envs, self.rough_height[envs])
         if ranges is not None:
             self.action_delay[envs] = rnd.latency_steps(
                 ranges.action_latency_s, cfg.physics_period_s, len(envs), self.rng
@@ -276,16 +291,18 @@ class VecGo2Env:
             self.sensor_delay[envs] = rnd.latency_steps(
                 ranges.sensor_latency_s, cfg.physics_period_s, len(envs), self.rng
             )
-            self._put(self._action_delay, envs, self.action_delay[envs], np.int64)
-            self._put(self._sensor_delay, envs, self.sensor_delay[envs], np.int64)
             if ranges.push_velocity_m_s > 0:
                 self.next_push[envs] = rnd.push_intervals(ranges.push_interval_s, self.dt, len(envs), self.rng)
         self.torque_factor[envs] = 1.0
         self.locked[envs] = 0.0
-        self._put(self._dynamics_terms, envs, [self._episode_terms(i) for i in envs])
+        for i in envs:
+            self._record_episode_terms(i)
+        self._robots.mark(envs)
+        self._robots.publish()
         self._put(self.command, envs, cfg.commands.sample(self.rng, len(envs)))
         self.last_action[envs] = 0.0
         self.step_count[envs] = 0
+        self._put(self._steps, envs, np.zeros(len(envs)), np.int64)
         self.air_time[envs] = 0.0
         self.fault_active[envs] = False
 
@@ -307,16 +324,17 @@ class VecGo2Env:
         position_gains(model, self.index, d.kp, d.kd, dynamics)
         self.dynamics[i] = dynamics
         self.model_changed[i] = True
-        self._put(self._com_offsets, i, dynamics.base_com_offset_m)
-        self._put(self.kp, i, d.kp * dynamics.kp_scale)
-        self._put(self.kd, i, d.kd * dynamics.kd_scale)
-        self._put(self.strength, i, dynamics.joint_strength(d.num_joints))
-        self._put(self.encoder_offset, i, dynamics.measured_offsets(d.num_joints))
+        self._com_offsets[i] = dynamics.base_com_offset_m
+        self.kp[i] = d.kp * dynamics.kp_scale
+        self.kd[i] = d.kd * dynamics.kd_scale
+        self.strength[i] = dynamics.joint_strength(d.num_joints)
+        self.encoder_offset[i] = dynamics.measured_offsets(d.num_joints)
+        self._robots.mark(i)
 
-    def _episode_terms(self, i: int) -> list[float]:
-        """Robot ``i``'s privileged dynamics term [12], once its episode's model is final."""
+    def _record_episode_terms(self, i: int) -> None:
+        """Robot ``i``'s privileged dynamics term, once its episode's model is final."""
         x, base = self.dynamics[i], self.index.base_body
-        return [
+        self._dynamics_terms[i] = [
             x.joint_damping or 0.0,
             x.joint_friction_loss or 0.0,
             x.armature_scale,
@@ -337,7 +355,8 @@ class VecGo2Env:
         ``force_range``, which the warp backend takes as one batched field; mujoco.rollout
         steps position actuators in C, whose force range is per model, so there each model
         gets its row."""
-        lower, upper = self.envelope.bounds(dq, self.strength * self.torque_factor)
+        on = self._robots.device
+        lower, upper = self.envelope.bounds(dq, on["strength"] * on["torque_factor"])
         self.force_range[:, self._actuator_columns, 0], self.force_range[:, self._actuator_columns, 1] = lower, upper
         if self._warp is None:
             for model, force_range in zip(self.models, self.arrays.to_host(self.force_range), strict=True):
@@ -356,7 +375,8 @@ class VecGo2Env:
         ``sensors`` [N, ..., nsensordata]: [N, ..., K] (zeros on flat ground)."""
         if self._ground is None:
             return self.arrays.xp.zeros_like(sensors[..., z_index])
-        return self._ground.height(sensors[..., z_index - 2], sensors[..., z_index - 1], self._rough_height)
+        heights = self._robots.device["rough_height"]
+        return self._ground.height(sensors[..., z_index - 2], sensors[..., z_index - 1], heights)
 
     def _advance_terrain_curriculum(self, survived: int, fell: int) -> None:
         """Robots that lasted their episode raise the bump height; falls with no failed joint
@@ -387,9 +407,11 @@ class VecGo2Env:
             self.injectors[i].apply(fault, self._scratch)
             mujoco.mj_getState(model, self._scratch, states[row], STATE_SPEC)
             self.model_changed[i] = True
+            self.torque_factor[i] = self.injectors[i].torque_factor
+            self.locked[i] = model.eq_active0[self.index.lock_equalities]
         self._put(self.state, due, states)
-        self._put(self.torque_factor, due, [self.injectors[i].torque_factor for i in due])
-        self._put(self.locked, due, [self.models[i].eq_active0[self.index.lock_equalities] for i in due])
+        self._robots.mark(due)
+        self._robots.publish()
         self.fault_active[due] = True
 
     # --- observation --------------------------------------------------------------------
@@ -406,7 +428,7 @@ class VecGo2Env:
             "base_angular_velocity": qvel[:, 3:6],  # free joint: angular velocity in the body frame
             "projected_gravity": projected_gravity(quat),
             "velocity_command": self.command,
-            "joint_position": qpos[:, self._qpos_columns] + self.encoder_offset - self._default_pose,
+            "joint_position": qpos[:, self._qpos_columns] + self._robots.device["encoder_offset"] - self._default_pose,
             "joint_velocity": qvel[:, self._qvel_columns],
             "last_action": self.last_action,
         }
@@ -422,18 +444,18 @@ class VecGo2Env:
     def privileged(self, feet_contact: np.ndarray, knee_contact: np.ndarray) -> np.ndarray:
         """[N, P] float32: ground truth for the critic (memaug_train.privileged), from the
         current state; contacts [N, 4] in feet order."""
-        xp = self.arrays.xp
+        on = self._robots.device
         qpos, qvel = self._split(self.state)
         quat = qpos[:, 3:7]
         raw = {
             "base_linear_velocity": rotate_to_base(quat, qvel[:, 0:3]),
             "base_height": qpos[:, 2:3] - self.description.nominal_base_height_m,
-            "feet_contact": xp.astype(feet_contact, xp.float64),
-            "knee_contact": xp.astype(knee_contact, xp.float64),
-            "motor_torque_left": self.torque_factor,
-            "joint_locked": self.locked,
-            "dynamics": self._dynamics_terms,
-            "base_com_offset": self._com_offsets,
+            "feet_contact": astype(feet_contact, "float64"),
+            "knee_contact": astype(knee_contact, "float64"),
+            "motor_torque_left": on["torque_factor"],
+            "joint_locked": on["locked"],
+            "dynamics": on["dynamics_terms"],
+            "base_com_offset": on["com_offsets"],
         }
         return self._layouts[1].build(raw)
 
@@ -464,24 +486,28 @@ class VecGo2Env:
         action = self.arrays.asarray(action)
         self._start_due_faults()
         self._push()
+        self._robots.publish()  # rows set_dynamics wrote since the last step, if any
+        on = self._robots.device
         # The policy node's last gate, applied here too: targets clipped into the band around
         # the measured position where kp * (q* - q) stays inside the torque limit. Without it
         # the deployed policy would meet a clipping it never saw in training. The node sees
         # the measured (sensed) position, so that is what the band is around.
         qvel_now = self._split(self.state)[1]
-        q_sensed = self._split(self._sensed)[0][:, self._qpos_columns] + self.encoder_offset
+        q_sensed = self._split(self._sensed)[0][:, self._qpos_columns] + on["encoder_offset"]
         targets = self._limits.apply(self._actions.targets(action), q_sensed)
         # The motors servo on their own encoders: with an offset they hold the true angle
         # target - offset. Position actuators act on the true angle, so they get that.
-        motor_targets = targets - self.encoder_offset
-        control = rnd.delayed_controls(motor_targets, self._previous_targets, self._action_delay, self.substeps)
+        motor_targets = targets - on["encoder_offset"]
+        control = rnd.delayed_controls(motor_targets, self._previous_targets, on["action_delay"], self.substeps)
         self._previous_targets = motor_targets
         self._limit_torques(qvel_now[:, self._qvel_columns])
         states, sensors = self._physics(control)
         self.state[:] = states[:, -1, :]
-        rows = xp.arange(len(states), device=self.arrays.device)
-        self._sensed[:] = states[rows, self.substeps - 1 - xp.clip(self._sensor_delay, None, self.substeps - 1)]
+        delay = clip(on["sensor_delay"], None, self.substeps - 1)
+        self._sensed[:] = states[arange(len(states), like=states), self.substeps - 1 - delay]
         self.step_count += 1
+        if self._steps is not self.step_count:  # its twin on the device
+            self._steps += 1
         dq_all = states[:, :, self._qvel0 : self._qvel0 + self.models[0].nv][:, :, self._qvel_columns]
         peak_speed = xp.max(xp.abs(dq_all) / self._velocity_limits, axis=(1, 2))
 
@@ -500,8 +526,8 @@ class VecGo2Env:
         quat = qpos[:, 3:7]
         gravity = projected_gravity(quat)
         q, dq = qpos[:, self._qpos_columns], qvel[:, self._qvel_columns]
-        factor = self.strength * self.torque_factor
-        torque = self.envelope.clip(self.kp * (motor_targets - q) - self.kd * dq, dq, factor)
+        factor = on["strength"] * on["torque_factor"]
+        torque = self.envelope.clip(on["kp"] * (motor_targets - q) - on["kd"] * dq, dq, factor)
         batch = RobotBatch(
             command=self.command,
             linear_velocity=rotate_to_base(quat, qvel[:, 0:3]),
@@ -524,7 +550,7 @@ class VecGo2Env:
         # pushes and fault starts follow from the host's own step counts.
         fell = self.arrays.to_host(terminated)
         timed_out = (self.step_count >= cfg.episode_steps) & ~fell
-        truncated = self.arrays.asarray(timed_out, bool)
+        truncated = (self._steps >= cfg.episode_steps) & ~terminated  # timed_out, where the task is
         self.last_action = xp.asarray(action, copy=True)
 
         resample = np.flatnonzero((self.step_count % cfg.command_resample_steps == 0) & ~(fell | timed_out))
@@ -533,17 +559,17 @@ class VecGo2Env:
         done = np.flatnonzero(fell | timed_out)
         info = {
             **terms,
-            "falls": xp.sum(xp.astype(terminated, xp.float64)),
+            "falls": xp.sum(astype(terminated, "float64")),
             "fault_active": float(self.fault_active.mean()),
             "terrain_level": self.terrain_level,
         }
-        feet_contact = on_ground[:, -1]
-        knee_contact = knee_height[:, self._feet_from_canonical] < KNEE_CONTACT_M
+        # Robots that start anew stand on their feet with their knees up.
+        ended = (terminated | truncated)[:, None]
+        feet_contact = xp.where(ended, True, on_ground[:, -1])
+        knee_contact = xp.where(ended, False, knee_height[:, self._feet_from_canonical] < KNEE_CONTACT_M)
         self._advance_terrain_curriculum(int(timed_out.sum()), int((fell & ~self.fault_active).sum()))
         if len(done):
             self._reset_envs(done)
-            feet_contact[done] = True
-            knee_contact[done] = False
         return StepResult(
             self.observe(),
             reward,

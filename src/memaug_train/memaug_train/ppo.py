@@ -272,6 +272,10 @@ class RecurrentPpo:
             "dones": zeros(),
             "starts": zeros(),
         }
+        # Each step's ended episodes and their sums, kept on the device: they come to the host
+        # once, after the rollout (_log_finished).
+        ended_log = torch.zeros(steps, n, dtype=torch.bool, device=self.device)
+        sums_log = torch.zeros(steps, 2, n, dtype=torch.float64, device=self.device)
         h_actor, h_critic = self.hidden
         buf_h0 = (h_actor, h_critic)
         buf["log_std"] = model.log_std.detach().clone()
@@ -294,7 +298,12 @@ class RecurrentPpo:
             buf["values"][t], buf["rewards"][t], buf["dones"][t] = value, reward, done
             self.obs, self.starts = self._tensor(result.obs), done
             self.critic_obs = self._critic_input(self.obs, result.privileged)
-            self._track_episodes(torch.as_tensor(result.reward, dtype=torch.float64, device=self.device), ended)
+            self.episode_returns += torch.as_tensor(result.reward, dtype=torch.float64, device=self.device)
+            self.episode_lengths += 1
+            ended_log[t], sums_log[t, 0], sums_log[t, 1] = ended, self.episode_returns, self.episode_lengths
+            self.episode_returns.masked_fill_(ended, 0.0)
+            self.episode_lengths.masked_fill_(ended, 0.0)
+        self._log_finished(ended_log, sums_log)
         self.hidden = (h_actor, h_critic)
         last_value, _ = model.value_step(self.critic_obs, _scale(h_critic, 1 - self.starts))
         buf["advantages"], buf["returns"] = self._gae(buf, last_value)
@@ -311,15 +320,12 @@ class RecurrentPpo:
         """A float32 copy of an environment array on the training device."""
         return torch.as_tensor(array, dtype=torch.float32, device=self.device)
 
-    def _track_episodes(self, reward: torch.Tensor, done: torch.Tensor) -> None:
-        """Add a step's ``reward`` [N] float64 to the running episodes; ``done`` [N] bool ends them."""
-        self.episode_returns += reward
-        self.episode_lengths += 1
-        if bool(done.any()):  # the finished episodes' sums come to the host, for the log
-            self.finished_returns.extend(self.episode_returns[done].tolist())
-            self.finished_lengths.extend(self.episode_lengths[done].tolist())
-            self.episode_returns[done] = 0.0
-            self.episode_lengths[done] = 0.0
+    def _log_finished(self, ended: torch.Tensor, sums: torch.Tensor) -> None:
+        """Add the episodes that ended during a rollout to the log, step by step and robot by
+        robot: ``ended`` [T, N] bool, ``sums`` [T, 2, N] their returns and lengths then."""
+        ended_host, sums_host = ended.cpu().numpy(), sums.cpu().numpy()
+        self.finished_returns.extend(sums_host[:, 0][ended_host].tolist())
+        self.finished_lengths.extend(sums_host[:, 1][ended_host].tolist())
 
     def _gae(self, buf: dict[str, torch.Tensor], last_value: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         cfg = self.config

@@ -17,7 +17,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from memaug_common.arrays import device_of, namespace
+from memaug_common.arrays import arange, namespace
 from memaug_common.description import RandomizationRanges
 from memaug_sim.dynamics import Dynamics
 from memaug_train.task_arrays import Uniform
@@ -151,7 +151,7 @@ def delayed_controls(targets: np.ndarray, previous: np.ndarray, delay_steps: np.
     the motors still follow ``previous`` [N, J]. A delay of a whole period or more applies
     ``previous`` throughout."""
     xp = namespace(targets)
-    waiting = xp.arange(substeps, device=device_of(targets))[None, :] < delay_steps[:, None]  # [N, substeps]
+    waiting = arange(substeps, like=targets)[None, :] < delay_steps[:, None]  # [N, substeps]
     return xp.where(waiting[:, :, None], previous[:, None, :], targets[:, None, :])
 
 
@@ -170,7 +170,7 @@ def observation_noise(
 ) -> dict[str, np.ndarray]:
     """``raw`` observation terms (unscaled, [N, size] each) with uniform sensor noise added to
     what a robot measures: gyro, gravity direction, joint positions and velocities. ``rng``
-    draws where the terms are (a NumPy Generator for NumPy terms, memaug_train.draws on a
+    draws where the terms are (a NumPy Generator for NumPy terms, task_arrays.TorchDraws on a
     torch device)."""
     widths = ranges.observation_noise
     noisy = dict(raw)

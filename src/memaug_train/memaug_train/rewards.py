@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from memaug_common.arrays import namespace
+from memaug_common.arrays import astype, clip, namespace, norm
 
 
 @dataclass(frozen=True)
@@ -60,10 +60,10 @@ def velocity_progress(b: RobotBatch) -> np.ndarray:
     running fast, and the policy learned to run 17 % fast.
     """
     xp = namespace(b.command)
-    speed = xp.linalg.vector_norm(b.command[:, :2], axis=1)
+    speed = norm(b.command[:, :2], axis=1)
     # Velocity along the command as a fraction of the commanded speed: (v . c) / |c|^2.
-    fraction = xp.sum(b.command[:, :2] * b.linear_velocity[:, :2], axis=1) / xp.clip(speed, 1e-6, None) ** 2
-    return xp.where(speed > 0.05, xp.clip(1.0 - xp.abs(fraction - 1.0), 0.0, 1.0), 0.0)
+    fraction = xp.sum(b.command[:, :2] * b.linear_velocity[:, :2], axis=1) / clip(speed, 1e-6, None) ** 2
+    return xp.where(speed > 0.05, clip(1.0 - xp.abs(fraction - 1.0), 0.0, 1.0), 0.0)
 
 
 def tracking_yaw_rate(b: RobotBatch) -> np.ndarray:
@@ -103,7 +103,7 @@ def action_rate(b: RobotBatch) -> np.ndarray:
 def _moving(b: RobotBatch) -> np.ndarray:
     """[N] 1.0 where a motion is commanded (|v_xy*| + |wz*| > 0.1), else 0.0."""
     xp = namespace(b.command)
-    return xp.astype(xp.linalg.vector_norm(b.command[:, :2], axis=1) + xp.abs(b.command[:, 2]) > 0.1, xp.float64)
+    return astype(norm(b.command[:, :2], axis=1) + xp.abs(b.command[:, 2]) > 0.1, "float64")
 
 
 def feet_air_time(b: RobotBatch) -> np.ndarray:
@@ -114,7 +114,7 @@ def feet_air_time(b: RobotBatch) -> np.ndarray:
     ~0.2 s swing; the 0.5 s cap stops long hops from paying more than steps.
     """
     xp = namespace(b.command)
-    return xp.sum(xp.clip(xp.clip(b.feet_air_time, None, 0.5) - 0.1, 0.0, None), axis=1) * _moving(b)
+    return xp.sum(clip(clip(b.feet_air_time, None, 0.5) - 0.1, 0.0, None), axis=1) * _moving(b)
 
 
 def trot_contact(b: RobotBatch) -> np.ndarray:
@@ -125,8 +125,7 @@ def trot_contact(b: RobotBatch) -> np.ndarray:
     foot-clearance bonus that paid for holding one foot up while standing on three.
     """
     fr, fl, rr, rl = (b.feet_contact[:, i] for i in range(4))
-    xp = namespace(b.command)
-    return xp.astype((fr == rl) & (fl == rr) & (fr != fl), xp.float64) * _moving(b)
+    return astype((fr == rl) & (fl == rr) & (fr != fl), "float64") * _moving(b)
 
 
 #: A knee lower than this (world z, m) is on the floor: the thigh capsule's radius is 0.018 m.
@@ -143,7 +142,7 @@ def knee_contact(b: RobotBatch) -> np.ndarray:
     floor, or dragged at a cost, leaves three legs to walk on.
     """
     xp = namespace(b.command)
-    return xp.astype(xp.sum(xp.astype(b.knee_height < KNEE_CONTACT_M, xp.int64), axis=1), xp.float64)
+    return xp.sum(astype(b.knee_height < KNEE_CONTACT_M, "float64"), axis=1)
 
 
 #: Fraction of a joint's velocity limit above which joint speed costs: the bridges' protection
@@ -155,7 +154,7 @@ def joint_speed_near_limit(b: RobotBatch) -> np.ndarray:
     """sum over joints of (|dq| / limit - SOFT_SPEED_FRACTION), floored at 0: keeps the gait
     inside the velocity limits of the robot description with a margin."""
     xp = namespace(b.command)
-    return xp.sum(xp.clip(b.joint_speed_fraction - SOFT_SPEED_FRACTION, 0.0, None), axis=1)
+    return xp.sum(clip(b.joint_speed_fraction - SOFT_SPEED_FRACTION, 0.0, None), axis=1)
 
 
 def base_height_error(b: RobotBatch) -> np.ndarray:
@@ -206,4 +205,4 @@ def total_reward(
         value = scale * term(batch) * dt
         total += value
         means[term.__name__] = xp.mean(value)
-    return xp.clip(total, 0.0, None), means
+    return clip(total, 0.0, None), means

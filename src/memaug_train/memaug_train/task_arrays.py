@@ -5,15 +5,20 @@ per-robot parameter the step reads) is one code body over ``TaskArrays.xp``
 (memaug_common.arrays). With C MuJoCo the physics runs on the host, so the arrays are NumPy
 there, and the CPU path runs the NumPy calls it always ran, bit for bit. With MuJoCo Warp on a
 GPU they are torch tensors on that GPU, shared with Warp without a copy, and a control step
-brings back to the host only what the host must act on: which robots fell, timed out, get a
-new command, a push or a fault this step (a few [N] bool masks), and the state rows of the
-few robots whose fault starts (the fault edits their MjModel, which lives on the host). Those
-crossings all go through ``to_host``, which counts their bytes (bench/bench_train.py
---device-ops prints them).
+brings back to the host only what the host must act on: which robots fell ([N] bool; time-outs,
+command changes, pushes and fault starts follow from the host's own step counts), and the
+state rows of the few robots whose fault starts (the fault edits their MjModel, which lives on
+the host). Those crossings all go through ``to_host``, which counts their bytes
+(bench/bench_train.py --device-ops prints them).
+
+Per-robot parameters that the host writes at episode starts and fault starts (gains, strength,
+encoder offsets, faults' torque factors, latencies, ...) live on the host and have a mirror
+where the task reads them (``HostRows``): one copy per array sends the rows written since.
 
 Draws: the per-episode and per-event ones (dynamics, tasks, commands, pushes) come from the
 environment's NumPy generator on the host, in the order they always came; the per-step
-observation noise, a draw for every robot, is made where the arrays are (``TorchDraws``).
+observation noise, a draw for every robot, is made where the arrays are (``TorchDraws``, seeded
+from the environment's seed: the host's stream then lacks only the NumPy task's noise draws).
 """
 
 from __future__ import annotations
@@ -25,8 +30,6 @@ import numpy as np
 
 #: Where a task's arrays may live: "numpy" (host) or "torch" (tensors on a torch device).
 ARRAY_LIBRARIES = ("numpy", "torch")
-#: NumPy dtype name -> torch dtype name, for the dtypes the task uses.
-_TORCH_DTYPES = {"float64": "float64", "float32": "float32", "int64": "int64", "int32": "int32", "bool": "bool"}
 
 
 def library_for(backend: str, device: str) -> str:
@@ -95,7 +98,7 @@ class TaskArrays:
                 values = values.detach().cpu().numpy()
             return np.asarray(values, dtype=dtype)
         torch = self._torch
-        target = getattr(torch, _TORCH_DTYPES[np.dtype(dtype).name])
+        target = getattr(torch, np.dtype(dtype).name)  # float64, float32, int64, bool: the same names
         if isinstance(values, torch.Tensor):
             return values.to(device=self._device, dtype=target)
         return torch.from_numpy(np.array(values, dtype=dtype)).to(self._device)  # one host copy, then one transfer
@@ -117,13 +120,33 @@ class TaskArrays:
         self.bytes_to_host += host.nbytes
         return host
 
-    def indices(self, mask: Any) -> np.ndarray:
-        """[K] int64 on the host: where the [N] bool ``mask`` is true (the robots an event starts for)."""
-        return np.flatnonzero(self.to_host(mask))
-
-    def draws(self, rng: np.random.Generator) -> Uniform:
+    def draws(self, rng: np.random.Generator, seed: int) -> Uniform:
         """What draws the per-step noise: ``rng`` itself on the host, else a device generator
-        seeded from it."""
+        seeded from ``seed`` (not from ``rng``, whose stream stays the NumPy task's)."""
         if self.on_host:
             return rng
-        return TorchDraws(int(rng.integers(2**62)), self._device)
+        return TorchDraws(int(np.random.SeedSequence([seed, 1]).generate_state(1)[0]), self._device)
+
+
+class HostRows:
+    """Per-robot arrays [N, ...] the host writes for a few robots at a time (episode starts,
+    fault starts) and the task reads every step: ``host`` holds them, ``device`` their mirrors
+    where the task's arrays are (the same arrays on the host). Writers ``mark`` the rows they
+    wrote; ``publish`` sends those rows, one copy per array."""
+
+    def __init__(self, arrays: TaskArrays, **host: np.ndarray) -> None:
+        self._arrays = arrays
+        self.host = host
+        self.device = {name: arrays.mirror(values) for name, values in host.items()}
+        self._marked = np.zeros(len(next(iter(host.values()))), dtype=bool)
+
+    def mark(self, rows: Any) -> None:
+        if not self._arrays.on_host:  # on the host the mirrors are the arrays
+            self._marked[rows] = True
+
+    def publish(self) -> None:
+        rows = np.flatnonzero(self._marked)
+        if len(rows):
+            for name, values in self.host.items():
+                self.device[name][rows] = self._arrays.asarray(values[rows], values.dtype)
+            self._marked[:] = False

@@ -148,8 +148,11 @@ class WarpRollout:
         self._shared = {name: getattr(template, name).copy() for name in SHARED}
         if len(self._ground_geoms):
             self._per_world_height_field(template, num_worlds)
-        #: [N, substeps, S] and [N, substeps, nsensordata]: what a NumPy task gets back
-        self._host_out = (np.zeros((num_worlds, substeps, 1 + nq + nv)), np.zeros((num_worlds, substeps, ns)))
+        #: What a NumPy task gets back ([N, substeps, S] states, [N, substeps, nsensordata]
+        #: sensors), and a torch task's views of the gathered sequences: each made on first use.
+        self._host_out: tuple[np.ndarray, np.ndarray] | None = None
+        self._torch_views: tuple[Any, ...] | None = None
+        self._stream: Any = None
         self._qpos = slice(1, 1 + nq)
         self._qvel = slice(1 + nq, 1 + nq + nv)
         self.state_size = 1 + nq + nv
@@ -196,16 +199,26 @@ class WarpRollout:
                 wp.copy(self._qvel_seq[k], data.qvel)
                 wp.copy(self._sensor_seq[k], data.sensordata)
             if xp is np:
+                if self._host_out is None:
+                    worlds, substeps = self._qpos_seq.shape[1], self.substeps
+                    sensors = self._sensor_seq.shape[2]
+                    self._host_out = (
+                        np.zeros((worlds, substeps, self.state_size)),
+                        np.zeros((worlds, substeps, sensors)),
+                    )
                 states_out, sensors_out = self._host_out
                 states_out[:, :, 0] = self._time_seq.numpy().T
                 states_out[:, :, self._qpos] = self._qpos_seq.numpy().transpose(1, 0, 2)
                 states_out[:, :, self._qvel] = self._qvel_seq.numpy().transpose(1, 0, 2)
                 sensors_out[:] = self._sensor_seq.numpy().transpose(1, 0, 2)
                 return states_out, sensors_out
-            # torch views of the gathered sequences, [substeps, N, ...] -> [N, substeps, ...]
+            if self._torch_views is None:
+                sequences = (self._time_seq, self._qpos_seq, self._qvel_seq, self._sensor_seq)
+                self._torch_views = tuple(wp.to_torch(seq) for seq in sequences)
+            # [substeps, N, ...] -> [N, substeps, ...], float64 copies of the views
             time, qpos, qvel, sensors = (
-                xp.permute_dims(wp.to_torch(seq).to(xp.float64), (1, 0) if seq.ndim == 2 else (1, 0, 2))
-                for seq in (self._time_seq, self._qpos_seq, self._qvel_seq, self._sensor_seq)
+                xp.permute_dims(view.to(xp.float64), (1, 0) if view.ndim == 2 else (1, 0, 2))
+                for view in self._torch_views
             )
             return xp.concat([time[:, :, None], qpos, qvel], axis=2), sensors
 
@@ -215,7 +228,9 @@ class WarpRollout:
         outputs (Warp's own stream would race them); otherwise nothing."""
         if xp is np or not self._wp.get_device(self.device).is_cuda:
             return contextlib.nullcontext()
-        return self._wp.ScopedStream(self._wp.stream_from_torch(self.device))
+        if self._stream is None:
+            self._stream = self._wp.stream_from_torch(self.device)
+        return self._wp.ScopedStream(self._stream)
 
     def _assign(self, xp: Any, field: Any, values: Any) -> None:
         """``field[...] = values`` (float32 elements, or vectors of them): from a host NumPy
