@@ -410,8 +410,7 @@ class VecGo2Env:
             self.torque_factor[i] = self.injectors[i].torque_factor
             self.locked[i] = model.eq_active0[self.index.lock_equalities]
         self._put(self.state, due, states)
-        self._robots.mark(due)
-        self._robots.publish()
+        self._robots.mark(due)  # step() publishes them before it reads them
         self.fault_active[due] = True
 
     # --- observation --------------------------------------------------------------------
