@@ -55,12 +55,20 @@ def test_contact_model_terms_go_to_their_shares_of_robots_inside_their_ranges() 
     rng = np.random.default_rng(0)
     draws = [rnd.sample_dynamics(RANGES, rng, LEGS) for _ in range(2000)]
     rich = [d for d in draws if d.contact_dimension == 6]
-    assert len(rich) / len(draws) == pytest.approx(RANGES.rich_contact_share, abs=0.04)
+    # The sinking heavy-joint robots have every term; the others draw each share.
+    assert RANGES.heavy_joints_sink
+    heavy = RANGES.heavy_joint_share
+
+    def share(of_the_others: float) -> float:
+        return heavy + (1 - heavy) * of_the_others
+
+    assert len(rich) / len(draws) == pytest.approx(share(RANGES.rich_contact_share), abs=0.04)
     assert all(RANGES.torsional_friction[0] <= d.torsional_friction <= RANGES.torsional_friction[1] for d in rich)  # type: ignore[operator]
-    assert np.mean([d.elliptic_cone for d in rich]) == pytest.approx(RANGES.elliptic_cone_share, abs=0.05)
+    elliptic = share(RANGES.rich_contact_share * RANGES.elliptic_cone_share)
+    assert np.mean([d.elliptic_cone is True for d in draws]) == pytest.approx(elliptic, abs=0.04)
     assert not any(d.elliptic_cone for d in draws if d.contact_dimension is None)  # chatters with condim 3
     soft = [d.foot_contact_time_constant_s for d in draws if d.foot_contact_time_constant_s is not None]
-    assert len(soft) / len(draws) == pytest.approx(RANGES.soft_feet_share, abs=0.04)
+    assert len(soft) / len(draws) == pytest.approx(share(RANGES.soft_feet_share), abs=0.04)
     assert RANGES.impratio is not None
     assert all(RANGES.impratio[0] <= d.impratio <= RANGES.impratio[1] for d in draws)  # type: ignore[operator]
 
@@ -288,3 +296,43 @@ def test_an_asymmetric_critic_trains_and_a_warmed_up_actor_stays_put_while_the_c
     other.init_actor(tmp_path / "checkpoint.pt")
     torch.testing.assert_close(other.model.actor_head[0].weight, ppo.model.actor_head[0].weight)
     assert not torch.equal(other.model.critic_head[0].weight, ppo.model.critic_head[0].weight)
+
+
+def test_sinking_heavy_joints_stand_on_the_contact_models_hard_end_and_the_others_keep_its_shares() -> None:
+    """With heavy_joints_sink, every heavy-joint robot meets the suite's heavy point whole:
+    condim 6, elliptic cones, and torsional and rolling friction, impratio and foot softness
+    from their top quarters. The other robots draw the contact model's shares as before."""
+    ranges = RANGES.model_copy(
+        update={"heavy_joint_share": 0.3, "joint_friction_share": 0.0, "heavy_joints_sink": True}
+    )
+    assert ranges.impratio is not None and ranges.rich_contact_share < 1.0
+    rng = np.random.default_rng(0)
+    drawn = [rnd.sample_dynamics(ranges, rng, LEGS) for _ in range(2000)]
+    heavy = np.array([d.joint_friction_loss > 0 for d in drawn])
+    assert heavy.mean() == pytest.approx(0.3, abs=0.04)
+    for name in ("torsional_friction", "rolling_friction", "impratio", "foot_contact_time_constant_s"):
+        low, high = getattr(ranges, name)
+        values = np.array([getattr(d, name) for d in drawn])
+        assert values[heavy].min() >= low + 0.75 * (high - low) and values[heavy].max() <= high, name
+    assert all(d.contact_dimension == 6 and d.elliptic_cone for d, h in zip(drawn, heavy, strict=True) if h)
+    rich = np.array([d.contact_dimension == 6 for d, h in zip(drawn, heavy, strict=True) if not h])
+    assert rich.mean() == pytest.approx(ranges.rich_contact_share, abs=0.05)
+
+
+def test_sinking_changes_only_the_heavy_robots_and_their_joints_not_at_all() -> None:
+    """The flag off (its default, every run before it) draws what it drew; on, a robot without
+    heavy joints draws the same, and a heavy one the same joints on the hard contact end."""
+    assert not RandomizationRanges.model_fields["heavy_joints_sink"].default
+    sink = RANGES.model_copy(update={"heavy_joint_share": 0.3, "joint_friction_share": 0.0, "heavy_joints_sink": True})
+    plain = sink.model_copy(update={"heavy_joints_sink": False})
+    heavy_seen = 0
+    for seed in range(100):
+        before = rnd.sample_dynamics(plain, np.random.default_rng(seed), LEGS)
+        after = rnd.sample_dynamics(sink, np.random.default_rng(seed), LEGS)
+        if before.joint_friction_loss == 0:  # not heavy: friction loss only on heavy robots here
+            assert after == before
+        else:
+            heavy_seen += 1
+            assert (after.joint_damping, after.armature_scale) == (before.joint_damping, before.armature_scale)
+            assert after.contact_dimension == 6 and after.elliptic_cone
+    assert 10 < heavy_seen < 50

@@ -106,6 +106,12 @@ class RandomizationRanges(_Ranges):
         "armature each drawn from the top quarter of its range; independent draws almost never meet there, where "
         "a robot with worn, stiff joints sits",
     )
+    heavy_joints_sink: bool = Field(
+        default=False,
+        description="the heavy-joint robots also stand on the contact model's hard end: condim 6 with torsional "
+        "and rolling friction, elliptic cones, impratio and foot softness each from the top quarter of its range "
+        "(the suite's heavy point whole, which independent shares put on about 1 robot in 2000)",
+    )
     kp_scale: Range = Field(description="x the description's kp")
     kd_scale: Range = Field(description="x the description's kd")
     motor_strength: Range = Field(description="x every torque limit")

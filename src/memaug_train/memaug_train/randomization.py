@@ -46,7 +46,8 @@ def sample_dynamics(ranges: RandomizationRanges, rng: np.random.Generator, joint
     ``ranges.joint_friction_share`` of robots (none on the others). ``joint_legs`` [J] names
     each joint's leg, in the description's joint order: strength and link mass are drawn per leg.
     A share ``ranges.heavy_joint_share`` of robots has heavy joints: damping, friction loss
-    and armature each from the top quarter of its range, friction loss always on.
+    and armature each from the top quarter of its range, friction loss always on; with
+    ``ranges.heavy_joints_sink`` they also get the contact model's hard end (``_contact_model``).
     Terms whose share or range is zero draw nothing, so they leave the random stream as it was."""
     heavy = _share(rng, ranges.heavy_joint_share)
     joint = _top_quarter if heavy else _whole
@@ -68,7 +69,7 @@ def sample_dynamics(ranges: RandomizationRanges, rng: np.random.Generator, joint
         ),
         link_mass_scale=_uniform(rng, ranges.link_mass_scale),
         contact_time_constant_s=_uniform(rng, ranges.contact_time_constant_s),
-        **_contact_model(ranges, rng),
+        **_contact_model(ranges, rng, hard_end=heavy and ranges.heavy_joints_sink),
         **_asymmetry(ranges, rng, joint_legs),
     )
 
@@ -94,24 +95,27 @@ def _share(rng: np.random.Generator, share: float) -> bool:
     return share >= 1.0 or (share > 0.0 and bool(rng.random() < share))
 
 
-def _contact_model(ranges: RandomizationRanges, rng: np.random.Generator) -> dict:
+def _contact_model(ranges: RandomizationRanges, rng: np.random.Generator, hard_end: bool = False) -> dict:
     """Dynamics fields of the contact model: torsional and rolling friction (condim 6), the
-    cone, impratio, soft feet; empty where the ranges leave the MJCF's model."""
+    cone, impratio, soft feet; empty where the ranges leave the MJCF's model. ``hard_end``
+    turns every term of the model on, each from the top quarter of its range (elliptic cones
+    where the ranges have any), without drawing the shares."""
+    bounds = _top_quarter if hard_end else _whole
     terms: dict = {}
-    if _share(rng, ranges.rich_contact_share):
+    if hard_end or _share(rng, ranges.rich_contact_share):
         terms.update(
             contact_dimension=6,
-            torsional_friction=_uniform(rng, ranges.torsional_friction),
-            rolling_friction=_uniform(rng, ranges.rolling_friction),
+            torsional_friction=_uniform(rng, bounds(ranges.torsional_friction)),
+            rolling_friction=_uniform(rng, bounds(ranges.rolling_friction)),
         )
         # Elliptic cones only with condim 6: with condim 3, a light-armature robot's joints
         # chattered standing still at impratio 30 and above (0.7-1.7x their velocity limit).
         if ranges.elliptic_cone_share > 0:
-            terms["elliptic_cone"] = _share(rng, ranges.elliptic_cone_share)
+            terms["elliptic_cone"] = hard_end or _share(rng, ranges.elliptic_cone_share)
     if ranges.impratio is not None:
-        terms["impratio"] = _log_uniform(rng, ranges.impratio)
-    if _share(rng, ranges.soft_feet_share):
-        terms["foot_contact_time_constant_s"] = _uniform(rng, ranges.foot_contact_time_constant_s)
+        terms["impratio"] = _log_uniform(rng, bounds(ranges.impratio))
+    if hard_end or _share(rng, ranges.soft_feet_share):
+        terms["foot_contact_time_constant_s"] = _uniform(rng, bounds(ranges.foot_contact_time_constant_s))
     return terms
 
 
