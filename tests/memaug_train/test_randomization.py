@@ -336,3 +336,24 @@ def test_sinking_changes_only_the_heavy_robots_and_their_joints_not_at_all() -> 
             assert (after.joint_damping, after.armature_scale) == (before.joint_damping, before.armature_scale)
             assert after.contact_dimension == 6 and after.elliptic_cone
     assert 10 < heavy_seen < 50
+
+
+def test_the_hard_contact_end_keeps_off_what_the_ranges_turn_off() -> None:
+    """MuJoCo Warp holds condim and the cone once for all worlds (warp_physics.warp_ranges
+    turns their shares off): sinking heavy robots must not bring them back."""
+    ranges = RANGES.model_copy(
+        update={
+            "heavy_joint_share": 1.0,
+            "heavy_joints_sink": True,
+            "rich_contact_share": 0.0,
+            "elliptic_cone_share": 0.0,
+        }
+    )
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        d = rnd.sample_dynamics(ranges, rng, LEGS)
+        assert d.contact_dimension is None and not d.elliptic_cone
+        low, high = ranges.foot_contact_time_constant_s
+        assert d.foot_contact_time_constant_s is not None and d.foot_contact_time_constant_s >= low + 0.75 * (
+            high - low
+        )

@@ -95,14 +95,20 @@ def _share(rng: np.random.Generator, share: float) -> bool:
     return share >= 1.0 or (share > 0.0 and bool(rng.random() < share))
 
 
+def _hard_or_share(rng: np.random.Generator, hard_end: bool, share: float) -> bool:
+    """On at the hard end wherever the term is on at all; otherwise for its share of robots."""
+    return share > 0.0 and (hard_end or _share(rng, share))
+
+
 def _contact_model(ranges: RandomizationRanges, rng: np.random.Generator, hard_end: bool = False) -> dict:
     """Dynamics fields of the contact model: torsional and rolling friction (condim 6), the
     cone, impratio, soft feet; empty where the ranges leave the MJCF's model. ``hard_end``
-    turns every term of the model on, each from the top quarter of its range (elliptic cones
-    where the ranges have any), without drawing the shares."""
+    turns on every term the ranges give some robots (a share above 0), each from the top
+    quarter of its range, without drawing the shares: ranges with a term off (as
+    memaug_train.warp_physics.warp_ranges turns condim off) keep it off."""
     bounds = _top_quarter if hard_end else _whole
     terms: dict = {}
-    if hard_end or _share(rng, ranges.rich_contact_share):
+    if _hard_or_share(rng, hard_end, ranges.rich_contact_share):
         terms.update(
             contact_dimension=6,
             torsional_friction=_uniform(rng, bounds(ranges.torsional_friction)),
@@ -111,10 +117,10 @@ def _contact_model(ranges: RandomizationRanges, rng: np.random.Generator, hard_e
         # Elliptic cones only with condim 6: with condim 3, a light-armature robot's joints
         # chattered standing still at impratio 30 and above (0.7-1.7x their velocity limit).
         if ranges.elliptic_cone_share > 0:
-            terms["elliptic_cone"] = hard_end or _share(rng, ranges.elliptic_cone_share)
+            terms["elliptic_cone"] = _hard_or_share(rng, hard_end, ranges.elliptic_cone_share)
     if ranges.impratio is not None:
         terms["impratio"] = _log_uniform(rng, bounds(ranges.impratio))
-    if hard_end or _share(rng, ranges.soft_feet_share):
+    if _hard_or_share(rng, hard_end, ranges.soft_feet_share):
         terms["foot_contact_time_constant_s"] = _uniform(rng, bounds(ranges.foot_contact_time_constant_s))
     return terms
 
