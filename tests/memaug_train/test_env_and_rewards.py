@@ -78,6 +78,7 @@ def batch(**overrides) -> rewards.RobotBatch:
         "feet_contact": np.ones((1, 4), dtype=bool),
         "knee_height": np.full((1, 4), 0.2),
         "joint_speed_fraction": np.full((1, 12), 0.5),
+        "joint_range_fraction": np.zeros((1, 12)),
     }
     values.update(overrides)
     return rewards.RobotBatch(**values)
@@ -110,6 +111,13 @@ class TestRewardTerms:
         assert rewards.vertical_velocity(bouncing)[0] == pytest.approx(0.09)
         jerky = batch(action=np.ones((1, 12)))
         assert rewards.action_rate(jerky)[0] == pytest.approx(12.0)
+
+    def test_joints_cost_only_beyond_the_soft_part_of_their_range_on_either_side(self) -> None:
+        fraction = np.zeros((1, 12))
+        fraction[0, :3] = [0.85, -0.95, 1.0]  # inside, 0.05 past the soft edge below, at the stop
+        cost = rewards.joint_position_near_limit(batch(joint_range_fraction=fraction))[0]
+        assert cost == pytest.approx(0.05 + 0.1)
+        assert rewards.joint_position_near_limit(batch())[0] == 0.0
 
     def test_air_time_rewards_real_steps_only_when_moving(self) -> None:
         step = np.array([[0.3, 0.0, 0.0, 0.0]])

@@ -189,6 +189,8 @@ class VecGo2Env:
         knees = np.array([_height_index(model, f"{leg_of(foot)}_knee_pos") for foot in description.feet])
         self._knee_sensor = on_device(knees[feet_canonical], np.int64)
         self._velocity_limits = on_device(description.velocity_limits)
+        self._range_middle = on_device((description.upper_limits + description.lower_limits) / 2)
+        self._range_half = on_device((description.upper_limits - description.lower_limits) / 2)
         self._default_pose = on_device(description.default_pose)
 
         self.envelope = with_arrays(TorqueSpeedEnvelope.for_robot(description), on_device)
@@ -541,6 +543,7 @@ class VecGo2Env:
             feet_contact=on_ground[:, -1][:, self._feet_canonical],
             knee_height=knee_height,
             joint_speed_fraction=xp.abs(dq) / self._velocity_limits,
+            joint_range_fraction=(q - self._range_middle) / self._range_half,
         )
         reward, terms = total_reward(batch, self.dt)
         terminated = fallen(qpos[:, 2], gravity)
