@@ -79,6 +79,7 @@ def batch(**overrides) -> rewards.RobotBatch:
         "knee_height": np.full((1, 4), 0.2),
         "joint_speed_fraction": np.full((1, 12), 0.5),
         "joint_range_fraction": np.zeros((1, 12)),
+        "target_beyond_range": np.zeros((1, 12)),
     }
     values.update(overrides)
     return rewards.RobotBatch(**values)
@@ -264,3 +265,19 @@ def test_front_leg_joints_fail_more_often_in_every_method() -> None:
     assert failed.count("FL_calf_joint") > failed.count("FL_thigh_joint") > failed.count("RL_calf_joint")
     with pytest.raises(ValueError, match="joint_weights has 2 entries for 6 joints"):
         TaskSampler(joints, joint_weights=(1.0, 2.0))
+
+
+def test_actions_past_the_joint_range_cost_what_they_overshoot_in_the_env() -> None:
+    """The action map clips at the range, so only this term sees an action beyond it."""
+    env = make_env(4)
+    env.reset()
+    assert float(env.step(np.zeros((8, 12))).info["targets_beyond_range"]) == 0.0
+    calf = GO2.joint_names.index("FR_calf_joint")
+    action = np.zeros((8, 12))
+    action[:, calf] = 4.0  # asks for default + 1 rad: past the calf's upper stop
+    overshoot = GO2.default_pose[calf] + 4.0 * env.actions.scale - GO2.upper_limits[calf]
+    assert overshoot > 0.3
+    info = env.step(action).info
+    scale = rewards.describe_rewards()["targets_beyond_range"]
+    assert scale < 0
+    assert float(info["targets_beyond_range"]) == pytest.approx(scale * overshoot * env.dt)

@@ -27,9 +27,12 @@ class ActionMap:
     def for_robot(cls, description: RobotDescription, scale: float) -> ActionMap:
         return cls(description.default_pose, scale, description.lower_limits, description.upper_limits)
 
+    def unclipped(self, actions: np.ndarray) -> np.ndarray:
+        """The targets the actions ask for before the joint range's clip, rad."""
+        return self.default_pose + self.scale * clip(actions, -ACTION_CLIP, ACTION_CLIP)
+
     def targets(self, actions: np.ndarray) -> np.ndarray:
-        clipped = clip(actions, -ACTION_CLIP, ACTION_CLIP)
-        return clip(self.default_pose + self.scale * clipped, self.lower, self.upper)
+        return clip(self.unclipped(actions), self.lower, self.upper)
 
 
 @dataclass(frozen=True)
