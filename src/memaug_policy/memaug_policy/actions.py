@@ -31,8 +31,12 @@ class ActionMap:
         """The targets the actions ask for before the joint range's clip, rad."""
         return self.default_pose + self.scale * clip(actions, -ACTION_CLIP, ACTION_CLIP)
 
+    def in_range(self, targets: np.ndarray) -> np.ndarray:
+        """``targets`` clipped into the joint range, rad."""
+        return clip(targets, self.lower, self.upper)
+
     def targets(self, actions: np.ndarray) -> np.ndarray:
-        return clip(self.unclipped(actions), self.lower, self.upper)
+        return self.in_range(self.unclipped(actions))
 
 
 @dataclass(frozen=True)

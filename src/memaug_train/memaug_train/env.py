@@ -495,7 +495,8 @@ class VecGo2Env:
         # the measured (sensed) position, so that is what the band is around.
         qvel_now = self._split(self.state)[1]
         q_sensed = self._split(self._sensed)[0][:, self._qpos_columns] + on["encoder_offset"]
-        in_range = self._actions.targets(action)
+        wanted = self._actions.unclipped(action)  # the reward charges what lies past the range
+        in_range = self._actions.in_range(wanted)
         targets = self._limits.apply(in_range, q_sensed)
         # The motors servo on their own encoders: with an offset they hold the true angle
         # target - offset. Position actuators act on the true angle, so they get that.
@@ -545,7 +546,7 @@ class VecGo2Env:
             knee_height=knee_height,
             joint_speed_fraction=xp.abs(dq) / self._velocity_limits,
             joint_range_fraction=(q - self._range_middle) / self._range_half,
-            target_beyond_range=xp.abs(self._actions.unclipped(action) - in_range),
+            target_beyond_range=xp.abs(wanted - in_range),
         )
         reward, terms = total_reward(batch, self.dt)
         terminated = fallen(qpos[:, 2], gravity)

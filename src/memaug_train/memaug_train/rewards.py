@@ -167,9 +167,10 @@ SOFT_RANGE_FRACTION = 0.9
 
 def joint_position_near_limit(b: RobotBatch) -> np.ndarray:
     """sum over joints of (|range fraction| - SOFT_RANGE_FRACTION), floored at 0: keeps the
-    gait off the joints' mechanical stops. Without it the policy walked on straight knees, the
-    calves at their upper stop (-0.84 rad) and the base at 0.39 m; with 25 % weaker gains or
-    3 kg on heavy joints that posture pitched over within 2 s."""
+    gait off the joints' mechanical stops. v8 and v9 walked on straight knees, the calves at
+    their upper stop (-0.84 rad) and the base at 0.39 m; with 25 % weaker gains or 3 kg on
+    heavy joints that posture pitched over within 2 s. This term alone did not bend the knees
+    (their targets sat clipped at the stop: targets_beyond_range)."""
     xp = namespace(b.command)
     return xp.sum(clip(xp.abs(b.joint_range_fraction) - SOFT_RANGE_FRACTION, 0.0, None), axis=1)
 
