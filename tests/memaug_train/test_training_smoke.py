@@ -167,28 +167,36 @@ def test_a_resumed_run_goes_on_at_the_physics_step_and_hindsight_weight_it_is_gi
     assert json.loads((run / "run.json").read_text())["ppo"]["estimator_coef"] == 1.0
 
 
-def test_the_lateral_command_range_trains_records_exports_and_changes_on_resume(
-    tmp_path: Path, capsys: pytest.CaptureFixture
+@pytest.mark.parametrize(
+    ("flag", "axis", "first", "then"),
+    [
+        ("--vy-range", "vy", 0.45, 0.5),
+        ("--yaw-rate-range", "yaw_rate", 1.2, 1.0),
+    ],
+)
+def test_a_command_range_trains_records_exports_and_changes_on_resume(
+    tmp_path: Path, capsys: pytest.CaptureFixture, flag: str, axis: str, first: float, then: float
 ) -> None:
-    """--vy-range: the range the robots are commanded in, in run.json and in the exported
-    model's command ranges (which the node clamps to and the velocity loop stays inside)."""
+    """--vy-range, --yaw-rate-range: the range the robots are commanded in, in run.json and in
+    the exported model's command ranges (which the node clamps to and the velocity loop stays inside)."""
     from memaug_policy.model import load_policy
 
     run = tmp_path / "run"
     tiny = ["--envs", "8", "--hidden", "16", "--threads", "1", "--iterations", "1"]
-    assert train_cli(["train", "--run-dir", str(run), "--vy-range", "0.1", "0.4", *tiny]) == 2
-    assert "--vy-range must hold 0 inside it, got 0.1 0.4" in capsys.readouterr().err
-    assert train_cli(["train", "--run-dir", str(run), "--vy-range", "-0.45", "0.45", *tiny]) == 0
-    assert json.loads((run / "run.json").read_text())["commands"]["vy"] == [-0.45, 0.45]
+    assert train_cli(["train", "--run-dir", str(run), flag, "0.1", "0.4", *tiny]) == 2
+    assert f"{flag} must hold 0 inside it, got 0.1 0.4" in capsys.readouterr().err
+    assert train_cli(["train", "--run-dir", str(run), flag, str(-first), str(first), *tiny]) == 0
+    assert json.loads((run / "run.json").read_text())["commands"][axis] == [-first, first]
     assert train_cli(["export", str(run / "checkpoint.pt"), str(tmp_path / "wide.onnx")]) == 0
-    assert load_policy(tmp_path / "wide.onnx").metadata.command_ranges["vy"] == (-0.45, 0.45)
+    assert load_policy(tmp_path / "wide.onnx").metadata.command_ranges[axis] == (-first, first)
     resume = ["train", "--run-dir", str(run), "--iterations", "2", "--resume", "--threads", "1"]
-    assert train_cli([*resume, "--vy-range", "-0.5", "0.5"]) == 0
-    assert "commands changed since iteration 1 (was, now): {'vy': ([-0.45, 0.45], [-0.5, 0.5])}" in (
+    assert train_cli([*resume, flag, str(-then), str(then)]) == 0
+    assert f"commands changed since iteration 1 (was, now): {{'{axis}': ([{-first}, {first}], [{-then}, {then}])}}" in (
         capsys.readouterr().err
     )
     meta = json.loads((run / "run.json").read_text())
-    assert meta["commands"]["vy"] == [-0.5, 0.5] and meta["earlier_commands"][0]["commands"]["vy"] == [-0.45, 0.45]
+    assert meta["commands"][axis] == [-then, then]
+    assert meta["earlier_commands"][0]["commands"][axis] == [-first, first]
 
 
 def test_a_resumed_run_takes_a_fault_teacher_and_keeps_it_until_told_otherwise(

@@ -141,11 +141,12 @@ def _train_rank(args: argparse.Namespace, sync: Sync) -> int:
                 f"{description.control_period_s * 1e3:g} ms control period",
             )
     commands = run_commands(meta if args.resume else {})
-    if args.vy_range is not None:
-        low, high = args.vy_range
-        if not low < 0.0 < high:
-            return _refuse(main, f"--vy-range must hold 0 inside it, got {low:g} {high:g}")
-        commands = dataclasses.replace(commands, vy=(low, high))
+    for axis, bounds in (("vy", args.vy_range), ("yaw_rate", args.yaw_rate_range)):
+        if bounds is not None:
+            low, high = bounds
+            if not low < 0.0 < high:
+                return _refuse(main, f"{_range_flag(axis)} must hold 0 inside it, got {low:g} {high:g}")
+            commands = dataclasses.replace(commands, **{axis: (low, high)})
     ranges = description.randomization if args.randomize else None
     if backend == "warp" and ranges is not None:
         ranges, dropped = warp_ranges(ranges)
@@ -433,6 +434,11 @@ def _as_json(settings: Any) -> dict:
     return json.loads(json.dumps(dataclasses.asdict(settings)))
 
 
+def _range_flag(axis: str) -> str:
+    """The train option that sets command axis ``axis``'s range (a CommandRanges field): --vy-range ..."""
+    return f"--{axis.replace('_', '-')}-range"
+
+
 def run_commands(meta: dict) -> CommandRanges:
     """The command ranges a run trains on, as its run.json records them (the defaults for a new
     run, and for runs from before the record)."""
@@ -528,16 +534,18 @@ def main(argv: list[str] | None = None) -> int:
         "and the robustness suite step 2): must divide the control period; with --resume the run goes on at "
         "this step, and run.json records the change",
     )
-    train.add_argument(
-        "--vy-range",
-        type=float,
-        nargs=2,
-        metavar=("LOW", "HIGH"),
-        default=None,
-        help=f"lateral command range, m/s (default {CommandRanges.vy[0]:g} {CommandRanges.vy[1]:g}); the exported "
-        "model's command ranges follow the run's, and the node clamps commands to them; with --resume the run "
-        "goes on at this range, and run.json records the change",
-    )
+    for axis, what in (("vy", "lateral command range, m/s"), ("yaw_rate", "yaw-rate command range, rad/s")):
+        default = getattr(CommandRanges, axis)
+        train.add_argument(
+            _range_flag(axis),
+            type=float,
+            nargs=2,
+            metavar=("LOW", "HIGH"),
+            default=None,
+            help=f"{what} (default {default[0]:g} {default[1]:g}); the exported model's command ranges follow the "
+            "run's, and the node clamps commands to them; with --resume the run goes on at this range, and "
+            "run.json records the change",
+        )
     train.add_argument(
         "--critic",
         choices=["mlp", "memory"],
