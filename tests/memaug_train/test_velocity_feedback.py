@@ -32,7 +32,7 @@ COMMAND = LAYOUT.slices()["velocity_command"]
 TRAINING = Path(__file__).parents[2] / "training"
 SHIPPED = TRAINING / "go2_memaug_v8" / "checkpoint.pt"
 NO_ESTIMATOR = TRAINING / "go2_memaug_v3" / "checkpoint.pt"  # v8's fault teacher, kept for that
-FEEDBACK = VelocityFeedback(gain=2.0, time_constant_s=0.5, max_fraction=0.4)
+FEEDBACK = VelocityFeedback(gain=2.0, time_constant_s=0.5, max_fraction=0.4, max_yaw_fraction=0.8)
 RANGES = CommandRanges()  # vx -0.4..0.8, vy -0.3..0.3, yaw rate -0.8..0.8
 LIMITS = command_limits({"vx": RANGES.vx, "vy": RANGES.vy, "yaw_rate": RANGES.yaw_rate})
 
@@ -63,7 +63,7 @@ def hidden_with_error(model: ActorCritic, error: tuple[float, float, float], see
     ("command", "error", "reads"),
     [
         ((0.5, 0.0, 0.2), (0.05, -0.02, 0.03), (0.6, -0.04, 0.26)),  # K e, inside the bound
-        ((0.5, 0.0, 0.2), (0.3, -0.3, -0.3), (0.7, -0.2, 0.12)),  # bounded at 0.4 |c_xy|, 0.4 |c_yaw|
+        ((0.5, 0.0, 0.2), (0.3, -0.3, -0.3), (0.7, -0.2, 0.04)),  # bounded at 0.4 |c_xy|, 0.8 |c_yaw|
         ((0.0, 0.0, 0.0), (0.3, 0.3, 0.3), (0.0, 0.0, 0.0)),  # a stand command is never corrected
         ((0.0, 0.0, 0.5), (0.3, 0.3, -0.1), (0.0, 0.0, 0.3)),  # a turn in place is never pushed sideways
         ((0.7, 0.3, 0.0), (0.1, 0.1, 0.0), (0.8, 0.3, 0.0)),  # never past the trained ranges
@@ -107,6 +107,7 @@ def test_onnx_runs_the_loop_as_torch_does_over_200_ticks(tmp_path: Path) -> None
         "gain": 2.0,
         "time_constant_s": 0.5,
         "max_fraction": 0.4,
+        "max_yaw_fraction": 0.8,
     }
     runtime, torch_policy = PolicyRuntime(policy), loop_of(model)
     h = torch.zeros(1, 1, model.config.actor_hidden + 3)
@@ -176,15 +177,8 @@ def test_the_shipped_policy_is_the_v8_checkpoint_with_the_default_loop(tmp_path:
     assert shipped.metadata.command_ranges == fresh.metadata.command_ranges
     assert shipped.metadata.command_ranges["vy"] == (-0.45, 0.45)
     provenance = [json.loads(p.session.get_modelmeta().custom_metadata_map["provenance"]) for p in (shipped, fresh)]
-    assert (
-        provenance[0]["velocity_feedback"]
-        == provenance[1]["velocity_feedback"]
-        == {
-            "gain": VelocityFeedback.gain,
-            "time_constant_s": VelocityFeedback.time_constant_s,
-            "max_fraction": VelocityFeedback.max_fraction,
-        }
-    )
+    loops = [VelocityFeedback.from_provenance(p) for p in provenance]
+    assert loops[0] == loops[1] == VelocityFeedback()
     runtimes = PolicyRuntime(shipped), PolicyRuntime(fresh)
     for tick in range(50):
         obs = observation((0.5, 0.1, 0.2), seed=tick)[0].numpy()

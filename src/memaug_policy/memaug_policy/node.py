@@ -320,7 +320,7 @@ class PolicyNode(Node):
         self.counters["velocity_loop_at_bound"] += 1
         if entered and self.controller.loop is not None:
             self.get_logger().warn(
-                f"velocity loop at its bound ({self.controller.loop.max_fraction:g} x command): correction "
+                f"velocity loop at its bound ({self.controller.loop.describe()}): correction "
                 f"{np.round(correction, 3).tolist()}; the velocity estimate and the robot disagree, "
                 "or the robot cannot reach the command"
             )

@@ -10,8 +10,11 @@ hidden state, as of the tick before):
 
     c' = clip(c + clip(K e, -f |c|, +f |c|), trained command ranges)
 
-where the bound is taken from |(vx, vy)| for the planar axes and from |yaw rate| for the yaw
-rate: a stand command is never corrected, and a turn in place is never pushed sideways. The
+where the bound is f |(vx, vy)| for the planar axes and f_yaw |yaw rate| for the yaw rate: a
+stand command is never corrected, and a turn in place is never pushed sideways. The yaw rate
+gets the wider bound because it is measured (the gyro), where the planar velocity is the
+actor's own estimate, which can be biased; on heavy joints the actor turns at half the command
+and the loop has to ask for twice it. The
 actor never reads a command it was not trained on (the node clamps the user's command to the
 same ranges): beyond them its gait is untested, and walking backward past -0.4 m/s on weak
 motors it fell (1 robot in 8, kp/kd x0.5, open loop).
@@ -35,15 +38,20 @@ class VelocityFeedback:
 
     gain: float = 2.0  # K: command per unit of low-passed tracking error (m/s per m/s, rad/s per rad/s)
     time_constant_s: float = 0.5  # of the error's low-pass filter
-    max_fraction: float = 0.4  # f: the correction's bound per axis, a fraction of |c_xy| (|c_yaw| for yaw)
+    max_fraction: float = 0.4  # f: the planar correction's bound, a fraction of |c_xy|
+    #: f_yaw: the yaw-rate correction's bound, a fraction of |c_yaw|. Models exported before it
+    #: existed bound yaw by f (from_provenance reads them so).
+    max_yaw_fraction: float = 0.4
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.gain <= 10.0:
             raise ValueError(f"velocity feedback gain must be in [0, 10], got {self.gain}")
         if not 0.0 < self.time_constant_s <= 10.0:
             raise ValueError(f"velocity feedback time constant must be in (0, 10] s, got {self.time_constant_s}")
-        if not 0.0 <= self.max_fraction <= 1.0:
-            raise ValueError(f"velocity feedback max fraction must be in [0, 1], got {self.max_fraction}")
+        for name in ("max_fraction", "max_yaw_fraction"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"velocity feedback {name.replace('_', ' ')} must be in [0, 1], got {value}")
 
     @classmethod
     def from_provenance(cls, provenance: Mapping[str, Any]) -> VelocityFeedback | None:
@@ -51,6 +59,8 @@ class VelocityFeedback:
         values = provenance.get("velocity_feedback")
         if values is None:
             return None
+        if isinstance(values, Mapping) and "max_yaw_fraction" not in values and "max_fraction" in values:
+            values = {**values, "max_yaw_fraction": values["max_fraction"]}  # exported before the yaw bound
         try:
             return cls(**values)
         except TypeError as exc:
@@ -58,8 +68,8 @@ class VelocityFeedback:
 
     def bound(self, command: np.ndarray) -> np.ndarray:
         """[3] the largest correction allowed per axis for ``command`` [3], before the ranges."""
-        planar = float(np.linalg.norm(command[:PLANAR]))
-        return self.max_fraction * np.array([planar, planar, abs(float(command[PLANAR]))])
+        planar = self.max_fraction * float(np.linalg.norm(command[:PLANAR]))
+        return np.array([planar, planar, self.max_yaw_fraction * abs(float(command[PLANAR]))])
 
     def correct(self, command: np.ndarray, error: np.ndarray, limits: np.ndarray) -> tuple[np.ndarray, bool]:
         """What the loop adds to ``command`` [3] given the low-passed error ``error`` [3]: K e
@@ -77,4 +87,7 @@ class VelocityFeedback:
         return np.clip(command + within, limits[:, 0], limits[:, 1]) - command, saturated
 
     def describe(self) -> str:
-        return f"K {self.gain:g}, filter {self.time_constant_s:g} s, bound {self.max_fraction:g} x command"
+        return (
+            f"K {self.gain:g}, filter {self.time_constant_s:g} s, "
+            f"bound {self.max_fraction:g} x command (yaw rate {self.max_yaw_fraction:g} x)"
+        )

@@ -311,7 +311,12 @@ def _velocity_feedback(args: argparse.Namespace, model: ActorCritic) -> Velocity
         return None
     if not has_estimator:
         raise ValueError("--velocity-feedback-gain needs an actor with a concurrent velocity estimator")
-    return VelocityFeedback(gain, args.velocity_feedback_time_constant, args.velocity_feedback_max_fraction)
+    return VelocityFeedback(
+        gain,
+        args.velocity_feedback_time_constant,
+        args.velocity_feedback_max_fraction,
+        args.velocity_feedback_max_yaw_fraction,
+    )
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -676,8 +681,13 @@ def main(argv: list[str] | None = None) -> int:
         "--velocity-feedback-max-fraction",
         type=float,
         default=defaults.max_fraction,
-        help="bound of the loop's correction per axis, as a fraction of the commanded planar speed "
-        "(of the yaw rate for yaw)",
+        help="bound of the loop's correction of vx and vy, as a fraction of the commanded planar speed",
+    )
+    export.add_argument(
+        "--velocity-feedback-max-yaw-fraction",
+        type=float,
+        default=defaults.max_yaw_fraction,
+        help="bound of the loop's correction of the yaw rate, as a fraction of the commanded yaw rate",
     )
     evaluate = sub.add_parser("eval", help="ID/OOD failure returns of trained checkpoints, as a table")
     evaluate.add_argument("checkpoints", nargs="+")

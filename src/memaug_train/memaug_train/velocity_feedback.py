@@ -11,8 +11,8 @@ planar velocity from the actor's own estimate, the yaw rate from the gyro.
 
 ``c`` is the command (vx, vy m/s in the base frame, yaw rate rad/s), ``m`` the measurement
 (estimate vx, vy; gyro z), ``e`` the low-passed tracking error and ``c'`` what the actor reads
-in its observation's command. The bound is a fraction of the command: of |(vx, vy)| for the
-planar axes, of |yaw rate| for the yaw rate. So a stand command stays a stand command, and a
+in its observation's command. The bound is a fraction of the command: f of |(vx, vy)| for the
+planar axes, f_yaw of |yaw rate| for the yaw rate. So a stand command stays a stand command, and a
 turn in place is never pushed sideways. The actor never reads a command outside the ranges it
 was trained on (memaug_policy.velocity_loop says why).
 
@@ -53,6 +53,7 @@ class FeedbackPolicy(nn.Module):
         self.model = model
         self.gain = feedback.gain
         self.max_fraction = feedback.max_fraction
+        self.max_yaw_fraction = feedback.max_yaw_fraction
         self.alpha = min(1.0, control_period_s / feedback.time_constant_s)
         layout = ObservationLayout.for_joints(model.act_dim)
         command, gyro = layout.slices()["velocity_command"], layout.slices()["base_angular_velocity"]
@@ -73,7 +74,8 @@ class FeedbackPolicy(nn.Module):
         start, stop = self.command_start, self.command_start + AXES
         command = obs[:, start:stop] / self.command_scale  # [1, 3] m/s, m/s, rad/s
         planar = torch.linalg.vector_norm(command[:, :PLANAR], dim=-1, keepdim=True)
-        bound = self.max_fraction * torch.cat([planar, planar, command[:, PLANAR:].abs()], dim=-1)
+        yaw = self.max_yaw_fraction * command[:, PLANAR:].abs()
+        bound = torch.cat([self.max_fraction * planar, self.max_fraction * planar, yaw], dim=-1)
         wanted = torch.minimum(torch.maximum(self.gain * error[0], -bound), bound)
         read = torch.minimum(torch.maximum(command + wanted, self.command_low), self.command_high)
         corrected = torch.cat([obs[:, :start], read * self.command_scale, obs[:, stop:]], dim=-1)
