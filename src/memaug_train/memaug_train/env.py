@@ -100,7 +100,7 @@ class StepResult:
 
     obs: np.ndarray  # [N, D] float32
     reward: np.ndarray  # [N]
-    terminated: np.ndarray  # [N] bool: fell
+    terminated: np.ndarray  # [N] bool: fell, or a knee on the floor
     truncated: np.ndarray  # [N] bool: episode time limit
     #: each reward term's batch mean, falls, faults active, terrain level: 0-d arrays or floats
     info: dict[str, Any]
@@ -549,7 +549,11 @@ class VecGo2Env:
             target_beyond_range=xp.abs(wanted - in_range),
         )
         reward, terms = total_reward(batch, self.dt)
-        terminated = fallen(qpos[:, 2], gravity)
+        # A knee on the floor ends the episode, as a fall does. As a cost alone (knee_contact) it
+        # was cheap: a step's reward is clipped at zero, so a kneeling step lost at most what it
+        # earned, and v9 knelt on its healthy front knee 0.4-0.8 s per 10 s after the other went limp.
+        knees_down = knee_height < KNEE_CONTACT_M  # [N, 4] canonical leg order
+        terminated = fallen(qpos[:, 2], gravity) | xp.any(knees_down, axis=1)
         terminated |= ~xp.all(xp.isfinite(self.state), axis=1)
         # The one array a step brings back: which robots fell. Time-outs, command changes,
         # pushes and fault starts follow from the host's own step counts.
@@ -571,7 +575,7 @@ class VecGo2Env:
         # Robots that start anew stand on their feet with their knees up.
         ended = (terminated | truncated)[:, None]
         feet_contact = xp.where(ended, True, on_ground[:, -1])
-        knee_contact = xp.where(ended, False, knee_height[:, self._feet_from_canonical] < KNEE_CONTACT_M)
+        knee_contact = xp.where(ended, False, knees_down[:, self._feet_from_canonical])
         self._advance_terrain_curriculum(int(timed_out.sum()), int((fell & ~self.fault_active).sum()))
         if len(done):
             self._reset_envs(done)
