@@ -1,4 +1,4 @@
-"""The one fall definition shared by training terminations and run summaries."""
+"""The one fall definition shared by training terminations (with knees down) and run summaries."""
 
 from __future__ import annotations
 

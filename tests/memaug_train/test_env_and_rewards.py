@@ -159,10 +159,11 @@ def test_knees_on_the_floor_are_counted() -> None:
     assert rewards.knee_contact(batch(knee_height=np.array([[0.018, 0.2, 0.029, 0.031]])))[0] == 2.0
 
 
-def kneel_for(pose: np.ndarray, steps: int = 100) -> tuple[int | None, float]:
+def kneel_for(pose: np.ndarray, steps: int = 100, knee_down_ends_episode: bool = True) -> tuple[int | None, float]:
     """One robot driven to ``pose`` for up to ``steps`` control steps: the step its episode ended
     at (None if it did not) and the knee_contact reward (per second) of the last step."""
-    env = VecGo2Env(GO2, EnvConfig(num_envs=1, threads=1), TaskSampler((), fault_probability=0.0), seed=2)
+    config = EnvConfig(num_envs=1, threads=1, knee_down_ends_episode=knee_down_ends_episode)
+    env = VecGo2Env(GO2, config, TaskSampler((), fault_probability=0.0), seed=2)
     env.reset()
     action = ((pose - GO2.default_pose) / env.config.action_scale)[None]
     for step in range(steps):
@@ -174,12 +175,13 @@ def kneel_for(pose: np.ndarray, steps: int = 100) -> tuple[int | None, float]:
 
 def test_a_knee_on_the_floor_ends_the_episode_and_pays_for_itself() -> None:
     """The pose the policy once took after a limp front knee: front hips turned in, knees folded
-    flat. Kneeling ends the episode as a fall does (the base stays well above a fall's height);
-    a robot on its default pose never kneels."""
+    flat. Kneeling ends the episode as a fall does; it is not a fall (without the rule the robot
+    kneels on, paying for its knees); a robot on its default pose never kneels."""
     kneel = np.array([1.05, 0.7, -2.7, -1.05, 0.74, -2.6, 0.11, 0.45, -2.5, -0.13, 0.36, -2.45])
     assert kneel_for(GO2.default_pose) == (None, 0.0)
     ended, cost = kneel_for(kneel)
     assert ended is not None and cost <= rewards.describe_rewards()["knee_contact"]  # at least one knee down
+    assert kneel_for(kneel, knee_down_ends_episode=False) == (None, cost)
 
 
 def test_a_robot_holding_its_default_pose_never_falls() -> None:

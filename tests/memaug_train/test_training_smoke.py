@@ -184,7 +184,9 @@ def test_a_command_range_trains_records_exports_and_changes_on_resume(
     run = tmp_path / "run"
     tiny = ["--envs", "8", "--hidden", "16", "--threads", "1", "--iterations", "1"]
     assert train_cli(["train", "--run-dir", str(run), flag, "0.1", "0.4", *tiny]) == 2
-    assert f"{flag} must hold 0 inside it, got 0.1 0.4" in capsys.readouterr().err
+    assert f"{flag} must be -X X with X > 0 (the mirror flips it), got 0.1 0.4" in capsys.readouterr().err
+    assert train_cli(["train", "--run-dir", str(run), flag, "-0.2", "0.4", *tiny]) == 2
+    assert f"{flag} must be -X X with X > 0 (the mirror flips it), got -0.2 0.4" in capsys.readouterr().err
     assert train_cli(["train", "--run-dir", str(run), flag, str(-first), str(first), *tiny]) == 0
     assert json.loads((run / "run.json").read_text())["commands"][axis] == [-first, first]
     assert train_cli(["export", str(run / "checkpoint.pt"), str(tmp_path / "wide.onnx")]) == 0

@@ -138,6 +138,15 @@ def test_export_carries_the_loop_for_an_estimating_actor_unless_told_not_to(
     assert train_cli(["export", str(SHIPPED), str(without), "--velocity-feedback-gain", "0"]) == 0
     assert load_policy(with_loop).metadata.recurrent.hidden == 192 + 3
     assert load_policy(without).metadata.recurrent.hidden == 192
+    # The yaw rate's bound follows the planar one unless given its own.
+    bounds = tmp_path / "bounds.onnx"
+    for extra, expected in (
+        (["--velocity-feedback-max-fraction", "0.3"], (0.3, 0.3)),
+        (["--velocity-feedback-max-yaw-fraction", "0.9"], (VelocityFeedback.max_fraction, 0.9)),
+    ):
+        assert train_cli(["export", str(SHIPPED), str(bounds), *extra]) == 0
+        loop = load_policy(bounds).metadata.velocity_loop
+        assert loop is not None and (loop.max_fraction, loop.max_yaw_fraction) == expected
     # v3 has no estimator: exported as it is by default, refused by name when a loop is asked of it.
     assert train_cli(["export", str(NO_ESTIMATOR), str(blind)]) == 0
     assert load_policy(blind).metadata.recurrent.hidden == 128

@@ -8,7 +8,7 @@ runs exactly the NumPy calls it always ran; the array-API namespace of array-api
 anything else. Only memaug_train installs array-api-compat: the deploy path never imports it.
 
 Only names that NumPy 1.26 (the robot's ROS 2 Jazzy image) and the torch namespace share may
-be used from the namespace: asarray, stack, where, sum, sqrt, exp, abs, floor, reshape, all,
+be used from the namespace: asarray, stack, where, sum, sqrt, exp, abs, floor, reshape, all, any,
 isfinite, zeros_like and the dtypes. What they name differently is a function here: ``clip``,
 ``astype``, ``concat``, ``cross``, ``norm``, ``arange``. ``clip`` is here for another reason
 too: array-api-compat's torch clip indexes with boolean masks, which waits for the GPU at

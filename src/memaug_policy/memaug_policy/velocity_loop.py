@@ -8,16 +8,15 @@ The law, per control tick, with ``c`` the command (vx, vy m/s in the base frame,
 rad/s) and ``e`` the low-passed tracking error (same units; the last AXES entries of the
 hidden state, as of the tick before):
 
-    c' = clip(c + clip(K e, -f |c|, +f |c|), trained command ranges)
+    c' = clip(c + clip(K e, -b, +b), trained command ranges),   b = (f |c_xy|, f |c_xy|, f_yaw |c_yaw|)
 
-where the bound is f |(vx, vy)| for the planar axes and f_yaw |yaw rate| for the yaw rate: a
-stand command is never corrected, and a turn in place is never pushed sideways. The yaw rate
-gets the wider bound because it is measured (the gyro), where the planar velocity is the
-actor's own estimate, which can be biased; on heavy joints the actor turns at half the command
-and the loop has to ask for twice it. The
-actor never reads a command it was not trained on (the node clamps the user's command to the
-same ranges): beyond them its gait is untested, and walking backward past -0.4 m/s on weak
-motors it fell (1 robot in 8, kp/kd x0.5, open loop).
+with c_xy = (vx, vy): a stand command is never corrected, and a turn in place is never pushed
+sideways. The yaw rate may have a wider bound than the planar axes: it is measured (the gyro),
+where the planar velocity is the actor's own estimate, which can be biased; on heavy joints
+the actor turns at half the command and the loop has to ask for about twice it. The actor
+never reads a command it was not trained on (the node clamps the user's command to the same
+ranges): beyond them its gait is untested, and walking backward past -0.4 m/s on weak motors
+it fell (1 robot in 8, kp/kd x0.5, open loop).
 """
 
 from __future__ import annotations
@@ -76,7 +75,7 @@ class VelocityFeedback:
         within the bound, and never past the trained command ``limits`` [3, 2] (low, high;
         memaug_policy.state.command_limits). And whether it wanted more than its bound on some
         axis that the command moves: held there, the estimate and the robot disagree by more
-        than ``max_fraction`` of the command, or the robot cannot reach it. (A command at a
+        than the bound (``bound``), or the robot cannot reach the command. (A command at a
         trained range's edge, where the loop may add nothing, is not flagged for that alone:
         full stick would warn all the time.)"""
         command = np.asarray(command, dtype=float)

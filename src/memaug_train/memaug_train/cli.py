@@ -144,8 +144,12 @@ def _train_rank(args: argparse.Namespace, sync: Sync) -> int:
     for axis, bounds in (("vy", args.vy_range), ("yaw_rate", args.yaw_rate_range)):
         if bounds is not None:
             low, high = bounds
-            if not low < 0.0 < high:
-                return _refuse(main, f"{_range_flag(axis)} must hold 0 inside it, got {low:g} {high:g}")
+            # The mirror augmentation flips lateral and yaw commands: an asymmetric range would
+            # train on mirrored commands outside the range the export records.
+            if not (high > 0.0 and low == -high):
+                return _refuse(
+                    main, f"{_range_flag(axis)} must be -X X with X > 0 (the mirror flips it), got {low:g} {high:g}"
+                )
             commands = dataclasses.replace(commands, **{axis: (low, high)})
     ranges = description.randomization if args.randomize else None
     if backend == "warp" and ranges is not None:
@@ -315,7 +319,9 @@ def _velocity_feedback(args: argparse.Namespace, model: ActorCritic) -> Velocity
         gain,
         args.velocity_feedback_time_constant,
         args.velocity_feedback_max_fraction,
-        args.velocity_feedback_max_yaw_fraction,
+        args.velocity_feedback_max_fraction
+        if args.velocity_feedback_max_yaw_fraction is None
+        else args.velocity_feedback_max_yaw_fraction,
     )
 
 
@@ -686,8 +692,9 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument(
         "--velocity-feedback-max-yaw-fraction",
         type=float,
-        default=defaults.max_yaw_fraction,
-        help="bound of the loop's correction of the yaw rate, as a fraction of the commanded yaw rate",
+        default=None,
+        help="bound of the loop's correction of the yaw rate, as a fraction of the commanded yaw rate "
+        "(default: --velocity-feedback-max-fraction's)",
     )
     evaluate = sub.add_parser("eval", help="ID/OOD failure returns of trained checkpoints, as a table")
     evaluate.add_argument("checkpoints", nargs="+")

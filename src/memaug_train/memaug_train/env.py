@@ -9,7 +9,7 @@ The task's arrays live where EnvConfig.task_arrays says (memaug_train.task_array
 the host, or torch tensors on ``physics_device``; the step is one code body over either. What
 only the host does (resets, fault starts: they edit MjModels) it does for the few robots an
 event names, from host-side counters (step counts, fault steps, push schedules), so a step
-brings back only which robots fell.
+brings back only which robots' episodes ended (a fall, or a knee on the floor).
 
 Shapes: N = number of environments, J = joints, D = observation size.
 """
@@ -82,6 +82,10 @@ class EnvConfig:
     #: on ``physics_device`` (what MuJoCo Warp on a GPU trains with: nothing crosses per step
     #: but the falls; on the CPU it runs the same torch code for tests).
     task_arrays: str = "numpy"
+    #: A knee on the floor ends the episode, as a fall does (training). The evaluation tools
+    #: (memaug_train.evaluate, .speed_probe) turn it off, so that their falls stay falls and
+    #: their tables compare with those from before the rule.
+    knee_down_ends_episode: bool = True
 
     def __post_init__(self) -> None:
         if self.backend not in ("mujoco", "warp"):
@@ -381,8 +385,8 @@ class VecGo2Env:
         return self._ground.height(sensors[..., z_index - 2], sensors[..., z_index - 1], heights)
 
     def _advance_terrain_curriculum(self, survived: int, fell: int) -> None:
-        """Robots that lasted their episode raise the bump height; falls with no failed joint
-        lower it twice as fast (a failure's falls say nothing about the ground)."""
+        """Robots that lasted their episode raise the bump height; falls (and knees on the floor)
+        with no failed joint lower it twice as fast (a failure's falls say nothing about the ground)."""
         self.terrain_level = float(np.clip(self.terrain_level + 1e-3 * survived - 2e-3 * fell, 0.0, 1.0))
 
     def _push(self) -> None:
@@ -552,11 +556,15 @@ class VecGo2Env:
         # A knee on the floor ends the episode, as a fall does. As a cost alone (knee_contact) it
         # was cheap: a step's reward is clipped at zero, so a kneeling step lost at most what it
         # earned, and v9 knelt on its healthy front knee 0.4-0.8 s per 10 s after the other went limp.
+        # (So in training the critic's knee_contact input reads 0: a knee down has ended its episode.)
         knees_down = knee_height < KNEE_CONTACT_M  # [N, 4] canonical leg order
-        terminated = fallen(qpos[:, 2], gravity) | xp.any(knees_down, axis=1)
+        terminated = fallen(qpos[:, 2], gravity)
+        if cfg.knee_down_ends_episode:
+            terminated |= xp.any(knees_down, axis=1)
         terminated |= ~xp.all(xp.isfinite(self.state), axis=1)
-        # The one array a step brings back: which robots fell. Time-outs, command changes,
-        # pushes and fault starts follow from the host's own step counts.
+        # The one array a step brings back: which robots' episodes ended (a fall, or a knee down
+        # where that ends them). Time-outs, command changes, pushes and fault starts follow from
+        # the host's own step counts.
         fell = self.arrays.to_host(terminated)
         timed_out = (self.step_count >= cfg.episode_steps) & ~fell
         truncated = (self._steps >= cfg.episode_steps) & ~terminated  # timed_out, where the task is

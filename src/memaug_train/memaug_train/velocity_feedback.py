@@ -7,12 +7,12 @@ This loop closes it around the actor, on what the robot measures (nothing privil
 planar velocity from the actor's own estimate, the yaw rate from the gyro.
 
     e_t = e_{t-1} + a ((c_t - m_t) - e_{t-1}),    a = period / time constant
-    c'_t = clip(c_t + clip(K e_{t-1}, -f |c_t|, +f |c_t|), trained command ranges)
+    c'_t = clip(c_t + clip(K e_{t-1}, -b_t, +b_t), trained command ranges)
 
 ``c`` is the command (vx, vy m/s in the base frame, yaw rate rad/s), ``m`` the measurement
 (estimate vx, vy; gyro z), ``e`` the low-passed tracking error and ``c'`` what the actor reads
-in its observation's command. The bound is a fraction of the command: f of |(vx, vy)| for the
-planar axes, f_yaw of |yaw rate| for the yaw rate. So a stand command stays a stand command, and a
+in its observation's command. The bound ``b`` is a fraction of the command: f of |(vx, vy)| for
+the planar axes, f_yaw of |yaw rate| for the yaw rate. So a stand command stays a stand command, and a
 turn in place is never pushed sideways. The actor never reads a command outside the ranges it
 was trained on (memaug_policy.velocity_loop says why).
 
