@@ -18,12 +18,12 @@ ROBOTS = 16
 
 
 def run(task_arrays: str, steps: int, faults: bool) -> tuple[VecGo2Env, list[dict[str, np.ndarray]]]:
-    """``steps`` steps of 16 nominal robots under large random actions (robots fall and time
-    out within 60-step episodes; with ``faults``, a left-leg fault starts in 4 of 5)."""
+    """``steps`` steps of 16 nominal robots under large random actions (robots fall, kneel and time
+    out within 40-step episodes; with ``faults``, a left-leg fault starts in 4 of 5)."""
     sampler = TaskSampler(
         leg_joints(GO2, LEFT_LEGS), fault_probability=0.8 if faults else 0.0, fault_window_steps=(5, 40)
     )
-    config = EnvConfig(num_envs=ROBOTS, threads=1, episode_steps=60, command_resample_steps=25, task_arrays=task_arrays)
+    config = EnvConfig(num_envs=ROBOTS, threads=1, episode_steps=40, command_resample_steps=25, task_arrays=task_arrays)
     env = VecGo2Env(GO2, config, sampler, seed=3)
     outputs = [{"obs": np.asarray(env.reset())}]
     env.arrays.bytes_to_host = 0
