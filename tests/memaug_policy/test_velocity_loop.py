@@ -21,11 +21,13 @@ LIMITS = command_limits({"vx": (-0.4, 0.8), "vy": (-0.3, 0.3), "yaw_rate": (-0.8
 
 def test_settings_come_from_the_provenance_or_not_at_all() -> None:
     assert VelocityFeedback.from_provenance({"method": "memaug"}) is None
-    settings = {"gain": 1.5, "time_constant_s": 0.3, "max_fraction": 0.2, "max_yaw_fraction": 0.9}
-    assert VelocityFeedback.from_provenance({"velocity_feedback": settings}) == VelocityFeedback(1.5, 0.3, 0.2, 0.9)
-    # A model exported before the yaw rate had its own bound (v8) bounds it as the planar axes.
-    before = {"gain": 2.0, "time_constant_s": 0.5, "max_fraction": 0.3}
-    assert VelocityFeedback.from_provenance({"velocity_feedback": before}) == VelocityFeedback(2.0, 0.5, 0.3, 0.3)
+    settings = {"gain": 1.5, "time_constant_s": 0.3, "max_fraction": 0.2, "max_yaw_fraction": 0.9, "yaw_gain": 4.0}
+    assert VelocityFeedback.from_provenance({"velocity_feedback": settings}) == VelocityFeedback(
+        1.5, 0.3, 0.2, 0.9, 4.0
+    )
+    # A model exported before the yaw rate had its own bound and gain (v8) uses the planar ones.
+    before = {"gain": 1.5, "time_constant_s": 0.5, "max_fraction": 0.3}
+    assert VelocityFeedback.from_provenance({"velocity_feedback": before}) == VelocityFeedback(1.5, 0.5, 0.3, 0.3, 1.5)
     with pytest.raises(ValueError, match="malformed"):
         VelocityFeedback.from_provenance({"velocity_feedback": {"gain": 1.0, "gian": 2.0}})
 
@@ -52,15 +54,19 @@ def test_the_correction_is_k_times_the_error_within_a_fraction_of_the_command(
 
 def test_the_yaw_rate_has_its_own_bound() -> None:
     """The gyro measures the yaw rate; the planar axes read the actor's estimate: a loop may
-    correct the yaw rate by more of its command than vx and vy."""
-    loop = VelocityFeedback(gain=2.0, time_constant_s=0.5, max_fraction=0.4, max_yaw_fraction=1.0)
+    correct the yaw rate harder, and by more of its command, than vx and vy."""
+    loop = VelocityFeedback(gain=2.0, time_constant_s=0.5, max_fraction=0.4, max_yaw_fraction=1.0, yaw_gain=4.0)
     wide = command_limits({"vx": (-0.4, 0.8), "vy": (-0.3, 0.3), "yaw_rate": (-1.2, 1.2)})
     got, at_bound = loop.correct(np.array([0.3, 0.0, 0.6]), np.array([0.5, 0.0, 0.5]), wide)
     assert got == pytest.approx([0.12, 0.0, 0.6]) and at_bound  # 0.4 x 0.3 m/s; 1.0 x 0.6 rad/s
+    got, at_bound = loop.correct(np.array([0.3, 0.0, 0.6]), np.array([0.01, 0.0, 0.1]), wide)
+    assert got == pytest.approx([0.02, 0.0, 0.4]) and not at_bound  # K 2 and 4
     got, _ = loop.correct(np.array([0.3, 0.0, 0.8]), np.array([0.0, 0.0, 0.5]), wide)
     assert got == pytest.approx([0.0, 0.0, 0.4])  # and never past the trained range
     with pytest.raises(ValueError, match="max yaw fraction"):
         VelocityFeedback(max_yaw_fraction=1.5)
+    with pytest.raises(ValueError, match="yaw gain"):
+        VelocityFeedback(yaw_gain=-1.0)
 
 
 def test_a_robot_held_in_place_drives_the_shipped_loop_to_its_bound() -> None:

@@ -32,7 +32,7 @@ COMMAND = LAYOUT.slices()["velocity_command"]
 TRAINING = Path(__file__).parents[2] / "training"
 SHIPPED = TRAINING / "go2_memaug_v8" / "checkpoint.pt"
 NO_ESTIMATOR = TRAINING / "go2_memaug_v3" / "checkpoint.pt"  # v8's fault teacher, kept for that
-FEEDBACK = VelocityFeedback(gain=2.0, time_constant_s=0.5, max_fraction=0.4, max_yaw_fraction=0.8)
+FEEDBACK = VelocityFeedback(gain=2.0, time_constant_s=0.5, max_fraction=0.4, max_yaw_fraction=0.8, yaw_gain=3.0)
 RANGES = CommandRanges()  # vx -0.4..0.8, vy -0.3..0.3, yaw rate -0.8..0.8
 LIMITS = command_limits({"vx": RANGES.vx, "vy": RANGES.vy, "yaw_rate": RANGES.yaw_rate})
 
@@ -62,10 +62,10 @@ def hidden_with_error(model: ActorCritic, error: tuple[float, float, float], see
 @pytest.mark.parametrize(
     ("command", "error", "reads"),
     [
-        ((0.5, 0.0, 0.2), (0.05, -0.02, 0.03), (0.6, -0.04, 0.26)),  # K e, inside the bound
+        ((0.5, 0.0, 0.2), (0.05, -0.02, 0.03), (0.6, -0.04, 0.29)),  # K e (K 2, 2, 3), inside the bound
         ((0.5, 0.0, 0.2), (0.3, -0.3, -0.3), (0.7, -0.2, 0.04)),  # bounded at 0.4 |c_xy|, 0.8 |c_yaw|
         ((0.0, 0.0, 0.0), (0.3, 0.3, 0.3), (0.0, 0.0, 0.0)),  # a stand command is never corrected
-        ((0.0, 0.0, 0.5), (0.3, 0.3, -0.1), (0.0, 0.0, 0.3)),  # a turn in place is never pushed sideways
+        ((0.0, 0.0, 0.5), (0.3, 0.3, -0.1), (0.0, 0.0, 0.2)),  # a turn in place is never pushed sideways
         ((0.7, 0.3, 0.0), (0.1, 0.1, 0.0), (0.8, 0.3, 0.0)),  # never past the trained ranges
     ],
 )
@@ -108,6 +108,7 @@ def test_onnx_runs_the_loop_as_torch_does_over_200_ticks(tmp_path: Path) -> None
         "time_constant_s": 0.5,
         "max_fraction": 0.4,
         "max_yaw_fraction": 0.8,
+        "yaw_gain": 3.0,
     }
     runtime, torch_policy = PolicyRuntime(policy), loop_of(model)
     h = torch.zeros(1, 1, model.config.actor_hidden + 3)
@@ -138,15 +139,16 @@ def test_export_carries_the_loop_for_an_estimating_actor_unless_told_not_to(
     assert train_cli(["export", str(SHIPPED), str(without), "--velocity-feedback-gain", "0"]) == 0
     assert load_policy(with_loop).metadata.recurrent.hidden == 192 + 3
     assert load_policy(without).metadata.recurrent.hidden == 192
-    # The yaw rate's bound follows the planar one unless given its own.
-    bounds = tmp_path / "bounds.onnx"
+    # The yaw rate's bound and gain follow the planar ones unless given their own.
+    settings = tmp_path / "settings.onnx"
     for extra, expected in (
-        (["--velocity-feedback-max-fraction", "0.3"], (0.3, 0.3)),
-        (["--velocity-feedback-max-yaw-fraction", "0.9"], (VelocityFeedback.max_fraction, 0.9)),
+        (["--velocity-feedback-max-fraction", "0.3", "--velocity-feedback-gain", "1.5"], (0.3, 0.3, 1.5, 1.5)),
+        (["--velocity-feedback-max-yaw-fraction", "0.9", "--velocity-feedback-yaw-gain", "4"], (0.4, 0.9, 2.0, 4.0)),
     ):
-        assert train_cli(["export", str(SHIPPED), str(bounds), *extra]) == 0
-        loop = load_policy(bounds).metadata.velocity_loop
-        assert loop is not None and (loop.max_fraction, loop.max_yaw_fraction) == expected
+        assert train_cli(["export", str(SHIPPED), str(settings), *extra]) == 0
+        loop = load_policy(settings).metadata.velocity_loop
+        assert loop is not None
+        assert (loop.max_fraction, loop.max_yaw_fraction, loop.gain, loop.yaw_gain) == expected
     # v3 has no estimator: exported as it is by default, refused by name when a loop is asked of it.
     assert train_cli(["export", str(NO_ESTIMATOR), str(blind)]) == 0
     assert load_policy(blind).metadata.recurrent.hidden == 128

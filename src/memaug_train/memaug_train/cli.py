@@ -315,13 +315,14 @@ def _velocity_feedback(args: argparse.Namespace, model: ActorCritic) -> Velocity
         return None
     if not has_estimator:
         raise ValueError("--velocity-feedback-gain needs an actor with a concurrent velocity estimator")
+    fraction = args.velocity_feedback_max_fraction
+    yaw_fraction, yaw_gain = args.velocity_feedback_max_yaw_fraction, args.velocity_feedback_yaw_gain
     return VelocityFeedback(
         gain,
         args.velocity_feedback_time_constant,
-        args.velocity_feedback_max_fraction,
-        args.velocity_feedback_max_fraction
-        if args.velocity_feedback_max_yaw_fraction is None
-        else args.velocity_feedback_max_yaw_fraction,
+        fraction,
+        fraction if yaw_fraction is None else yaw_fraction,
+        gain if yaw_gain is None else yaw_gain,
     )
 
 
@@ -695,6 +696,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="bound of the loop's correction of the yaw rate, as a fraction of the commanded yaw rate "
         "(default: --velocity-feedback-max-fraction's)",
+    )
+    export.add_argument(
+        "--velocity-feedback-yaw-gain",
+        type=float,
+        default=None,
+        help="K of the velocity loop for the yaw rate (default: --velocity-feedback-gain's)",
     )
     evaluate = sub.add_parser("eval", help="ID/OOD failure returns of trained checkpoints, as a table")
     evaluate.add_argument("checkpoints", nargs="+")

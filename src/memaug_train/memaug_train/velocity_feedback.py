@@ -7,7 +7,7 @@ This loop closes it around the actor, on what the robot measures (nothing privil
 planar velocity from the actor's own estimate, the yaw rate from the gyro.
 
     e_t = e_{t-1} + a ((c_t - m_t) - e_{t-1}),    a = period / time constant
-    c'_t = clip(c_t + clip(K e_{t-1}, -b_t, +b_t), trained command ranges)
+    c'_t = clip(c_t + clip(K e_{t-1}, -b_t, +b_t), trained command ranges),   K = (k, k, k_yaw)
 
 ``c`` is the command (vx, vy m/s in the base frame, yaw rate rad/s), ``m`` the measurement
 (estimate vx, vy; gyro z), ``e`` the low-passed tracking error and ``c'`` what the actor reads
@@ -38,6 +38,8 @@ class FeedbackPolicy(nn.Module):
     (actions [1, A], h' [L, 1, H + 3]); the last three hidden entries are ``e`` (m/s, m/s, rad/s).
     The law is memaug_policy.velocity_loop's, with the error's update added."""
 
+    gains: torch.Tensor  # [3] K per axis (VelocityFeedback.gains)
+    fractions: torch.Tensor  # [3] the bound per axis, a fraction of the command (VelocityFeedback.fractions)
     command_scale: torch.Tensor  # [3] the observation's scale of the command
     command_low: torch.Tensor  # [3] the trained command ranges' low ends
     command_high: torch.Tensor  # [3] and high ends
@@ -51,9 +53,6 @@ class FeedbackPolicy(nn.Module):
         if model.estimator_memory is None or model.config.layers != 1:
             raise ValueError("velocity feedback needs a one-layer actor with a concurrent velocity estimator")
         self.model = model
-        self.gain = feedback.gain
-        self.max_fraction = feedback.max_fraction
-        self.max_yaw_fraction = feedback.max_yaw_fraction
         self.alpha = min(1.0, control_period_s / feedback.time_constant_s)
         layout = ObservationLayout.for_joints(model.act_dim)
         command, gyro = layout.slices()["velocity_command"], layout.slices()["base_angular_velocity"]
@@ -61,6 +60,8 @@ class FeedbackPolicy(nn.Module):
         self.yaw_rate_index = gyro.stop - 1  # gyro z, rad/s in the base frame
         self.yaw_rate_scale = float(layout.scale[self.yaw_rate_index])
         buffers = {
+            "gains": feedback.gains(),
+            "fractions": feedback.fractions(),
             "command_scale": layout.scale[command],
             "velocity_scale": velocity_scale(model.act_dim)[:PLANAR],
             "command_low": limits[:, 0],
@@ -74,9 +75,8 @@ class FeedbackPolicy(nn.Module):
         start, stop = self.command_start, self.command_start + AXES
         command = obs[:, start:stop] / self.command_scale  # [1, 3] m/s, m/s, rad/s
         planar = torch.linalg.vector_norm(command[:, :PLANAR], dim=-1, keepdim=True)
-        yaw = self.max_yaw_fraction * command[:, PLANAR:].abs()
-        bound = torch.cat([self.max_fraction * planar, self.max_fraction * planar, yaw], dim=-1)
-        wanted = torch.minimum(torch.maximum(self.gain * error[0], -bound), bound)
+        bound = self.fractions * torch.cat([planar, planar, command[:, PLANAR:].abs()], dim=-1)
+        wanted = torch.minimum(torch.maximum(self.gains * error[0], -bound), bound)
         read = torch.minimum(torch.maximum(command + wanted, self.command_low), self.command_high)
         corrected = torch.cat([obs[:, :start], read * self.command_scale, obs[:, stop:]], dim=-1)
         y, memory = self.model.actor_sequence(corrected.unsqueeze(0), memory.contiguous())
