@@ -23,7 +23,14 @@ def run(task_arrays: str, steps: int, faults: bool) -> tuple[VecGo2Env, list[dic
     sampler = TaskSampler(
         leg_joints(GO2, LEFT_LEGS), fault_probability=0.8 if faults else 0.0, fault_window_steps=(5, 40)
     )
-    config = EnvConfig(num_envs=ROBOTS, threads=1, episode_steps=40, command_resample_steps=25, task_arrays=task_arrays)
+    config = EnvConfig(
+        num_envs=ROBOTS,
+        threads=1,
+        episode_steps=40,
+        command_resample_steps=25,
+        task_arrays=task_arrays,
+        knee_down_ends_episode=True,  # that rule too, on either library
+    )
     env = VecGo2Env(GO2, config, sampler, seed=3)
     outputs = [{"obs": np.asarray(env.reset())}]
     env.arrays.bytes_to_host = 0

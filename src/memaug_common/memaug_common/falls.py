@@ -1,5 +1,5 @@
-"""What counts as a fall: one definition for training terminations (which also end an episode
-on a knee down, memaug_train.env) and run summaries."""
+"""What counts as a fall: one definition for training terminations (which may also end an
+episode on a knee down, memaug_train.env.EnvConfig) and run summaries."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ The task's arrays live where EnvConfig.task_arrays says (memaug_train.task_array
 the host, or torch tensors on ``physics_device``; the step is one code body over either. What
 only the host does (resets, fault starts: they edit MjModels) it does for the few robots an
 event names, from host-side counters (step counts, fault steps, push schedules), so a step
-brings back only which robots' episodes ended (a fall, or a knee on the floor).
+brings back only which robots' episodes ended (a fall, or a knee down where that ends them).
 
 Shapes: N = number of environments, J = joints, D = observation size.
 """
@@ -82,10 +82,11 @@ class EnvConfig:
     #: on ``physics_device`` (what MuJoCo Warp on a GPU trains with: nothing crosses per step
     #: but the falls; on the CPU it runs the same torch code for tests).
     task_arrays: str = "numpy"
-    #: A knee on the floor ends the episode, as a fall does (training). The evaluation tools
-    #: (memaug_train.evaluate, .speed_probe) turn it off, so that their falls stay falls and
-    #: their tables compare with those from before the rule.
-    knee_down_ends_episode: bool = True
+    #: A knee on the floor ends the episode, as a fall does. Off by default: tried on v9 from
+    #: iteration 3640 to 3930, it left the heavy limp-knee rows' knees down as long (0.6-0.7 s
+    #: per 10 s) and made them fall (4 of 8 runs, none before): with kneeling and falling the
+    #: same to the policy, it stopped guarding against the fall. The knee_contact cost remains.
+    knee_down_ends_episode: bool = False
 
     def __post_init__(self) -> None:
         if self.backend not in ("mujoco", "warp"):
@@ -553,10 +554,8 @@ class VecGo2Env:
             target_beyond_range=xp.abs(wanted - in_range),
         )
         reward, terms = total_reward(batch, self.dt)
-        # A knee on the floor ends the episode, as a fall does. As a cost alone (knee_contact) it
-        # was cheap: a step's reward is clipped at zero, so a kneeling step lost at most what it
-        # earned, and v9 knelt on its healthy front knee 0.4-0.8 s per 10 s after the other went limp.
-        # (So in training the critic's knee_contact input reads 0: a knee down has ended its episode.)
+        # Where a knee on the floor ends the episode (EnvConfig.knee_down_ends_episode), the
+        # critic's knee_contact input reads 0: an episode with a knee down has ended.
         knees_down = knee_height < KNEE_CONTACT_M  # [N, 4] canonical leg order
         terminated = fallen(qpos[:, 2], gravity)
         if cfg.knee_down_ends_episode:

@@ -73,7 +73,6 @@ def run_episodes(
         commands=EVAL_COMMAND,
         initial_joint_noise=0.05,
         randomization=randomization,
-        knee_down_ends_episode=False,  # falls only, as the tables from before that rule count them
     )
     env = VecGo2Env(description, config, FixedTasks(joints=(), faults=tuple(faults)), seed=seed)
     obs = torch.from_numpy(env.reset())

@@ -143,9 +143,9 @@ def knee_contact(b: RobotBatch) -> np.ndarray:
     a limp front knee was to kneel: all four knees folded onto the floor, base at 0.19 m, just
     above a fall, paid for standing still (tracking yaw, level base) and safe from any fall. On
     a robot, kneeling grinds the knee joints on the ground; and only a dead leg held up off the
-    floor, or dragged at a cost, leaves three legs to walk on. The cost alone did not stop it
-    (a step's reward is clipped at zero): since v9's iteration 3640 a knee down also ends the
-    training episode (memaug_train.env), and this term pays on that last step.
+    floor, or dragged at a cost, leaves three legs to walk on. The cost is capped by the clip
+    of a step's reward at zero; ending the episode on a knee down instead
+    (EnvConfig.knee_down_ends_episode) was tried, and made the policy fall where it had knelt.
     """
     xp = namespace(b.command)
     return xp.sum(astype(b.knee_height < KNEE_CONTACT_M, "float64"), axis=1)
@@ -212,8 +212,7 @@ DEFAULT_REWARDS: tuple[tuple[RewardTerm, float], ...] = (
     (trot_contact, 0.5),
     # -1 until v9's iteration 3490: on heavy joints the limp front knee still brushed the floor
     # 0.2-0.7 s per 10 s run (composite suite, 3370 and 3470), a cost below the speed it bought.
-    # -3 did not stop it either: the clip at zero caps any cost at the step's earnings, and from
-    # 3640 a knee down ends the episode (env.py), which leaves this term the last step only.
+    # -3 did not stop it either: the clip at zero caps any cost at the step's earnings.
     (knee_contact, -3.0),
     (joint_speed_near_limit, -2.0),
     (joint_position_near_limit, -10.0),

@@ -106,13 +106,7 @@ def measure_speed(
     """
     vx, vy = point.command
     commands = CommandRanges(vx=(vx, vx), vy=(vy, vy), yaw_rate=(0.0, 0.0), standing_probability=0.0)
-    config = EnvConfig(
-        num_envs=robots,
-        threads=1,
-        commands=commands,
-        physics_period_s=physics_period_s,
-        knee_down_ends_episode=False,  # the probe counts falls
-    )
+    config = EnvConfig(num_envs=robots, threads=1, commands=commands, physics_period_s=physics_period_s)
     no_tasks = TaskSampler(joints=(), fault_probability=0.0, payload_kg=(0.0, 0.0))
     env = VecGo2Env(description, config, no_tasks, seed=seed)
     env.reset()
