@@ -229,7 +229,7 @@ def test_a_tilted_base_a_bridge_fault_or_stale_state_damps_and_says_why(
     ros.spin_for(0.3)
     control = status(diagnostics, "memaug_policy: control")
     assert expected in control.get("last_problem", "")
-    shipped_loop = "K 2 (yaw rate 2), filter 0.5 s, bound 0.4 x command (yaw rate 0.4 x)"
+    shipped_loop = "K 2 (yaw rate 4), filter 0.5 s, bound 0.4 x command (yaw rate 1 x)"
     assert control["velocity_loop"] == shipped_loop
     summary = recorded_summary()
     # Stale state here is the test's states ending: the summary lists that stop apart, as the

@@ -15,7 +15,7 @@ from memaug_policy.velocity_loop import VelocityFeedback
 
 GO2 = load_robot_description("go2")
 SHIPPED = Path(__file__).parents[2] / "config" / "policies" / "go2_memaug.onnx"
-LOOP = VelocityFeedback(gain=2.0, time_constant_s=0.5, max_fraction=0.4)
+LOOP = VelocityFeedback(gain=2.0, time_constant_s=0.5, max_fraction=0.4, max_yaw_fraction=0.4, yaw_gain=2.0)  # v8's
 LIMITS = command_limits({"vx": (-0.4, 0.8), "vy": (-0.3, 0.3), "yaw_rate": (-0.8, 0.8)})
 
 

@@ -296,7 +296,7 @@ def _export(args: argparse.Namespace) -> int:
         description, layout, model, env_config.action_scale, run_commands(meta), provenance, feedback
     )
     export_onnx(model, Path(args.output), metadata)
-    loop = f"velocity loop K {feedback.gain:g}" if feedback else "no velocity loop"
+    loop = f"velocity loop {feedback.describe()}" if feedback else "no velocity loop"
     print(
         f"exported {checkpoint} (iteration {state['iteration']}, {state['env_steps']:,} env steps, {loop}) "
         f"-> {args.output}"
@@ -315,14 +315,12 @@ def _velocity_feedback(args: argparse.Namespace, model: ActorCritic) -> Velocity
         return None
     if not has_estimator:
         raise ValueError("--velocity-feedback-gain needs an actor with a concurrent velocity estimator")
-    fraction = args.velocity_feedback_max_fraction
-    yaw_fraction, yaw_gain = args.velocity_feedback_max_yaw_fraction, args.velocity_feedback_yaw_gain
     return VelocityFeedback(
         gain,
         args.velocity_feedback_time_constant,
-        fraction,
-        fraction if yaw_fraction is None else yaw_fraction,
-        gain if yaw_gain is None else yaw_gain,
+        args.velocity_feedback_max_fraction,
+        args.velocity_feedback_max_yaw_fraction,
+        args.velocity_feedback_yaw_gain,
     )
 
 
@@ -693,15 +691,14 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument(
         "--velocity-feedback-max-yaw-fraction",
         type=float,
-        default=None,
-        help="bound of the loop's correction of the yaw rate, as a fraction of the commanded yaw rate "
-        "(default: --velocity-feedback-max-fraction's)",
+        default=defaults.max_yaw_fraction,
+        help="bound of the loop's correction of the yaw rate, as a fraction of the commanded yaw rate",
     )
     export.add_argument(
         "--velocity-feedback-yaw-gain",
         type=float,
-        default=None,
-        help="K of the velocity loop for the yaw rate (default: --velocity-feedback-gain's)",
+        default=defaults.yaw_gain,
+        help="K of the velocity loop for the yaw rate (measured by the gyro, where vx and vy are estimated)",
     )
     evaluate = sub.add_parser("eval", help="ID/OOD failure returns of trained checkpoints, as a table")
     evaluate.add_argument("checkpoints", nargs="+")
