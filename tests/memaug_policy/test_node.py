@@ -196,6 +196,10 @@ def test_a_tilted_base_a_bridge_fault_or_stale_state_damps_and_says_why(
         "stand_hold_s:=0.2",
         "-p",
         "diagnostics_period_s:=0.1",
+        # This stand-in bridge is a Python loop: on a loaded machine it once paused 0.12 s and
+        # the node stopped on stale state before the trouble began. Stale state is still caught.
+        "-p",
+        "state_timeout_s:=0.5",
     )
     roll = 0.0
 
@@ -209,7 +213,9 @@ def test_a_tilted_base_a_bridge_fault_or_stale_state_damps_and_says_why(
     deadline = time.monotonic() + 30
     while "run" not in [m.data for m in modes] and time.monotonic() < deadline:
         publish()
-    assert [m.data for m in modes][-1] == "run", [m.data for m in modes]
+    if [m.data for m in modes][-1] != "run":
+        ros.spin_for(0.3)  # for the diagnostics that say why
+        pytest.fail(f"no run: {[m.data for m in modes]}, {status(diagnostics, 'memaug_policy: control')}")
     if trouble == "tilt":
         roll = math.pi / 2
         expected = "base tilted 90 deg from upright"
