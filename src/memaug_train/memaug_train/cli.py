@@ -676,30 +676,13 @@ def main(argv: list[str] | None = None) -> int:
         help="K of the velocity loop carried inside the exported graph, for an actor with a concurrent "
         f"estimator (memaug_train.velocity_feedback; default {defaults.gain:g} there; 0: none)",
     )
-    export.add_argument(
-        "--velocity-feedback-time-constant",
-        type=float,
-        default=defaults.time_constant_s,
-        help="s, of the loop's low-pass filter on the tracking error",
-    )
-    export.add_argument(
-        "--velocity-feedback-max-fraction",
-        type=float,
-        default=defaults.max_fraction,
-        help="bound of the loop's correction of vx and vy, as a fraction of the commanded planar speed",
-    )
-    export.add_argument(
-        "--velocity-feedback-max-yaw-fraction",
-        type=float,
-        default=defaults.max_yaw_fraction,
-        help="bound of the loop's correction of the yaw rate, as a fraction of the commanded yaw rate",
-    )
-    export.add_argument(
-        "--velocity-feedback-yaw-gain",
-        type=float,
-        default=defaults.yaw_gain,
-        help="K of the velocity loop for the yaw rate (measured by the gyro, where vx and vy are estimated)",
-    )
+    for flag, default, what in (
+        ("time-constant", defaults.time_constant_s, "s, of the loop's low-pass filter on the tracking error"),
+        ("max-fraction", defaults.max_fraction, "bound of the vx, vy correction, a fraction of the planar command"),
+        ("max-yaw-fraction", defaults.max_yaw_fraction, "bound of the yaw-rate correction, a fraction of its command"),
+        ("yaw-gain", defaults.yaw_gain, "K for the yaw rate (measured by the gyro, where vx and vy are estimated)"),
+    ):
+        export.add_argument(f"--velocity-feedback-{flag}", type=float, default=default, help=what)
     evaluate = sub.add_parser("eval", help="ID/OOD failure returns of trained checkpoints, as a table")
     evaluate.add_argument("checkpoints", nargs="+")
     evaluate.add_argument("--episodes", type=int, default=2, help="episodes per task")
