@@ -184,7 +184,7 @@ def test_the_loop_brings_the_shipped_actor_to_commands_it_misses_alone(tmp_path:
     assert yaw["open"] < 0.45 <= yaw["closed"] < 0.75, speeds
 
 
-def test_the_shipped_policy_is_the_v8_checkpoint_with_the_default_loop(tmp_path: Path) -> None:
+def test_the_shipped_policy_is_the_v9_checkpoint_with_the_default_loop(tmp_path: Path) -> None:
     """config/policies/go2_memaug.onnx is what the model card says: a fresh default export of
     the committed checkpoint acts the same, tick for tick, and records the same loop and the
     run's command ranges."""

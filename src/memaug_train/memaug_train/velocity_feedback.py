@@ -1,8 +1,9 @@
 """An outer velocity loop around an actor with a concurrent estimator, exported inside its ONNX.
 
-Measured (``speed_probe.loop_gain``): the shipped actor answers its own velocity estimate with a
-gain of about -0.1, where a closed loop has -1. Its speed follows the command open-loop, so it
-moves with the dynamics: lateral 0.22 m/s for 0.3 at kp/kd x0.5 and 0.23 at joint damping 3.
+Measured (``speed_probe.loop_gain``): v4's actor answered its own velocity estimate with a gain
+of about -0.1, v9's with -0.5, where a closed loop has -1. Open-loop its speed followed the
+command, so it moved with the dynamics: lateral 0.22 m/s for 0.3 at kp/kd x0.5 and 0.23 at
+joint damping 3 (v4); v9 alone runs 0.63 m/s for 0.5 and turns at half the command on heavy joints.
 This loop closes it around the actor, on what the robot measures (nothing privileged): the
 planar velocity from the actor's own estimate, the yaw rate from the gyro.
 
