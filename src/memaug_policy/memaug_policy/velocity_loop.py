@@ -23,6 +23,7 @@ it fell (1 robot in 8, kp/kd x0.5, open loop).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -74,10 +75,13 @@ class VelocityFeedback:
         except TypeError as exc:
             raise ValueError(f"velocity_feedback in the provenance is malformed: {values!r}") from exc
 
+    # Built once per loop, not per control tick (the settings are frozen).
+    @functools.cached_property
     def gains(self) -> np.ndarray:
         """[3] K per axis (vx, vy, yaw rate)."""
         return np.array([self.gain, self.gain, self.yaw_gain])
 
+    @functools.cached_property
     def fractions(self) -> np.ndarray:
         """[3] the bound per axis as a fraction of the command's size on it (|c_xy| for vx and vy)."""
         return np.array([self.max_fraction, self.max_fraction, self.max_yaw_fraction])
@@ -85,7 +89,7 @@ class VelocityFeedback:
     def bound(self, command: np.ndarray) -> np.ndarray:
         """[3] the largest correction allowed per axis for ``command`` [3], before the ranges."""
         planar = float(np.linalg.norm(command[:PLANAR]))
-        return self.fractions() * np.array([planar, planar, abs(float(command[PLANAR]))])
+        return self.fractions * np.array([planar, planar, abs(float(command[PLANAR]))])
 
     def correct(self, command: np.ndarray, error: np.ndarray, limits: np.ndarray) -> tuple[np.ndarray, bool]:
         """What the loop adds to ``command`` [3] given the low-passed error ``error`` [3]: K e
@@ -97,7 +101,7 @@ class VelocityFeedback:
         full stick would warn all the time.)"""
         command = np.asarray(command, dtype=float)
         bound = self.bound(command)
-        wanted = self.gains() * np.asarray(error, dtype=float)
+        wanted = self.gains * np.asarray(error, dtype=float)
         saturated = bool(np.any((bound > 0.0) & (np.abs(wanted) > bound + 1e-6)))
         within = np.clip(wanted, -bound, bound)
         return np.clip(command + within, limits[:, 0], limits[:, 1]) - command, saturated

@@ -105,7 +105,7 @@ class StepResult:
 
     obs: np.ndarray  # [N, D] float32
     reward: np.ndarray  # [N]
-    terminated: np.ndarray  # [N] bool: fell, or a knee on the floor
+    terminated: np.ndarray  # [N] bool: fell (or a knee on the floor, EnvConfig.knee_down_ends_episode)
     truncated: np.ndarray  # [N] bool: episode time limit
     #: each reward term's batch mean, falls, faults active, terrain level: 0-d arrays or floats
     info: dict[str, Any]

@@ -61,8 +61,8 @@ class FeedbackPolicy(nn.Module):
         self.yaw_rate_index = gyro.stop - 1  # gyro z, rad/s in the base frame
         self.yaw_rate_scale = float(layout.scale[self.yaw_rate_index])
         buffers = {
-            "gains": feedback.gains(),
-            "fractions": feedback.fractions(),
+            "gains": feedback.gains,
+            "fractions": feedback.fractions,
             "command_scale": layout.scale[command],
             "velocity_scale": velocity_scale(model.act_dim)[:PLANAR],
             "command_low": limits[:, 0],
