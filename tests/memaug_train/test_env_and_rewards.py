@@ -153,6 +153,19 @@ class TestRewardTerms:
         assert total[0] == 0.0
         assert terms["tilt"] < 0
 
+    def test_knees_on_the_floor_cost_even_on_a_step_that_earns_nothing(self) -> None:
+        kneeling = np.array([[0.01, 0.01, 0.2, 0.2]])
+        tipped = np.array([[0.9, 0.0, -0.43]])
+        on_knees = batch(projected_gravity=tipped, linear_velocity=np.array([[-2, 0, 1.0]]), knee_height=kneeling)
+        total, terms = rewards.total_reward(on_knees, 0.02)
+        scale = rewards.describe_rewards()["knee_contact_after_clip"]
+        assert scale < 0
+        assert total[0] == pytest.approx(2 * scale * 0.02)
+        assert terms["knee_contact"] == pytest.approx(total[0])
+        walking, _ = rewards.total_reward(batch(knee_height=kneeling), 0.02)
+        upright, _ = rewards.total_reward(batch(), 0.02)
+        assert walking[0] == pytest.approx(upright[0] + 2 * scale * 0.02)
+
 
 def test_knees_on_the_floor_are_counted() -> None:
     assert rewards.knee_contact(batch())[0] == 0.0
@@ -180,7 +193,7 @@ def test_a_knee_on_the_floor_ends_the_episode_and_pays_for_itself() -> None:
     kneel = np.array([1.05, 0.7, -2.7, -1.05, 0.74, -2.6, 0.11, 0.45, -2.5, -0.13, 0.36, -2.45])
     assert kneel_for(GO2.default_pose) == (None, 0.0)
     ended, cost = kneel_for(kneel)
-    assert ended is not None and cost <= rewards.describe_rewards()["knee_contact"]  # at least one knee down
+    assert ended is not None and cost <= rewards.describe_rewards()["knee_contact_after_clip"]  # at least one knee down
     assert kneel_for(kneel, knee_down_ends_episode=False) == (None, cost)
 
 

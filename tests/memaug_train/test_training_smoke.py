@@ -87,7 +87,8 @@ def test_cli_trains_resumes_and_exports(tmp_path: Path, capsys: pytest.CaptureFi
     # A run resumes on the physics step it recorded, not on a changed default.
     # A run that began under other reward scales resumes under today's, and says which changed.
     older = meta["rewards"]["velocity_progress"] + 1.0
-    older_rewards = {**meta["rewards"], "velocity_progress": older}
+    # (with a term since retired, which the record names as gone)
+    older_rewards = {**meta["rewards"], "velocity_progress": older, "retired_term": -1.0}
     # ...and so does a run that began before a randomization setting existed.
     older_ranges = {k: v for k, v in meta["randomization"].items() if k != "joint_friction_share"}
     older_meta = {**meta, "physics_period_s": 0.004, "rewards": older_rewards, "randomization": older_ranges}
@@ -97,6 +98,7 @@ def test_cli_trains_resumes_and_exports(tmp_path: Path, capsys: pytest.CaptureFi
     out, err = capsys.readouterr()
     assert "(physics step 4 ms)" in out
     assert f"'velocity_progress': ({older}, {describe_rewards()['velocity_progress']})" in err
+    assert "'retired_term': (-1.0, None)" in err
     resumed = json.loads((run / "run.json").read_text())
     assert resumed["rewards"] == describe_rewards()
     assert resumed["earlier_rewards"] == [{"until_iteration": 1, "rewards": older_rewards}]

@@ -473,7 +473,7 @@ def _record_changes(meta: dict, meta_path: Path, iteration: int, key: str, now: 
     if before is None or before == now:
         return
     changed = (
-        {name: (before.get(name), value) for name, value in now.items() if before.get(name) != value}
+        {name: (before.get(name), now.get(name)) for name in {**before, **now} if before.get(name) != now.get(name)}
         if isinstance(now, dict)
         else (before, now)
     )

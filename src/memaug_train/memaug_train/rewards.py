@@ -143,9 +143,10 @@ def knee_contact(b: RobotBatch) -> np.ndarray:
     a limp front knee was to kneel: all four knees folded onto the floor, base at 0.19 m, just
     above a fall, paid for standing still (tracking yaw, level base) and safe from any fall. On
     a robot, kneeling grinds the knee joints on the ground; and only a dead leg held up off the
-    floor, or dragged at a cost, leaves three legs to walk on. The cost is capped by the clip
-    of a step's reward at zero; ending the episode on a knee down instead
-    (EnvConfig.knee_down_ends_episode) was tried, and made the policy fall where it had knelt.
+    floor, or dragged at a cost, leaves three legs to walk on. Charged after the clip of a
+    step's reward at zero (AFTER_CLIP): inside it, the cost was capped at what the step earned.
+    Ending the episode on a knee down instead (EnvConfig.knee_down_ends_episode) was tried, and
+    made the policy fall where it had knelt.
     """
     xp = namespace(b.command)
     return xp.sum(astype(b.knee_height < KNEE_CONTACT_M, "float64"), axis=1)
@@ -210,10 +211,6 @@ DEFAULT_REWARDS: tuple[tuple[RewardTerm, float], ...] = (
     (action_rate, -0.01),
     (feet_air_time, 1.0),
     (trot_contact, 0.5),
-    # -1 until v9's iteration 3490: on heavy joints the limp front knee still brushed the floor
-    # 0.2-0.7 s per 10 s run (composite suite, 3370 and 3470), a cost below the speed it bought.
-    # -3 did not stop it either: the clip at zero caps any cost at the step's earnings.
-    (knee_contact, -3.0),
     (joint_speed_near_limit, -2.0),
     (joint_position_near_limit, -10.0),
     (targets_beyond_range, -1.0),
@@ -223,25 +220,46 @@ DEFAULT_REWARDS: tuple[tuple[RewardTerm, float], ...] = (
 )
 
 
+#: (term, scale per second) charged after the clip at zero, so that they cost on a step that
+#: earns little, where the clip would cap them at its earnings.
+#: knee_contact: -1 until v9's iteration 3490 and -3 after it, both inside the clip: on heavy
+#: joints a front knee went on brushing the floor after the other went limp (0.7-1.3 s per 10 s
+#: run at 3620, 0.2-0.4 s at 4410; composite suite), on steps that earned less than the cost.
+#: After the clip from 4430. A step can now cost, so a robot that could only kneel would gain
+#: by falling; the suite's limp rows watch for falls.
+AFTER_CLIP: tuple[tuple[RewardTerm, float], ...] = ((knee_contact, -3.0),)
+
+
 def describe_rewards() -> dict[str, float]:
-    """{term name: scale per second} of DEFAULT_REWARDS, for run.json and the exported model's provenance."""
-    return {term.__name__: scale for term, scale in DEFAULT_REWARDS}
+    """{term name: scale per second} of DEFAULT_REWARDS and, named NAME_after_clip, of
+    AFTER_CLIP: for run.json and the exported model's provenance."""
+    return {term.__name__: scale for term, scale in DEFAULT_REWARDS} | {
+        f"{term.__name__}_after_clip": scale for term, scale in AFTER_CLIP
+    }
 
 
 def total_reward(
-    batch: RobotBatch, dt: float, terms: tuple[tuple[RewardTerm, float], ...] = DEFAULT_REWARDS
+    batch: RobotBatch,
+    dt: float,
+    terms: tuple[tuple[RewardTerm, float], ...] = DEFAULT_REWARDS,
+    after_clip: tuple[tuple[RewardTerm, float], ...] = AFTER_CLIP,
 ) -> tuple[np.ndarray, dict[str, Any]]:
-    """Sum of scaled terms x dt, clipped at zero, [N]; and each term's batch mean (for logging: a
-    0-d array where the batch is, so logging it is the only thing that brings it to the host).
+    """Sum of scaled ``terms`` x dt, clipped at zero, plus the scaled ``after_clip`` terms x dt,
+    [N]; and each term's batch mean (for logging: a 0-d array where the batch is, so logging
+    it is the only thing that brings it to the host).
 
     Clipping at zero (as legged_gym does) matters: with a negative per-step reward an
-    early fall would *raise* the return, and the policy learns to fall.
+    early fall would *raise* the return, and the policy learns to fall. Only what a standing,
+    walking robot can always avoid is charged after it.
     """
     xp = namespace(batch.command)
-    total = xp.zeros_like(batch.command[:, 0])
+    totals = []
     means = {}
-    for term, scale in terms:
-        value = scale * term(batch) * dt
-        total += value
-        means[term.__name__] = xp.mean(value)
-    return clip(total, 0.0, None), means
+    for group in (terms, after_clip):
+        total = xp.zeros_like(batch.command[:, 0])
+        for term, scale in group:
+            value = scale * term(batch) * dt
+            total += value
+            means[term.__name__] = xp.mean(value)
+        totals.append(total)
+    return clip(totals[0], 0.0, None) + totals[1], means
