@@ -1,9 +1,9 @@
 """The shipped policy behaves exactly as it did when it was recorded.
 
-fixtures/go2_memaug_v9_actions.npz holds 240 ticks of random state and commands, with memory
+fixtures/go2_memaug_v10_actions.npz holds 240 ticks of random state and commands, with memory
 resets at ticks 0, 90 and 170 (first recorded from the format-1 code at commit 88277d1, on v8),
 and the actions and targets PolicyController gave for them on config/policies/go2_memaug.onnx
-when v9 was shipped (2026-12-07). Inputs are stored as float32 and fed as float64, as they were
+when v10 was shipped (2026-12-07). Inputs are stored as float32 and fed as float64, as they were
 when recorded. A new shipped policy records its own actions over the same inputs.
 """
 
@@ -18,7 +18,7 @@ from memaug_common.paths import config_dir
 from memaug_policy.controller import PolicyController
 from memaug_policy.model import check_compatible, load_policy
 
-FIXTURE = Path(__file__).parent / "fixtures" / "go2_memaug_v9_actions.npz"
+FIXTURE = Path(__file__).parent / "fixtures" / "go2_memaug_v10_actions.npz"
 
 
 def test_shipped_policy_actions_equal_the_recorded_ones() -> None:

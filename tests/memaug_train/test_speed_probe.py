@@ -17,7 +17,7 @@ from memaug_train.privileged import privileged_layout
 from memaug_train.speed_probe import LATERAL, SpeedPoint, SpeedReading, loop_gain, measure_speed, speed_points
 
 GO2 = load_robot_description("go2")
-SHIPPED = Path(__file__).parents[2] / "training" / "go2_memaug_v9" / "checkpoint.pt"  # behind go2_memaug.onnx
+SHIPPED = Path(__file__).parents[2] / "training" / "go2_memaug_v10" / "checkpoint.pt"  # behind go2_memaug.onnx
 
 
 def test_points_sit_at_the_ends_of_the_description_ranges() -> None:
@@ -97,7 +97,7 @@ def test_a_shift_needs_an_actor_that_reads_an_estimate() -> None:
 
 def test_the_shipped_actor_answers_its_estimate_by_half() -> None:
     """Why the velocity loop lives outside the weights: shifting the estimate the shipped actor's
-    head reads moves its lateral speed by about half the shift (v9: -0.49 here), where an actor
+    head reads moves its lateral speed by about half the shift (v10: -0.53 here, v9 -0.49), where an actor
     that trusts its estimate would slow by all of it (gain -1). v8 answered by a few hundredths
     (+0.07), v4 by -0.10 (model changelog, "After v4: ice in the batch")."""
     model, _, _ = load_trained(SHIPPED)
@@ -110,7 +110,7 @@ def test_cli_prints_one_row_per_checkpoint_and_names_a_missing_one(tmp_path: Pat
     out = tmp_path / "speed.md"
     assert cli.main(["speed", str(SHIPPED), "--out", str(out)]) == 0
     table = out.read_text()
-    assert "lateral, ground friction 0.3 (0.3)" in table and f"{SHIPPED} (3620)" in table
+    assert "lateral, ground friction 0.3 (0.3)" in table and f"{SHIPPED} (5010)" in table
     assert " est " in table
     assert cli.main(["speed", str(tmp_path / "missing.pt")]) == 2
     assert "missing.pt not found" in capsys.readouterr().err

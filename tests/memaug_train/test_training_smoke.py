@@ -292,7 +292,7 @@ def test_the_shipped_checkpoint_walks_at_the_command_in_the_training_env() -> No
     from memaug_train.checkpoints import load_trained
     from memaug_train.evaluate import probe
 
-    model, _, _ = load_trained(Path(__file__).parents[2] / "training" / "go2_memaug_v9" / "checkpoint.pt")
+    model, _, _ = load_trained(Path(__file__).parents[2] / "training" / "go2_memaug_v10" / "checkpoint.pt")
     rows = {row.joint: row for row in probe(model, GO2, "limp", episodes_per_task=1)}
     assert rows["none"].fall_rate == 0.0
     assert abs(rows["none"].speed_mps - 0.5) < 0.1

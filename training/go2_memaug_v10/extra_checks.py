@@ -1,6 +1,6 @@
 """Checks beside the suite, through the policy node's own controller on the suite's simulator.
 
-    .venv/bin/python training/go2_memaug_v9/extra_checks.py OPEN.onnx LOOP.onnx [OTHER.onnx ...] > extra_checks.txt
+    .venv/bin/python training/go2_memaug_v10/extra_checks.py OPEN.onnx LOOP.onnx [OTHER.onnx ...] > extra_checks.txt
 
 For each model: the calves' posture on the nominal robot at 0.5 m/s (10 s, seed 0, the last
 two thirds), each rear joint and front hip going limp at 5 s (nominal robot, 3 seeds), and

@@ -1,6 +1,6 @@
 """Commands at the ends of a policy's trained command ranges, with and without its velocity loop.
 
-    .venv/bin/python training/go2_memaug_v9/range_edges.py OPEN.onnx LOOP.onnx > range_edges.txt
+    .venv/bin/python training/go2_memaug_v10/range_edges.py OPEN.onnx LOOP.onnx > range_edges.txt
 
 The commands come from each model's own command ranges: vx at both ends, the yaw rate at its
 top alone and with vy 0.3, and vy at its top. Each model: 9 dynamics points (the suite's
