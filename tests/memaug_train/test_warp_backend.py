@@ -36,6 +36,7 @@ def reseat(warp_env: VecGo2Env, exact: VecGo2Env) -> None:
 #: Per case: observation bounds (median, p99, max) and reward bounds (median, max).
 TOLERANCES = {
     "nominal": ((1e-4, 1e-2, 5e-2), (1e-5, 5e-3)),
+    "locked joints": ((1e-4, 1e-2, 5e-2), (1e-5, 5e-3)),
     "randomized": ((1e-4, 1e-2, 1e-1), (1e-5, 1e-2)),
     "rough ground": ((1e-3, 1e-1, 1.5e-1), (1e-4, 2e-2)),
 }
@@ -65,6 +66,9 @@ def test_the_warp_backend_steps_the_same_task_as_c_mujoco_over_200_control_steps
     Bounds: as nominal but max 0.1 and rewards max 1e-2. Stepping soft feet without their
     priority's solmix, or every world at one impratio, moves the median to 2e-3 / 9e-4.
 
+    Locked joints (every fault a lock; Warp reads the held angle from the task's arrays, C MuJoCo
+    from the robot's model): within the nominal bounds.
+
     Rough ground (measured: median 2e-5, p99 4.6e-2, max 6.8e-2, rewards max 1.1e-3; every
     episode rough: median 5e-4, max 6.2e-2): the two engines find the same foot-prism contacts
     at the same depths, but where C MuJoCo keeps 3-4 contacts of one foot on neighbouring
@@ -74,8 +78,11 @@ def test_the_warp_backend_steps_the_same_task_as_c_mujoco_over_200_control_steps
     1e-4, max 2e-2. A world stepped on the wrong bump height, or a flat
     episode's robot meeting the height field, shows a median of 6e-2 to 1e-1.
     """
-    sampler = TaskSampler(leg_joints(GO2, LEFT_LEGS), fault_probability=1.0, fault_window_steps=(10, 60))
-    ranges = warp_ranges(GO2.randomization)[0] if case != "nominal" else None
+    kinds = (0.0, 1.0, 0.0) if case == "locked joints" else TaskSampler.kind_weights
+    sampler = TaskSampler(
+        leg_joints(GO2, LEFT_LEGS), fault_probability=1.0, fault_window_steps=(10, 60), kind_weights=kinds
+    )
+    ranges = warp_ranges(GO2.randomization)[0] if case not in ("nominal", "locked joints") else None
     exact, warp_env = (
         VecGo2Env(
             GO2, EnvConfig(num_envs=4, threads=1, episode_steps=100, randomization=ranges, backend=b), sampler, seed=3
@@ -86,7 +93,7 @@ def test_the_warp_backend_steps_the_same_task_as_c_mujoco_over_200_control_steps
         env.terrain_level = 1.0 if case == "rough ground" else 0.0
     np.testing.assert_array_equal(exact.reset(), warp_env.reset())
     rng = np.random.default_rng(0)
-    faults = dones = pushes = rough = flat = 0
+    faults = dones = pushes = rough = flat = locks = 0
     obs_gaps, reward_gaps = [], []
     for step in range(200):
         reseat(warp_env, exact)
@@ -97,13 +104,15 @@ def test_the_warp_backend_steps_the_same_task_as_c_mujoco_over_200_control_steps
         obs_gaps.append(float(np.abs(a.obs - b.obs).max()))
         reward_gaps.append(float(np.abs(a.reward - b.reward).max()))
         faults += int(exact.fault_active.sum())
+        locks += int(warp_env.locked.sum())
         dones += int((a.terminated | a.truncated).sum())
         pushes += int((exact.next_push != pushes_before).sum())
         rough += int((exact.rough_height > 0).sum())
         flat += int((exact.rough_height == 0).sum())
     assert faults > 0 and dones >= 8  # faults started mid-episode, and episodes ended and reset
-    assert pushes > 0 or case == "nominal"
+    assert pushes > 0 or case in ("nominal", "locked joints")
     assert (rough > 0 and flat > 0) or case != "rough ground"
+    assert locks > 0 or case != "locked joints"  # Warp held them at the angles on its task's side
     (obs_median, obs_p99, obs_max), (reward_median, reward_max) = TOLERANCES[case]
     assert 0 < max(obs_gaps) < obs_max  # not 0: the steps really ran on the other physics
     assert np.median(obs_gaps) < obs_median and np.percentile(obs_gaps, 99) < obs_p99
@@ -175,9 +184,9 @@ def test_a_warp_step_moves_the_same_data_for_4_worlds_as_for_16(monkeypatch: pyt
 def test_with_torch_task_arrays_a_warp_step_brings_back_only_which_robots_fell(monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 31's "no array leaves the device", on warp's CPU device: with the task's arrays as
     torch tensors there, Warp's states never come back (no ``numpy()`` call), and what the task
-    brings to the host per step is the [N] bool fall mask, plus one state row per fault start
-    (the fault edits that robot's MjModel on the host). Observations and rewards match the NumPy
-    task's on the same physics (measured: 7e-18)."""
+    brings to the host per step is the [N] bool fall mask and nothing else: a fault's start,
+    locks included (their angles stay on the device), reads no state. Observations and rewards
+    match the NumPy task's on the same physics (measured: 7e-18)."""
     import warp as wp
 
     reads = []
@@ -188,8 +197,11 @@ def test_with_torch_task_arrays_a_warp_step_brings_back_only_which_robots_fell(m
         return original(self)  # type: ignore[arg-type]
 
     worlds, steps = 4, 60
-    sampler = TaskSampler(leg_joints(GO2, LEFT_LEGS), fault_probability=1.0, fault_window_steps=(5, 20))
+    sampler = TaskSampler(
+        leg_joints(GO2, LEFT_LEGS), fault_probability=1.0, fault_window_steps=(5, 20), kind_weights=(1.0, 2.0, 1.0)
+    )
     outputs = {}
+    locks_held = 0
     for library in ("numpy", "torch"):
         config = EnvConfig(num_envs=worlds, threads=1, backend="warp", task_arrays=library, episode_steps=40)
         env = VecGo2Env(GO2, config, sampler, seed=3)
@@ -198,10 +210,13 @@ def test_with_torch_task_arrays_a_warp_step_brings_back_only_which_robots_fell(m
         actions = np.random.default_rng(1)
         if library == "torch":
             monkeypatch.setattr(wp.array, "numpy", counted)
-        outputs[library] = [env.step(actions.normal(0.0, 0.5, (worlds, GO2.num_joints))) for _ in range(steps)]
+        outputs[library] = []
+        for _ in range(steps):
+            outputs[library].append(env.step(actions.normal(0.0, 0.5, (worlds, GO2.num_joints))))
+            locks_held += int(env.locked.sum())
     assert not reads
-    fault_rows, rest = divmod(env.arrays.bytes_to_host - steps * worlds, env.state.shape[1] * 8)
-    assert rest == 0 and 4 <= fault_rows <= 8  # each episode (40 steps) starts one fault per robot
+    assert env.arrays.bytes_to_host == steps * worlds  # one bool per robot and step
+    assert locks_held > 0  # locked joints held, their angles from the device
     for want, got in zip(outputs["numpy"], outputs["torch"], strict=True):
         np.testing.assert_allclose(np.asarray(got.obs), want.obs, rtol=0, atol=1e-6)
         np.testing.assert_allclose(np.asarray(got.reward), want.reward, rtol=0, atol=1e-9)

@@ -148,7 +148,7 @@ class VecGo2Env:
         if config.backend == "warp":
             from memaug_train.warp_physics import WarpRollout
 
-            self._warp = WarpRollout(template, n, self.substeps, config.physics_device)
+            self._warp = WarpRollout(template, n, self.substeps, config.physics_device, self.index.lock_equalities)
         self._thread_data = [mujoco.MjData(model) for _ in range(config.threads)]
         #: [N, nu, 2] N m: each robot's actuator force range this control step (the torque
         #: envelope at its joint speeds, its strength and faults; _limit_torques)
@@ -215,6 +215,10 @@ class VecGo2Env:
         #: [N, J] fraction of each motor's torque its robot's faults leave; [N, J] locked joints
         self.torque_factor = np.ones((n, description.num_joints))
         self.locked = np.zeros((n, description.num_joints))
+        #: [N, J] rad the angle each locked joint holds, where the task's arrays are: Warp reads
+        #: a lock from here (C MuJoCo from each robot's MjModel), so a lock starts without the
+        #: robot's state coming to the host
+        self.lock_angle = arrays.zeros((n, description.num_joints))
         #: [N, 12] the privileged "dynamics" term of each robot, fixed for its episode
         self._dynamics_terms = np.zeros((n, 12))
         self._com_offsets = np.zeros((n, 3))
@@ -401,22 +405,31 @@ class VecGo2Env:
         self.next_push[due] += rnd.push_intervals(ranges.push_interval_s, self.dt, len(due), self.rng)
 
     def _start_due_faults(self) -> None:
-        """Apply the faults whose step has come (a few robots per step: the loop is over those).
-        Their state rows come to the host and go back: the fault edits their MjModel there."""
+        """Apply the faults whose step has come (a few robots per step: the loop is over those):
+        each edits its robot's MjModel on the host, which needs no state (the state is not part
+        of a fault) but a lock's angle. C MuJoCo takes that from the model, so there the state
+        rows come to the host; Warp takes it from ``lock_angle``, copied where the task's arrays
+        are, so nothing comes back (the model's own lock angle is then not read, and the fault's
+        start time is the episode's step count)."""
         due = np.flatnonzero(~self.fault_active & (self.step_count >= self.fault_step))
         if not len(due):
             return
-        states = self.arrays.to_host(self.state[due]).copy()
+        states = self.arrays.to_host(self.state[due]) if self._warp is None else None
         for row, i in enumerate(due):
             fault, model = self._tasks[i].fault, self.models[i]
             assert fault is not None  # fault_step is NO_FAULT otherwise
-            mujoco.mj_setState(model, self._scratch, states[row], STATE_SPEC)
+            if states is not None:
+                mujoco.mj_setState(model, self._scratch, states[row], STATE_SPEC)
+            else:
+                self._scratch.time = self.step_count[i] * self.dt
             self.injectors[i].apply(fault, self._scratch)
-            mujoco.mj_getState(model, self._scratch, states[row], STATE_SPEC)
             self.model_changed[i] = True
             self.torque_factor[i] = self.injectors[i].torque_factor
             self.locked[i] = model.eq_active0[self.index.lock_equalities]
-        self._put(self.state, due, states)
+        robots, joints = np.nonzero(self.locked[due] > 0)  # a robot's one fault this episode
+        if len(robots):
+            rows = due[robots]
+            self.lock_angle[rows, joints] = self.state[rows, self._qpos0 + self.index.qpos[joints]]
         self._robots.mark(due)  # step() publishes them before it reads them
         self.fault_active[due] = True
 
@@ -470,7 +483,9 @@ class VecGo2Env:
         """Step every robot ``substeps`` physics steps under ``control`` [N, substeps, nu]:
         (states [N, substeps, S], sensors [N, substeps, nsensordata]), where the task's arrays are."""
         if self._warp is not None:
-            return self._warp.rollout(self.models, self.model_changed, self.force_range, self.state, control)
+            return self._warp.rollout(
+                self.models, self.model_changed, self.force_range, self.lock_angle, self.state, control
+            )
         arrays = self.arrays
         self._control[:] = arrays.to_host(control)
         states, sensors = self._rollout.rollout(

@@ -6,10 +6,9 @@ per-robot parameter the step reads) is one code body over ``TaskArrays.xp``
 there, and the CPU path runs the NumPy calls it always ran, bit for bit. With MuJoCo Warp on a
 GPU they are torch tensors on that GPU, shared with Warp without a copy, and a control step
 brings back to the host only what the host must act on: whose episodes ended, by a fall or a
-knee on the floor ([N] bool; time-outs,
-command changes, pushes and fault starts follow from the host's own step counts), and the
-state rows of the few robots whose fault starts (the fault edits their MjModel, which lives on
-the host). Those crossings all go through ``to_host``, which counts their bytes
+knee on the floor ([N] bool; time-outs, command changes, pushes and fault starts follow from
+the host's own step counts; a fault edits its robot's MjModel without its state, and a lock's
+angle is copied on the device). Crossings go through ``to_host``, which counts their bytes
 (bench/bench_train.py --device-ops prints them).
 
 Per-robot parameters that the host writes at episode starts and fault starts (gains, strength,

@@ -95,7 +95,9 @@ class WarpRollout:
     """Steps ``num_worlds`` copies of ``template`` (each with its own batched fields) on
     ``device`` ("cpu", "cuda", "cuda:N") for ``substeps`` physics steps per call."""
 
-    def __init__(self, template: mujoco.MjModel, num_worlds: int, substeps: int, device: str) -> None:
+    def __init__(
+        self, template: mujoco.MjModel, num_worlds: int, substeps: int, device: str, lock_equalities: np.ndarray
+    ) -> None:
         import warp as wp
 
         wp.config.log_level = wp.LOG_WARNING  # one line of ours below, not one per kernel module
@@ -144,6 +146,10 @@ class WarpRollout:
             self._qvel_seq = wp.zeros((substeps, num_worlds, nv), dtype=float)
             self._sensor_seq = wp.zeros((substeps, num_worlds, ns), dtype=float)
             self._ctrl_seq = wp.zeros((substeps, num_worlds, template.nu), dtype=float)
+            #: [J] the equality that locks each joint (``lock_equalities``), and [N, J] rad the
+            #: angles a NumPy task's locks hold, brought here by one assign per step
+            self._lock_equalities: Any = wp.array(np.asarray(lock_equalities, dtype=np.int32), dtype=int)
+            self._lock_angle: Any = wp.zeros((num_worlds, len(lock_equalities)), dtype=float)
         self._eq_active = np.repeat(template.eq_active0[None], num_worlds, 0).astype(bool)
         self._shared = {name: getattr(template, name).copy() for name in SHARED}
         if len(self._ground_geoms):
@@ -166,6 +172,7 @@ class WarpRollout:
         models: Sequence[mujoco.MjModel],
         changed: np.ndarray,
         force_range: Any,
+        lock_angle: Any,
         state: Any,
         control: Any,
     ) -> tuple[Any, Any]:
@@ -173,7 +180,9 @@ class WarpRollout:
         ``control`` [N, substeps, nu] and actuator ``force_range`` [N, nu, 2], the states
         [N, substeps, S] and sensors [N, substeps, nsensordata] (sensors of the state each
         physics step began from), float64. The robots flagged in ``changed`` [N] bool (host)
-        have their models read, and the flags are cleared.
+        have their models read, and the flags are cleared. ``lock_angle`` [N, J] rad is the
+        angle each joint's lock holds where the model has it active: it is taken from here,
+        not from the models, so that a lock's start needs no state on the host.
 
         The arrays are NumPy (they cross to the device and back once each) or torch tensors on
         this device (Warp reads and writes them there: nothing crosses)."""
@@ -186,6 +195,7 @@ class WarpRollout:
                 changed[:] = False
             # Straight from the task's array into the field: no device array made per step.
             self._assign(xp, self._model.actuator_forcerange, force_range)
+            self._hold_locks(xp, lock_angle)
             data = self._data
             self._assign(xp, data.time, state[:, 0])
             self._assign(xp, data.qpos, state[:, self._qpos])
@@ -240,6 +250,17 @@ class WarpRollout:
             field.assign(np.ascontiguousarray(values, dtype=np.float32))
         else:
             field.assign(self._wp.from_torch(xp.astype(values, xp.float32).contiguous(), dtype=field.dtype))
+
+    def _hold_locks(self, xp: Any, lock_angle: Any) -> None:
+        """Each world's lock equalities hold ``lock_angle`` [N, J] rad (eq_data's first entry):
+        one kernel, reading a torch task's tensor where it is."""
+        angles: Any
+        if xp is np:
+            self._lock_angle.assign(np.ascontiguousarray(lock_angle, dtype=np.float32))
+            angles = self._lock_angle
+        else:
+            angles = self._wp.from_torch(xp.astype(lock_angle, xp.float32).contiguous())
+        self._wp.launch(_lock_kernel(), dim=angles.shape, inputs=[angles, self._lock_equalities, self._model.eq_data])
 
     def _per_world_height_field(self, template: mujoco.MjModel, num_worlds: int) -> None:
         """Give world w its own height-field entry w (size, grid shape, and the address of the
@@ -354,3 +375,19 @@ def _scatter_kernels() -> tuple[Any, Any]:
         field[rows[i], j] = values[i, j]
 
     return scatter_1d, scatter_2d
+
+
+@functools.cache
+def _lock_kernel() -> Any:
+    """A Warp kernel that sets the first datum (the held angle) of each joint's lock equality
+    in each world's eq_data. Built on first use, so that importing this module needs no Warp."""
+    import warp as wp
+
+    @wp.kernel
+    def hold(angle: wp.array2d(dtype=float), equality: wp.array(dtype=int), eq_data: wp.array2d(dtype=Any)):  # type: ignore[valid-type]
+        world, joint = wp.tid()  # type: ignore[misc]  # a 2-d launch's thread index
+        data = eq_data[world, equality[joint]]
+        data[0] = angle[world, joint]
+        eq_data[world, equality[joint]] = data
+
+    return hold
