@@ -409,8 +409,8 @@ class VecGo2Env:
         each edits its robot's MjModel on the host, which needs no state (the state is not part
         of a fault) but a lock's angle. C MuJoCo takes that from the model, so there the state
         rows come to the host; Warp takes it from ``lock_angle``, copied where the task's arrays
-        are, so nothing comes back (the model's own lock angle is then not read, and the fault's
-        start time is the episode's step count)."""
+        are, so nothing comes back (the model's own lock angle is then NaN and not read, and the
+        fault's start time is the episode's step count)."""
         due = np.flatnonzero(~self.fault_active & (self.step_count >= self.fault_step))
         if not len(due):
             return
@@ -420,7 +420,8 @@ class VecGo2Env:
             assert fault is not None  # fault_step is NO_FAULT otherwise
             if states is not None:
                 mujoco.mj_setState(model, self._scratch, states[row], STATE_SPEC)
-            else:
+            else:  # the model's lock angle is then not the robot's: NaN says so to any reader
+                self._scratch.qpos[:] = np.nan
                 self._scratch.time = self.step_count[i] * self.dt
             self.injectors[i].apply(fault, self._scratch)
             self.model_changed[i] = True
