@@ -415,13 +415,14 @@ class VecGo2Env:
         if not len(due):
             return
         states = self.arrays.to_host(self.state[due]) if self._warp is None else None
+        if states is None:  # the model's lock angle is then not the robot's: NaN says so to any reader
+            self._scratch.qpos[:] = np.nan
         for row, i in enumerate(due):
             fault, model = self._tasks[i].fault, self.models[i]
             assert fault is not None  # fault_step is NO_FAULT otherwise
             if states is not None:
                 mujoco.mj_setState(model, self._scratch, states[row], STATE_SPEC)
-            else:  # the model's lock angle is then not the robot's: NaN says so to any reader
-                self._scratch.qpos[:] = np.nan
+            else:
                 self._scratch.time = self.step_count[i] * self.dt
             self.injectors[i].apply(fault, self._scratch)
             self.model_changed[i] = True

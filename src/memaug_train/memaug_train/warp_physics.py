@@ -147,7 +147,7 @@ class WarpRollout:
             self._sensor_seq = wp.zeros((substeps, num_worlds, ns), dtype=float)
             self._ctrl_seq = wp.zeros((substeps, num_worlds, template.nu), dtype=float)
             #: [J] the equality that locks each joint (``lock_equalities``), and [N, J] rad the
-            #: angles a NumPy task's locks hold, brought here by one assign per step
+            #: angles the locks hold, assigned each step from the task's array
             self._lock_equalities: Any = wp.array(np.asarray(lock_equalities, dtype=np.int32), dtype=int)
             self._lock_angle: Any = wp.zeros((num_worlds, len(lock_equalities)), dtype=float)
         self._eq_active = np.repeat(template.eq_active0[None], num_worlds, 0).astype(bool)
@@ -253,14 +253,13 @@ class WarpRollout:
 
     def _hold_locks(self, xp: Any, lock_angle: Any) -> None:
         """Each world's lock equalities hold ``lock_angle`` [N, J] rad (eq_data's first entry):
-        one kernel, reading a torch task's tensor where it is."""
-        angles: Any
-        if xp is np:
-            self._lock_angle.assign(np.ascontiguousarray(lock_angle, dtype=np.float32))
-            angles = self._lock_angle
-        else:
-            angles = self._wp.from_torch(xp.astype(lock_angle, xp.float32).contiguous())
-        self._wp.launch(_lock_kernel(), dim=angles.shape, inputs=[angles, self._lock_equalities, self._model.eq_data])
+        the angles into a device array as every per-step input comes (``_assign``), then one kernel."""
+        self._assign(xp, self._lock_angle, lock_angle)
+        self._wp.launch(
+            _lock_kernel(),
+            dim=self._lock_angle.shape,
+            inputs=[self._lock_angle, self._lock_equalities, self._model.eq_data],
+        )
 
     def _per_world_height_field(self, template: mujoco.MjModel, num_worlds: int) -> None:
         """Give world w its own height-field entry w (size, grid shape, and the address of the
