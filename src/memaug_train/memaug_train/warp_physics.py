@@ -10,7 +10,10 @@ rows, in one copy and one scatter kernel; the torque envelope's force range come
 [N, nu, 2] array. So one control step issues the same device operations for 8 worlds as for
 4096 (bench/bench_train.py --device-ops counts them): the substeps run on the device, their
 states and sensors are gathered there and come back to the host once per control step, in
-mujoco.rollout's shapes.
+mujoco.rollout's shapes. With episodes drawn ahead (memaug_train.episodes_ahead) the robots'
+next models are read between rollouts into device-side copies of those fields (``stage``),
+and the step swaps a world's rows in when its episode or fault begins (``copy_rows``: one
+masked copy per field over every world), so no model is read inside a rollout.
 
 Warp holds some fields once for all worlds (the friction cone, condim, contact affinity): a
 robot whose model differs there is refused, naming the field, rather than stepped on the wrong
@@ -150,10 +153,14 @@ class WarpRollout:
             #: angles the locks hold, assigned each step from the task's array
             self._lock_equalities: Any = wp.array(np.asarray(lock_equalities, dtype=np.int32), dtype=int)
             self._lock_angle: Any = wp.zeros((num_worlds, len(lock_equalities)), dtype=float)
-        self._eq_active = np.repeat(template.eq_active0[None], num_worlds, 0).astype(bool)
         self._shared = {name: getattr(template, name).copy() for name in SHARED}
         if len(self._ground_geoms):
             self._per_world_height_field(template, num_worlds)
+        #: The fields each world steps with, and device-side copies of them (``stage``)
+        self._live = self._per_world_fields()
+        self._slots: dict[str, dict[str, Any]] = {}
+        with wp.ScopedDevice(device):
+            self._copy_mask: Any = wp.zeros(num_worlds, dtype=int)  # copy_rows's worlds, [N] 0/1
         #: What a NumPy task gets back ([N, substeps, S] states, [N, substeps, nsensordata]
         #: sensors), and a torch task's views of the gathered sequences: each made on first use.
         self._host_out: tuple[np.ndarray, np.ndarray] | None = None
@@ -200,6 +207,9 @@ class WarpRollout:
             self._assign(xp, data.time, state[:, 0])
             self._assign(xp, data.qpos, state[:, self._qpos])
             self._assign(xp, data.qvel, state[:, self._qvel])
+            # Warp carries each world's solver warmstart from its last step: one whose physics
+            # failed (a non-finite state, which ends its episode) would carry it into the next.
+            wp.launch(_finite_warmstart_kernel(), dim=data.qacc_warmstart.shape[0], inputs=[data.qacc_warmstart])
             self._assign(xp, self._ctrl_seq, xp.permute_dims(control, (1, 0, 2)))
             for k in range(self.substeps):
                 wp.copy(data.ctrl, self._ctrl_seq[k])
@@ -242,14 +252,15 @@ class WarpRollout:
             self._stream = self._wp.stream_from_torch(self.device)
         return self._wp.ScopedStream(self._stream)
 
-    def _assign(self, xp: Any, field: Any, values: Any) -> None:
-        """``field[...] = values`` (float32 elements, or vectors of them): from a host NumPy
-        array (one transfer to the device), or from a Warp view of a torch tensor on this
-        device (a copy there)."""
+    def _assign(self, xp: Any, field: Any, values: Any, dtype: Any = np.float32) -> None:
+        """``field[...] = values`` (elements of ``dtype``, float32 unless said, or vectors of
+        them): from a host NumPy array (one transfer to the device), or from a Warp view of a
+        torch tensor on this device (a copy there)."""
         if xp is np:
-            field.assign(np.ascontiguousarray(values, dtype=np.float32))
+            field.assign(np.ascontiguousarray(values, dtype=dtype))
         else:
-            field.assign(self._wp.from_torch(xp.astype(values, xp.float32).contiguous(), dtype=field.dtype))
+            typed = xp.astype(values, getattr(xp, np.dtype(dtype).name)).contiguous()
+            field.assign(self._wp.from_torch(typed, dtype=field.dtype))
 
     def _hold_locks(self, xp: Any, lock_angle: Any) -> None:
         """Each world's lock equalities hold ``lock_angle`` [N, J] rad (eq_data's first entry):
@@ -275,45 +286,87 @@ class WarpRollout:
         dataid[:, self._ground_geoms] = np.arange(num_worlds)[:, None]
         model.geom_dataid.assign(wp.array(dataid, dtype=int))
 
+    def _per_world_fields(self) -> dict[str, Any]:
+        """Every field a robot's MjModel sets per world, by name: the batched model fields (the
+        force range aside: the envelope's, given each step), the contact terms, the locks'
+        on/off, and on rough ground its height and reach."""
+        model, data = self._model, self._data
+        fields = {name: getattr(model, name) for name in BATCHED if name != "actuator_forcerange"}
+        fields |= {"geom_solmix": model.geom_solmix, "impratio_invsqrt": model.opt.impratio_invsqrt}
+        fields["eq_active"] = data.eq_active
+        if len(self._ground_geoms):
+            fields |= {"hfield_size": model.hfield_size, "geom_xpos": data.geom_xpos}
+        return fields
+
+    def _rows_of(self, models: Sequence[mujoco.MjModel], rows: np.ndarray) -> dict[str, np.ndarray]:
+        """The per-world fields' rows [K, ...] of the robots ``rows``, from their models: what
+        ``_per_world_fields`` names, in Warp's terms (priorities as solmix weights, impratio's
+        inverse square root, a flat robot's height field out of reach)."""
+        values = {
+            name: np.array([getattr(models[i], name) for i in rows])
+            for name in BATCHED
+            if name != "actuator_forcerange"
+        }
+        values["geom_solmix"] = np.array([priority_as_solmix(models[i], int(i)) for i in rows])
+        impratio = np.array([models[i].opt.impratio for i in rows])
+        values["impratio_invsqrt"] = 1 / np.sqrt(np.maximum(impratio, mujoco.mjMINVAL))
+        values["eq_active"] = np.array([models[i].eq_active0 for i in rows], dtype=bool)
+        if len(self._ground_geoms):
+            ground = self._ground_geoms
+            off = np.array([models[i].geom_conaffinity[ground] == 0 for i in rows])  # [K, G]
+            xpos = np.repeat(self._fixed_xpos[None], len(rows), 0)
+            xpos[:, ground, 2] -= np.where(off, GROUND_OUT_OF_REACH_M, 0.0)
+            values["hfield_size"] = np.array([models[i].hfield_size[0] for i in rows])
+            values["geom_xpos"] = xpos
+        return values
+
     def _take_models(self, models: Sequence[mujoco.MjModel], rows: np.ndarray) -> None:
         """Copy the per-world fields of the robots ``rows`` from their models to the device."""
+        self._write_rows(models, rows, self._live)
+
+    def stage(self, slot: str, models: Sequence[mujoco.MjModel], rows: np.ndarray) -> None:
+        """Keep the per-world fields of the robots ``rows`` [K] (host indices), from their models,
+        in the device-side ``slot`` (any name), to be copied into the stepped worlds later by
+        ``copy_rows`` without the host. Between rollouts: it waits for its writes to finish, so
+        the step's copies (on torch's stream, where the task's arrays are on a GPU) see them."""
+        with self._wp.ScopedDevice(self.device):
+            self._write_rows(models, rows, self._slot(slot))
+            self._wp.synchronize_device(self.device)
+
+    def copy_rows(self, where: Any, source: str, target: str = "live") -> None:
+        """Where ``where`` [N] (bool, the task's array) is true, the worlds' per-world fields in
+        ``target`` ("live": the fields the worlds step with; or a slot) become ``source``'s
+        (a slot): one kernel per field, whatever N and however many are true."""
+        wp = self._wp
+        xp = namespace(where)
+        with wp.ScopedDevice(self.device), self._torch_stream(xp):
+            mask = self._copy_mask
+            self._assign(xp, mask, where, dtype=np.int32)
+            into = self._live if target == "live" else self._slot(target)
+            for name, values in self._slot(source).items():
+                field = into[name]
+                kernel = _masked_copy_kernels()[field.ndim - 1]
+                wp.launch(kernel, dim=field.shape, inputs=[mask, values, field])
+
+    def _slot(self, name: str) -> dict[str, Any]:
+        """The device-side copy of the per-world fields called ``name``, made (zeros) on first use."""
+        if name not in self._slots:
+            with self._wp.ScopedDevice(self.device):
+                self._slots[name] = {field: self._wp.zeros_like(values) for field, values in self._live.items()}
+        return self._slots[name]
+
+    def _write_rows(self, models: Sequence[mujoco.MjModel], rows: np.ndarray, fields: dict[str, Any]) -> None:
         self._check_shared(models, rows)
-        on_device = self._to_device(rows, (len(rows),), int)
-        for name in BATCHED:
-            if name != "actuator_forcerange":  # the envelope's, given each step
-                values = np.array([getattr(models[i], name) for i in rows])
-                self._send_rows(getattr(self._model, name), values, on_device)
-        self._eq_active[rows] = [models[i].eq_active0 for i in rows]
-        self._data.eq_active.assign(self._eq_active)
-        self._take_contact(models, rows, on_device)
-        if len(self._ground_geoms):
-            self._take_ground(models, rows, on_device)
-
-    def _take_contact(self, models: Sequence[mujoco.MjModel], rows: np.ndarray, on_device: Any) -> None:
-        """Each robot ``rows``'s impratio, and its contact priorities as solmix weights
-        (``on_device``: ``rows`` on the device)."""
-        solmix = np.array([priority_as_solmix(models[i], int(i)) for i in rows])
-        impratio = np.array([models[i].opt.impratio for i in rows])
-        self._send_rows(self._model.geom_solmix, solmix, on_device)
-        self._send_rows(self._model.opt.impratio_invsqrt, 1 / np.sqrt(np.maximum(impratio, mujoco.mjMINVAL)), on_device)
-
-    def _take_ground(self, models: Sequence[mujoco.MjModel], rows: np.ndarray, on_device: Any) -> None:
-        """Each robot ``rows``'s bump height (its hfield_size) into its world's height-field
-        entry, and its height field lowered out of reach where the robot has it switched off
-        (contact affinity 0: flat ground), back in place where on."""
-        ground = self._ground_geoms
-        size = np.array([models[i].hfield_size[0] for i in rows])
-        off = np.array([models[i].geom_conaffinity[ground] == 0 for i in rows])  # [K, G]
-        xpos = np.repeat(self._fixed_xpos[None], len(rows), 0)
-        xpos[:, ground, 2] -= np.where(off, GROUND_OUT_OF_REACH_M, 0.0)
-        self._send_rows(self._model.hfield_size, size, on_device)
-        self._send_rows(self._data.geom_xpos, xpos, on_device)
+        on_device = self._to_device(rows.astype(np.int32), (len(rows),), int)
+        for name, values in self._rows_of(models, rows).items():
+            self._send_rows(fields[name], values, on_device)
 
     def _send_rows(self, field: Any, rows_values: np.ndarray, rows: Any) -> None:
         """Write ``rows_values`` [K, ...] into rows ``rows`` [K] (on the device) of the per-world
         ``field`` [N, ...]: one copy to the device and one kernel, whatever N is."""
+        element = np.bool_ if field.dtype is self._wp.bool else np.float32
         values = self._to_device(
-            rows_values.astype(np.float32, copy=False), (len(rows_values), *field.shape[1:]), field.dtype
+            rows_values.astype(element, copy=False), (len(rows_values), *field.shape[1:]), field.dtype
         )
         kernel, dim = (_scatter_kernels()[field.ndim - 1], (len(rows_values), *field.shape[1:]))
         self._wp.launch(kernel, dim=dim, inputs=[values, rows, field])
@@ -327,7 +380,7 @@ class WarpRollout:
 
     def _shared_field(self, model: mujoco.MjModel, name: str) -> np.ndarray:
         """``model``'s SHARED field ``name`` as Warp holds it: the height field's contact
-        affinity always the template's (its on/off is per world, _take_ground)."""
+        affinity always the template's (its on/off is per world: _rows_of lowers it out of reach)."""
         value = getattr(model, name)
         if name == "geom_conaffinity" and len(self._ground_geoms):
             value = value.copy()
@@ -390,3 +443,42 @@ def _lock_kernel() -> Any:
         eq_data[world, equality[joint]] = data
 
     return hold
+
+
+@functools.cache
+def _masked_copy_kernels() -> tuple[Any, Any]:
+    """Warp kernels that copy the rows of a per-world field (one and two dimensions) from a
+    source into a target wherever an [N] int mask is non-zero. Built on first use."""
+    import warp as wp
+
+    @wp.kernel
+    def copy_1d(mask: wp.array(dtype=int), source: wp.array(dtype=Any), target: wp.array(dtype=Any)):  # type: ignore[valid-type]
+        world = wp.tid()
+        if mask[world] != 0:
+            target[world] = source[world]
+
+    @wp.kernel
+    def copy_2d(mask: wp.array(dtype=int), source: wp.array2d(dtype=Any), target: wp.array2d(dtype=Any)):  # type: ignore[valid-type]
+        world, j = wp.tid()  # type: ignore[misc]  # a 2-d launch's thread index
+        if mask[world] != 0:
+            target[world, j] = source[world, j]
+
+    return copy_1d, copy_2d
+
+
+@functools.cache
+def _finite_warmstart_kernel() -> Any:
+    """A Warp kernel that zeroes a world's warmstart accelerations [nworld, nv] where any is not
+    finite, and leaves the others as they are. Built on first use."""
+    import warp as wp
+
+    @wp.kernel
+    def finite(warmstart: wp.array2d(dtype=float)):  # type: ignore[valid-type]
+        world = wp.tid()
+        for dof in range(warmstart.shape[1]):
+            if not wp.isfinite(warmstart[world, dof]):
+                for j in range(warmstart.shape[1]):
+                    warmstart[world, j] = 0.0
+                return
+
+    return finite
