@@ -227,3 +227,144 @@ def test_with_torch_task_arrays_a_warp_step_brings_back_only_which_robots_fell(m
         np.testing.assert_allclose(np.asarray(got.obs), want.obs, rtol=0, atol=1e-6)
         np.testing.assert_allclose(np.asarray(got.reward), want.reward, rtol=0, atol=1e-9)
         np.testing.assert_array_equal(np.asarray(got.terminated), want.terminated)
+
+
+def test_episodes_drawn_ahead_run_as_the_host_path_runs_them_and_bring_nothing_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 31's "no array leaves the device inside a rollout", on warp's CPU device: with
+    episodes drawn ahead (EnvConfig.episodes "ahead") and the task's arrays as torch tensors,
+    72 control steps in rollouts of 24 (draw_ahead between them) bring nothing to the host and
+    read no Warp array back, while episodes end and begin on the device (30-step episodes) and
+    every episode's left-leg fault (limp, locked or weakened) starts mid-episode there, with its
+    model fields, torque factors and locks. What the robots see is what the host path gives
+    them from the same draws (nominal robots, so both draw in the same order): observations
+    and rewards to 1e-6 (measured: observations equal, rewards 7e-18: torch against NumPy
+    arithmetic), the same ends."""
+    import warp as wp
+
+    reads = []
+    original = wp.array.numpy
+
+    def counted(self: object) -> object:
+        reads.append(1)
+        return original(self)  # type: ignore[arg-type]
+
+    worlds, rollout, rollouts = 4, 24, 3
+    sampler = TaskSampler(leg_joints(GO2, LEFT_LEGS), fault_probability=1.0, fault_window_steps=(5, 20))
+    outputs: dict[str, list] = {}
+    for episodes, library in (("host", "numpy"), ("ahead", "torch")):
+        config = EnvConfig(
+            num_envs=worlds, threads=1, backend="warp", task_arrays=library, episode_steps=30, episodes=episodes
+        )
+        env = VecGo2Env(GO2, config, sampler, seed=5)
+        env.reset()
+        actions = np.random.default_rng(2)
+        outputs[episodes] = []
+        faulted = 0
+        for _ in range(rollouts):
+            env.arrays.bytes_to_host = 0
+            if episodes == "ahead":
+                monkeypatch.setattr(wp.array, "numpy", counted)
+            for _ in range(rollout):
+                result = env.step(actions.normal(0.0, 0.1, (worlds, GO2.num_joints)))
+                outputs[episodes].append(result)
+                faulted += int(np.asarray(result.info["fault_active"]) * worlds)
+            if episodes == "ahead":
+                monkeypatch.undo()
+                assert env.arrays.bytes_to_host == 0 and not reads
+                env.draw_ahead()
+        assert faulted > 0
+    ends = 0
+    for step, (want, got) in enumerate(zip(outputs["host"], outputs["ahead"], strict=True)):
+        assert not want.terminated.any(), step  # the same draw order needs the same ends: time-outs only
+        np.testing.assert_array_equal(np.asarray(got.terminated), want.terminated)
+        np.testing.assert_array_equal(np.asarray(got.truncated), want.truncated)
+        np.testing.assert_allclose(np.asarray(got.obs), want.obs, rtol=0, atol=1e-6, err_msg=f"step {step}")
+        np.testing.assert_allclose(np.asarray(got.reward), want.reward, rtol=0, atol=1e-6)
+        np.testing.assert_allclose(np.asarray(got.privileged), want.privileged, rtol=0, atol=1e-6)
+        ends += int(want.truncated.sum())
+    assert ends == 2 * worlds  # two episodes ended and began on the device in each robot
+
+
+def test_a_drawn_episode_steps_with_the_model_drawn_for_it_and_then_with_its_fault_s() -> None:
+    """Randomized robots on the rough-ground curriculum's top level, a left-leg fault (limp,
+    locked or weakened) in every episode, episodes drawn ahead: when the drawn episodes begin on
+    the device, each world's model fields are exactly those of the MjModel its robot's episode
+    was drawn into (dynamics, payload, bump height and reach, contact terms), and once their faults have
+    begun, exactly those of that model with the fault applied (a lock's angle aside: Warp holds
+    the joint's angle at the fault's start, the model NaN)."""
+    ranges = warp_ranges(GO2.randomization)[0]
+    config = EnvConfig(num_envs=4, threads=1, backend="warp", episode_steps=10, randomization=ranges, episodes="ahead")
+    sampler = TaskSampler(leg_joints(GO2, LEFT_LEGS), fault_probability=1.0, fault_window_steps=(2, 5))
+    env = VecGo2Env(GO2, config, sampler, seed=7)
+    env.terrain_level = 1.0
+    env.reset()
+    warp = env._warp
+    assert warp is not None
+    everyone = np.arange(4)
+    drawn = warp._rows_of(env.models, everyone)  # the next episodes, waiting on the device
+    faulted = warp._rows_of(env._faulted_models(everyone)[0], everyone)
+    assert (env.rough_height > 0).any() and not np.allclose(drawn["dof_damping"], drawn["dof_damping"][0])
+    kinds = {type(task.fault).__name__ for task in env.tasks}
+    for expected, steps in ((drawn, 10), (faulted, 6)):
+        for _ in range(steps):
+            result = env.step(np.zeros((4, GO2.num_joints)))
+        assert not np.asarray(result.terminated).any()
+        for name, values in expected.items():
+            stepped = warp._live[name].numpy().reshape(values.shape)
+            held = np.isfinite(values)  # a lock's angle is NaN in the model
+            if name == "geom_xpos":  # the moving geoms' are the physics' own; the ground's are per world
+                held[:, np.setdiff1d(np.arange(values.shape[1]), warp._ground_geoms)] = False
+            np.testing.assert_array_equal(stepped[held], values.astype(stepped.dtype)[held], err_msg=name)
+    assert not np.array_equal(faulted["actuator_gainprm"], drawn["actuator_gainprm"]) or "LockedFault" in kinds
+
+
+def test_a_drawn_episode_begins_for_the_robot_whose_episode_ended_and_for_no_other() -> None:
+    """Episodes drawn ahead, torch task arrays: when one robot's episode ends (its physics made
+    to fail: a non-finite state ends an episode), it alone takes its drawn start state, command
+    and clock; the others' command changes come from their own draws at their own periods; a
+    robot that ends twice within one rollout starts its one draw again, and draw_ahead says so."""
+    ranges = warp_ranges(GO2.randomization)[0].model_copy(update={"push_interval_s": (0.1, 0.2)})
+    config = EnvConfig(
+        num_envs=4,
+        threads=1,
+        backend="warp",
+        task_arrays="torch",
+        episode_steps=30,
+        command_resample_steps=10,
+        randomization=ranges,
+        episodes="ahead",
+    )
+    env = VecGo2Env(GO2, config, TaskSampler(()), seed=11)
+    env.reset()
+    ahead = env._ahead
+    assert ahead is not None
+
+    def host(values: object) -> np.ndarray:
+        return np.array(env.arrays.to_host(values))
+
+    drawn = {name: host(values) for name, values in ahead.next.items()}
+    commands = host(ahead.live["commands"])  # [N, 3 slots, 3] the running episodes' draws
+    standing = np.zeros((4, GO2.num_joints))
+    for step in range(1, 11):
+        if step == 4:
+            env.state[2] = float("nan")
+        result = env.step(standing)
+        assert host(result.terminated).tolist() == [False, False, step == 4, False], step
+        if step == 4:
+            np.testing.assert_array_equal(host(env.state[2]), drawn["state"][2])
+            np.testing.assert_array_equal(host(env.command[2]), drawn["commands"][2, 0])
+            for other in (0, 1, 3):  # still in their own episodes
+                assert not np.isin(host(env.state[other]), drawn["state"][other]).all()
+            assert host(env._steps).tolist() == [4, 4, 0, 4]
+            assert host(ahead.consumed).tolist() == [False, False, True, False]
+            assert np.isfinite(host(env.state)).all()
+    assert host(env._steps).tolist() == [10, 10, 6, 10]
+    np.testing.assert_array_equal(host(env.command)[[0, 1, 3]], commands[[0, 1, 3], 1])
+    np.testing.assert_array_equal(host(env.command)[2], drawn["commands"][2, 0])
+    env.state[2] = float("nan")
+    env.step(standing)
+    np.testing.assert_array_equal(host(env.state[2]), drawn["state"][2])  # the same draw, again
+    env.draw_ahead()
+    assert env.episodes_repeated == 1 and env.draw_ahead() is None and env.episodes_repeated == 0

@@ -169,6 +169,9 @@ def _train_rank(args: argparse.Namespace, sync: Sync) -> int:
         backend=backend,
         physics_device=str(sync.device),
         task_arrays=library_for(backend, str(sync.device)),
+        # Warp starts episodes on its device from draws made between rollouts: nothing
+        # crosses inside a rollout (memaug_train.episodes_ahead).
+        episodes="ahead" if backend == "warp" else "host",
     )
     env = VecGo2Env(description, env_config, method.sampler(description), seed=ranks.seed(args.seed))
     privileged_dim = env.privileged_layout.dim if args.critic == "mlp" else 0

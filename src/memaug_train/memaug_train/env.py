@@ -6,10 +6,13 @@ policy node (memaug_policy.observation / .actions). Each environment has its own
 copy so a fault (which edits the model) affects only that environment.
 
 The task's arrays live where EnvConfig.task_arrays says (memaug_train.task_arrays): NumPy on
-the host, or torch tensors on ``physics_device``; the step is one code body over either. What
-only the host does (resets, fault starts: they edit MjModels) it does for the few robots an
-event names, from host-side counters (step counts, fault steps, push schedules), so a step
-brings back only which robots' episodes ended (a fall, or a knee down where that ends them).
+the host, or torch tensors on ``physics_device``; the step is one code body over either.
+Episodes are drawn on the host, by one code (``_draw_starts``: models, tasks, start states,
+per-robot parameters), either as they begin (EnvConfig.episodes "host", the CPU path: the host
+starts them and their faults and kicks from its own counters, so a step brings back only which
+robots' episodes ended, by a fall or a knee down where that ends them) or ahead, between
+rollouts ("ahead", the warp backend's: memaug_train.episodes_ahead starts them on the device,
+and nothing crosses inside a rollout).
 
 Shapes: N = number of environments, J = joints, D = observation size.
 """
@@ -36,6 +39,7 @@ from memaug_sim.faults import FaultInjector, PayloadFault
 from memaug_sim.model import Actuation, ModelIndex, build_model
 from memaug_sim.terrain import FLAT, GroundLookup, Terrain
 from memaug_train import randomization as rnd
+from memaug_train.episodes_ahead import EPISODE_MODES, EpisodesAhead, command_slots, push_slots, push_steps
 from memaug_train.privileged import privileged_layout
 from memaug_train.rewards import KNEE_CONTACT_M, RobotBatch, total_reward
 from memaug_train.task_arrays import ARRAY_LIBRARIES, HostRows, TaskArrays
@@ -87,6 +91,12 @@ class EnvConfig:
     #: per 10 s) and made them fall (4 of 8 runs, none before): with kneeling and falling the
     #: same to the policy, it stopped guarding against the fall. The knee_contact cost remains.
     knee_down_ends_episode: bool = False
+    #: Where episodes are drawn (memaug_train.episodes_ahead): "host", each as it begins (the
+    #: CPU path: a step brings back whose episodes ended), or "ahead": every robot's next one
+    #: drawn between rollouts (VecGo2Env.draw_ahead) and started on the device with its fault,
+    #: kicks and commands, so nothing crosses inside a rollout (the warp backend: its worlds'
+    #: model fields are swapped on the device).
+    episodes: str = "host"
 
     def __post_init__(self) -> None:
         if self.backend not in ("mujoco", "warp"):
@@ -97,6 +107,20 @@ class EnvConfig:
             raise ValueError(f"EnvConfig.rollout_chunk must be at least 1, got {self.rollout_chunk}")
         if self.task_arrays not in ARRAY_LIBRARIES:
             raise ValueError(f"EnvConfig.task_arrays must be one of {ARRAY_LIBRARIES}, got {self.task_arrays!r}")
+        if self.episodes not in EPISODE_MODES:
+            raise ValueError(f"EnvConfig.episodes must be one of {EPISODE_MODES}, got {self.episodes!r}")
+        if self.episodes == "ahead" and self.backend != "warp":
+            raise ValueError("EnvConfig.episodes 'ahead' needs the warp backend (C MuJoCo's models are on the host)")
+
+
+@dataclass(frozen=True)
+class EpisodeStarts:
+    """What the host draws for K robots' new episodes, besides their models and per-robot
+    parameters (which it writes in place): host arrays."""
+
+    state: np.ndarray  # [K, S] full-physics start state
+    targets: np.ndarray  # [K, J] rad, the joint targets held before the first action
+    command: np.ndarray  # [K, 3] the first velocity command
 
 
 @dataclass
@@ -255,18 +279,76 @@ class VecGo2Env:
         self._steps = arrays.mirror(self.step_count)  # its twin where the task is, for time-outs
         self.air_time = arrays.zeros((n, len(description.feet)))
         self.fault_active = np.zeros(n, dtype=bool)  # host
+        #: Episodes drawn ahead (EnvConfig.episodes "ahead"): then the host arrays and MjModels
+        #: above (gains, tasks, dynamics, ...) describe each robot's *next* episode, and what
+        #: the step reads lives here, on the device.
+        self._ahead: EpisodesAhead | None = None
+        #: Episodes drawn ahead that began a second time from one draw in the last rollout
+        #: (a robot that ended twice in it; memaug_train.episodes_ahead)
+        self.episodes_repeated = 0
+        if config.episodes == "ahead":
+            push_interval = ranges.push_interval_s[0] if ranges is not None and ranges.push_velocity_m_s > 0 else None
+            self._ahead = EpisodesAhead(
+                arrays,
+                n,
+                size,
+                description.num_joints,
+                command_slots(config.episode_steps, config.command_resample_steps),
+                0 if push_interval is None else push_slots(config.episode_steps, round(push_interval / self.dt)),
+                self._robots.device,
+            )
+
+    @property
+    def _on(self) -> dict[str, Any]:
+        """The per-robot parameters the step reads, where the task's arrays are."""
+        return self._robots.device if self._ahead is None else self._ahead.rows
 
     # --- episode management -------------------------------------------------------------
     def reset(self) -> np.ndarray:
-        self._reset_envs(np.arange(self.config.num_envs))
+        everyone = np.arange(self.config.num_envs)
+        if self._ahead is None:
+            self._reset_envs(everyone)
+        else:
+            self._draw_next(everyone)
+            self._begin_drawn(self.arrays.asarray(np.ones(len(everyone), dtype=bool), bool))
+            self.draw_ahead()  # every robot's episode after this one
         return self.observe()
+
+    def draw_ahead(self) -> None:
+        """Between rollouts: draw the next episode of each robot whose drawn one has begun,
+        and move the rough-ground curriculum by the episodes that ended. With episodes drawn on
+        the host as they begin (EnvConfig.episodes "host"), nothing to do."""
+        ahead = self._ahead
+        if ahead is None:
+            return
+        self._advance_terrain_curriculum(*ahead.take_counts())
+        self.episodes_repeated = ahead.take_repeats()
+        began = np.flatnonzero(self.arrays.to_host(ahead.consumed))  # one [N] bool per rollout
+        ahead.consumed[...] = False
+        if len(began):
+            self._draw_next(began)
 
     def _put(self, array: Any, rows: Any, values: Any, dtype: Any = np.float64) -> None:
         """``array[rows] = values``, with host ``values`` brought to where ``array`` is."""
         array[rows] = self.arrays.asarray(values, dtype)
 
     def _reset_envs(self, envs: np.ndarray) -> None:
-        """Start new episodes for robots ``envs`` [K] (host indices)."""
+        """Start new episodes for robots ``envs`` [K] (host indices), drawn now."""
+        starts = self._draw_starts(envs)
+        self._put(self.state, envs, starts.state)
+        self._put(self._sensed, envs, starts.state)
+        self._put(self._previous_targets, envs, starts.targets)
+        self._put(self.command, envs, starts.command)
+        self.last_action[envs] = 0.0
+        self.step_count[envs] = 0
+        self._put(self._steps, envs, np.zeros(len(envs)), np.int64)
+        self.air_time[envs] = 0.0
+        self.fault_active[envs] = False
+
+    def _draw_starts(self, envs: np.ndarray) -> EpisodeStarts:
+        """Draw new episodes for robots ``envs`` [K] (host indices): each one's model (dynamics,
+        ground, payload, no fault) is set in its MjModel, its task and per-robot parameters in
+        the host arrays (published to their mirrors), and its start is returned."""
         cfg, d, ranges = self.config, self.description, self.config.randomization
         starts = np.empty((len(envs), self._home_state.size))
         targets = np.empty((len(envs), d.num_joints))
@@ -275,14 +357,14 @@ class VecGo2Env:
             mujoco.mj_setState(model, self._scratch, self._home_state, STATE_SPEC)
             injector.clear(self._scratch)
             dynamics = NOMINAL if ranges is None else rnd.sample_dynamics(ranges, self.rng, self._joint_legs)
-            self.set_dynamics(i, dynamics)
+            self._set_dynamics(i, dynamics)
             if self._ground is not None and ranges is not None:
                 self.rough_height[i] = self._draw_rough_height(ranges.rough_ground_m)
                 model.hfield_size[0, 2] = max(self.rough_height[i], 1e-4)
                 # Flat episodes switch the height field off: colliding with it costs even at zero height.
                 model.geom_conaffinity[self._ground_geom] = int(self.rough_height[i] > 0)
             task = self.sampler.sample(self.rng)
-            self.set_task(i, task)
+            self._set_task(i, task)
             if task.payload_kg > 0:
                 injector.apply(PayloadFault(kind="payload", mass_kg=task.payload_kg), self._scratch)
             q = self._scratch.qpos
@@ -292,9 +374,6 @@ class VecGo2Env:
             q[3:7] = [np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)]
             mujoco.mj_getState(model, self._scratch, starts[row], STATE_SPEC)
             targets[row] = q[self.index.qpos]
-        self._put(self.state, envs, starts)
-        self._put(self._sensed, envs, starts)
-        self._put(self._previous_targets, envs, targets)
         if ranges is not None:
             self.action_delay[envs] = rnd.latency_steps(
                 ranges.action_latency_s, cfg.physics_period_s, len(envs), self.rng
@@ -310,26 +389,151 @@ class VecGo2Env:
             self._record_episode_terms(i)
         self._robots.mark(envs)
         self._robots.publish()
-        self._put(self.command, envs, cfg.commands.sample(self.rng, len(envs)))
-        self.last_action[envs] = 0.0
-        self.step_count[envs] = 0
-        self._put(self._steps, envs, np.zeros(len(envs)), np.int64)
-        self.air_time[envs] = 0.0
-        self.fault_active[envs] = False
+        return EpisodeStarts(starts, targets, cfg.commands.sample(self.rng, len(envs)))
+
+    def _draw_next(self, envs: np.ndarray) -> None:
+        """Draw robots ``envs``' [K] (host indices) next episodes ahead (EnvConfig.episodes
+        "ahead"), by the host path's draws, then what the device needs to run them without the
+        host: all their commands, their kicks' schedule, their fault's torque factors, locks and
+        model fields, and their models' fields, kept on the device until they begin."""
+        ahead, cfg, ranges = self._ahead, self.config, self.config.randomization
+        assert ahead is not None and self._warp is not None  # EnvConfig allows "ahead" on warp only
+        starts = self._draw_starts(envs)
+        k, slots = len(envs), ahead.next["commands"].shape[1]
+        commands = starts.command[:, None]
+        if slots > 1:
+            later = cfg.commands.sample(self.rng, k * (slots - 1)).reshape(k, slots - 1, 3)
+            commands = np.concatenate([commands, later], axis=1)
+        kicks = ahead.next["push_kicks"].shape[1]
+        if ranges is not None and kicks:
+            intervals = rnd.push_intervals(ranges.push_interval_s, self.dt, k * (kicks - 1), self.rng)
+            ahead.put_next(
+                envs,
+                push_steps=push_steps(self.next_push[envs], intervals.reshape(k, kicks - 1)),
+                push_kicks=rnd.push_velocities(ranges.push_velocity_m_s, k * kicks, self.rng).reshape(k, kicks, 2),
+            )
+        faulted, torque_factor, locked = self._faulted_models(envs)
+        ahead.put_next(
+            envs,
+            state=starts.state,
+            targets=starts.targets,
+            commands=commands,
+            fault_step=self.fault_step[envs],
+            fault_torque_factor=torque_factor,
+            fault_locked=locked,
+        )
+        self._warp.stage("next start", self.models, envs)
+        self._warp.stage("next fault", faulted, envs)
+        self.model_changed[envs] = False  # kept on the device, not stepped with
+
+    def _faulted_models(self, envs: np.ndarray) -> tuple[list[mujoco.MjModel], np.ndarray, np.ndarray]:
+        """Robots ``envs``' [K] drawn episodes as their faults will leave them: the models (the
+        robots' own where their episode has no fault; indexed by robot), and [K, J] torque
+        factors and locks. A lock's angle is the joint's when it starts, taken on the device:
+        the model holds NaN there."""
+        faulted, j = list(self.models), self.description.num_joints
+        torque_factor, locked = np.ones((len(envs), j)), np.zeros((len(envs), j))
+        self._scratch.qpos[:] = np.nan
+        for row, i in enumerate(envs):
+            fault = self._tasks[i].fault
+            if fault is None:
+                continue
+            faulted[i] = copy.copy(self.models[i])
+            injector = FaultInjector(faulted[i], self.index, self.description)
+            injector.apply(fault, self._scratch)
+            torque_factor[row] = injector.torque_factor
+            locked[row] = faulted[i].eq_active0[self.index.lock_equalities]
+        return faulted, torque_factor, locked
+
+    def _begin_drawn(self, starting: Any) -> None:
+        """Robots ``starting`` [N] bool (the task's array) begin their drawn next episodes, on the
+        device: start state, targets, command, schedule, parameters and model fields."""
+        ahead, xp = self._ahead, self.arrays.xp
+        assert ahead is not None and self._warp is not None
+        rows = starting[:, None]
+        self.state[...] = xp.where(rows, ahead.next["state"], self.state)
+        self._sensed[...] = xp.where(rows, ahead.next["state"], self._sensed)
+        self._previous_targets[...] = xp.where(rows, ahead.next["targets"], self._previous_targets)
+        self.command[...] = xp.where(rows, ahead.next["commands"][:, 0], self.command)
+        self.last_action[...] = xp.where(rows, 0.0, self.last_action)
+        self.air_time[...] = xp.where(rows, 0.0, self.air_time)
+        self._steps[...] = xp.where(starting, 0, self._steps)
+        ahead.begin(starting)
+        self._warp.copy_rows(starting, "next start")
+        self._warp.copy_rows(starting, "next fault", "fault")
+
+    def _start_drawn_faults(self) -> None:
+        """The drawn episodes' faults whose step has come start, on the device: torque factors,
+        locks at the joints' angles now, and the model fields the fault leaves."""
+        ahead, xp = self._ahead, self.arrays.xp
+        assert ahead is not None and self._warp is not None
+        due = ~ahead.fault_active & (self._steps >= ahead.live["fault_step"])
+        locks = due[:, None] & (ahead.live["fault_locked"] > 0)
+        angles = self.state[:, self._qpos0 + self._qpos_columns]
+        self.lock_angle[...] = xp.where(locks, angles, self.lock_angle)
+        ahead.start_faults(due)
+        self._warp.copy_rows(due, "fault")
+
+    def _end_on_host(self, terminated: Any) -> None:
+        """The host path's end of a step: the one array it brings back, which robots' episodes
+        ended in a fall (or a knee down where that ends them); time-outs, command changes and
+        the curriculum follow from the host's own step counts; the ended episodes start anew."""
+        cfg = self.config
+        fell = self.arrays.to_host(terminated)
+        timed_out = (self.step_count >= cfg.episode_steps) & ~fell
+        resample = np.flatnonzero((self.step_count % cfg.command_resample_steps == 0) & ~(fell | timed_out))
+        if len(resample):
+            self._put(self.command, resample, cfg.commands.sample(self.rng, len(resample)))
+        self._advance_terrain_curriculum(int(timed_out.sum()), int((fell & ~self.fault_active).sum()))
+        done = np.flatnonzero(fell | timed_out)
+        if len(done):
+            self._reset_envs(done)
+
+    def _fault_share(self) -> Any:
+        """The share of robots whose fault is active (a float, or a 0-d array on the device)."""
+        if self._ahead is None:
+            return float(self.fault_active.mean())
+        return self.arrays.xp.mean(astype(self._ahead.fault_active, "float64"))
+
+    def _resample_drawn(self, ended: Any) -> None:
+        """Robots whose resampling period has come (and whose episode goes on) take their
+        episode's next drawn command."""
+        ahead, xp, period = self._ahead, self.arrays.xp, self.config.command_resample_steps
+        assert ahead is not None
+        commands = ahead.live["commands"]
+        due = (self._steps % period == 0) & ~ended
+        slot = xp.clip(self._steps // period, 0, commands.shape[1] - 1)
+        self.command[...] = xp.where(due[:, None], commands[arange(len(slot), like=slot), slot], self.command)
 
     @property
     def tasks(self) -> tuple[Task, ...]:
-        """Each robot's task this episode (set_task replaces one)."""
+        """Each robot's task this episode (set_task replaces one); with episodes drawn ahead,
+        its next episode's."""
         return tuple(self._tasks)
+
+    def _refuse_when_drawn_ahead(self, what: str) -> None:
+        if self._ahead is not None:
+            raise ValueError(
+                f"VecGo2Env.{what}: episodes are drawn ahead (EnvConfig.episodes 'ahead'), so the running "
+                "episodes are on the device; set tasks and dynamics on an env that draws them as they begin"
+            )
 
     def set_task(self, i: int, task: Task) -> None:
         """Robot ``i``'s task for the rest of its episode: its fault starts at ``task.fault_step``
         (a payload goes on at the episode's reset, so a task set later carries none over)."""
+        self._refuse_when_drawn_ahead("set_task")
+        self._set_task(i, task)
+
+    def _set_task(self, i: int, task: Task) -> None:
         self._tasks[i] = task
         self.fault_step[i] = _fault_step(task)
 
     def set_dynamics(self, i: int, dynamics: Dynamics) -> None:
         """Robot ``i`` gets ``dynamics`` (from the nominal model; faults are applied after)."""
+        self._refuse_when_drawn_ahead("set_dynamics")
+        self._set_dynamics(i, dynamics)
+
+    def _set_dynamics(self, i: int, dynamics: Dynamics) -> None:
         model, d = self.models[i], self.description
         apply_physics(model, self.index, self._nominal, dynamics)
         position_gains(model, self.index, d.kp, d.kd, dynamics)
@@ -366,7 +570,7 @@ class VecGo2Env:
         ``force_range``, which the warp backend takes as one batched field; mujoco.rollout
         steps position actuators in C, whose force range is per model, so there each model
         gets its row."""
-        on = self._robots.device
+        on = self._on
         lower, upper = self.envelope.bounds(dq, on["strength"] * on["torque_factor"])
         self.force_range[:, self._actuator_columns, 0], self.force_range[:, self._actuator_columns, 1] = lower, upper
         if self._warp is None:
@@ -386,7 +590,7 @@ class VecGo2Env:
         ``sensors`` [N, ..., nsensordata]: [N, ..., K] (zeros on flat ground)."""
         if self._ground is None:
             return self.arrays.xp.zeros_like(sensors[..., z_index])
-        heights = self._robots.device["rough_height"]
+        heights = self._on["rough_height"]
         return self._ground.height(sensors[..., z_index - 2], sensors[..., z_index - 1], heights)
 
     def _advance_terrain_curriculum(self, survived: int, fell: int) -> None:
@@ -449,7 +653,7 @@ class VecGo2Env:
             "base_angular_velocity": qvel[:, 3:6],  # free joint: angular velocity in the body frame
             "projected_gravity": projected_gravity(quat),
             "velocity_command": self.command,
-            "joint_position": qpos[:, self._qpos_columns] + self._robots.device["encoder_offset"] - self._default_pose,
+            "joint_position": qpos[:, self._qpos_columns] + self._on["encoder_offset"] - self._default_pose,
             "joint_velocity": qvel[:, self._qvel_columns],
             "last_action": self.last_action,
         }
@@ -465,7 +669,7 @@ class VecGo2Env:
     def privileged(self, feet_contact: np.ndarray, knee_contact: np.ndarray) -> np.ndarray:
         """[N, P] float32: ground truth for the critic (memaug_train.privileged), from the
         current state; contacts [N, 4] in feet order."""
-        on = self._robots.device
+        on = self._on
         qpos, qvel = self._split(self.state)
         quat = qpos[:, 3:7]
         raw = {
@@ -507,10 +711,14 @@ class VecGo2Env:
     def step(self, action: np.ndarray) -> StepResult:
         cfg, xp = self.config, self.arrays.xp
         action = self.arrays.asarray(action)
-        self._start_due_faults()
-        self._push()
-        self._robots.publish()  # rows set_dynamics wrote since the last step, if any
-        on = self._robots.device
+        if self._ahead is None:
+            self._start_due_faults()
+            self._push()
+            self._robots.publish()  # rows set_dynamics wrote since the last step, if any
+        else:
+            self._start_drawn_faults()
+            self.state[:, self._qvel0 : self._qvel0 + 2] += self._ahead.kicks(self._steps)
+        on = self._on
         # The policy node's last gate, applied here too: targets clipped into the band around
         # the measured position where kp * (q* - q) stays inside the torque limit. Without it
         # the deployed policy would meet a clipping it never saw in training. The node sees
@@ -578,31 +786,24 @@ class VecGo2Env:
         if cfg.knee_down_ends_episode:
             terminated |= xp.any(knees_down, axis=1)
         terminated |= ~xp.all(xp.isfinite(self.state), axis=1)
-        # The one array a step brings back: which robots' episodes ended (a fall, or a knee down
-        # where that ends them). Time-outs, command changes, pushes and fault starts follow from
-        # the host's own step counts.
-        fell = self.arrays.to_host(terminated)
-        timed_out = (self.step_count >= cfg.episode_steps) & ~fell
-        truncated = (self._steps >= cfg.episode_steps) & ~terminated  # timed_out, where the task is
         self.last_action = xp.asarray(action, copy=True)
-
-        resample = np.flatnonzero((self.step_count % cfg.command_resample_steps == 0) & ~(fell | timed_out))
-        if len(resample):
-            self._put(self.command, resample, cfg.commands.sample(self.rng, len(resample)))
-        done = np.flatnonzero(fell | timed_out)
+        truncated = (self._steps >= cfg.episode_steps) & ~terminated
+        ended = terminated | truncated
         info = {
             **terms,
             "falls": xp.sum(astype(terminated, "float64")),
-            "fault_active": float(self.fault_active.mean()),
+            "fault_active": self._fault_share(),
             "terrain_level": self.terrain_level,
         }
         # Robots that start anew stand on their feet with their knees up.
-        ended = (terminated | truncated)[:, None]
-        feet_contact = xp.where(ended, True, on_ground[:, -1])
-        knee_contact = xp.where(ended, False, knees_down[:, self._feet_from_canonical])
-        self._advance_terrain_curriculum(int(timed_out.sum()), int((fell & ~self.fault_active).sum()))
-        if len(done):
-            self._reset_envs(done)
+        feet_contact = xp.where(ended[:, None], True, on_ground[:, -1])
+        knee_contact = xp.where(ended[:, None], False, knees_down[:, self._feet_from_canonical])
+        if self._ahead is None:
+            self._end_on_host(terminated)
+        else:
+            self._resample_drawn(ended)
+            self._ahead.count_ends(truncated, terminated)
+            self._begin_drawn(ended)
         return StepResult(
             self.observe(),
             reward,

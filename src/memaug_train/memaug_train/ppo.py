@@ -304,6 +304,7 @@ class RecurrentPpo:
             self.episode_returns.masked_fill_(ended, 0.0)
             self.episode_lengths.masked_fill_(ended, 0.0)
         self._log_finished(ended_log, sums_log)
+        env.draw_ahead()  # episodes drawn ahead: the next ones of the robots whose drawn one began
         self.hidden = (h_actor, h_critic)
         last_value, _ = model.value_step(self.critic_obs, _scale(h_critic, 1 - self.starts))
         buf["advantages"], buf["returns"] = self._gae(buf, last_value)
@@ -534,6 +535,7 @@ class RecurrentPpo:
                 "learning_rate": self.learning_rate,
                 "action_std": float(self.model.log_std.detach().exp().mean()),
                 "terrain_level": self.env.terrain_level,
+                "episodes_repeated": self.env.episodes_repeated,
                 **stats,
             }
             assert log is not None

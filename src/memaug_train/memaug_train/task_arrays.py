@@ -4,12 +4,14 @@ VecGo2Env's task (state, sensors, targets, observations, rewards, terminations, 
 per-robot parameter the step reads) is one code body over ``TaskArrays.xp``
 (memaug_common.arrays). With C MuJoCo the physics runs on the host, so the arrays are NumPy
 there, and the CPU path runs the NumPy calls it always ran, bit for bit. With MuJoCo Warp on a
-GPU they are torch tensors on that GPU, shared with Warp without a copy, and a control step
-brings back to the host only what the host must act on: whose episodes ended, by a fall or a
-knee on the floor ([N] bool; time-outs, command changes, pushes and fault starts follow from
-the host's own step counts; a fault edits its robot's MjModel without its state, and a lock's
-angle is copied on the device). Crossings go through ``to_host``, which counts their bytes
-(bench/bench_train.py --device-ops prints them).
+GPU they are torch tensors on that GPU, shared with Warp without a copy. With episodes drawn
+as they begin, a control step brings back to the host only what the host must act on: whose
+episodes ended, by a fall or a knee on the floor ([N] bool; time-outs, command changes, pushes
+and fault starts follow from the host's own step counts; a fault edits its robot's MjModel
+without its state, and a lock's angle is copied on the device). With episodes drawn ahead
+(memaug_train.episodes_ahead, what the warp backend trains with) nothing comes back inside a
+rollout. Crossings go through ``to_host``, which counts their bytes (bench/bench_train.py
+--device-ops prints them).
 
 Per-robot parameters that the host writes at episode starts and fault starts (gains, strength,
 encoder offsets, faults' torque factors, latencies, ...) live on the host and have a mirror
