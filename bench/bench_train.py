@@ -107,7 +107,10 @@ def make_env(
     backend: str = "mujoco",
     physics_device: str = "cpu",
     task_arrays: str | None = None,
+    episodes: str = "host",
 ) -> VecGo2Env:
+    """A Go2 training env on the memaug method's tasks; ``episodes`` "ahead" (warp only) has
+    12-step episodes, so that robots end and begin within a rollout."""
     description = load_robot_description("go2")
     method = METHODS["memaug"]
     ranges = description.randomization if randomize else None
@@ -119,7 +122,8 @@ def make_env(
         from memaug_train.task_arrays import library_for
 
         library = task_arrays or library_for(backend, physics_device)  # as `memaug_train train` picks it
-        physics = {"backend": backend, "physics_device": physics_device, "task_arrays": library}
+        physics = {"backend": backend, "physics_device": physics_device, "task_arrays": library, "episodes": episodes}
+        physics |= {"episode_steps": 12} if episodes == "ahead" else {}
     if ranges is not None and nominal_term is not None:
         ranges = ranges.model_copy(update={nominal_term: NOMINAL_TERMS[nominal_term]})
     if ranges is not None and symmetric_rigid:
@@ -551,19 +555,76 @@ def device_ops(args: argparse.Namespace) -> None:
                 env.step(rng.normal(0.0, 0.5, (worlds, env.description.num_joints)))
                 seen[marks[step % 3]].append(tuple(counts[k] - before[k] for k in counts))
             for label, steps in seen.items():
-                spans = np.array(steps)
-                figures = ", ".join(
-                    f"{kind} {low}" + (f"-{high}" if high != low else "")
-                    for kind, low, high in zip(counts, spans.min(0), spans.max(0), strict=True)
-                )
-                print(f"device-ops  {worlds:5} worlds on {args.device}, {library} task, {label:16} {figures}")
+                where = f"{worlds:5} worlds on {args.device}, {library} task"
+                print(f"device-ops  {where}, {label:16} {_spans(counts, steps)}")
             to_host = env.arrays.bytes_to_host / args.sim_steps  # counted for device arrays only
             if library == "torch":
                 print(f"device-ops  {worlds:5} worlds on {args.device}, torch task: {to_host:.0f} B/step to the host")
             del env
+        for worlds in (8, args.envs):
+            _drawn_ahead_ops(worlds, args, counts)
     finally:
         for owner, name, original in originals:
             setattr(owner, name, original)
+
+
+def _spans(counts: dict[str, int], steps: list[tuple[int, ...]]) -> str:
+    """Each kind of device operation's range over ``steps`` (per-step counts in ``counts``' order)."""
+    spans = np.array(steps)
+    return ", ".join(
+        f"{kind} {low}" + (f"-{high}" if high != low else "")
+        for kind, low, high in zip(counts, spans.min(0), spans.max(0), strict=True)
+    )
+
+
+def _drawn_ahead_ops(worlds: int, args: argparse.Namespace, counts: dict[str, int]) -> None:
+    """What `memaug_train train --backend warp` runs: torch task arrays, episodes drawn ahead
+    (memaug_train.episodes_ahead). Per control step: the Warp operations (``counts``, counted by
+    the caller's wrappers), the torch operations (every aten op the step dispatches) and the
+    bytes brought to the host, over rollouts of 24 steps with 12-step episodes, so robots end
+    and begin within them; then the host's draw between rollouts, in operations and time."""
+    import torch
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class TorchOps(TorchDispatchMode):
+        count = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+            TorchOps.count += 1
+            return func(*args, **(kwargs or {}))
+
+    env = make_env(
+        worlds, 1, randomize=True, backend="warp", physics_device=args.device, task_arrays="torch", episodes="ahead"
+    )
+    rng = np.random.default_rng(0)
+    env.reset()
+    env.step(rng.normal(0.0, 0.5, (worlds, env.description.num_joints)))  # compiles (or loads) the kernels
+    env.draw_ahead()
+    steps: list[tuple[int, ...]] = []
+    draws: list[tuple[int, ...]] = []
+    draw_s, began, bytes_in_rollouts = 0.0, 0, 0
+    for _ in range(max(1, args.sim_steps // 24)):
+        env.arrays.bytes_to_host = 0
+        for _ in range(24):
+            before, torch_before = dict(counts), TorchOps.count
+            with TorchOps():
+                result = env.step(torch.as_tensor(rng.normal(0.0, 0.5, (worlds, env.description.num_joints))))
+            steps.append((*(counts[k] - before[k] for k in counts), TorchOps.count - torch_before))
+            began += int((result.terminated | result.truncated).sum())
+        bytes_in_rollouts += env.arrays.bytes_to_host
+        before = dict(counts)
+        start = time.perf_counter()
+        env.draw_ahead()
+        draw_s += time.perf_counter() - start
+        draws.append(tuple(counts[k] - before[k] for k in counts))
+    kinds = {**counts, "torch ops": 0}
+    label = f"device-ops  {worlds:5} worlds on {args.device}, torch task, episodes drawn ahead:"
+    print(f"{label} per step {_spans(kinds, steps)}; {bytes_in_rollouts} B to the host inside the rollouts")
+    rollouts = len(draws)
+    print(
+        f"{label} between rollouts {_spans(counts, draws)}; the host draws {began / rollouts:.0f} episodes "
+        f"in {draw_s / rollouts * 1e3:.1f} ms per rollout of 24 steps"
+    )
 
 
 def host_task(args: argparse.Namespace) -> None:
