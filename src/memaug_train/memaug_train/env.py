@@ -391,6 +391,7 @@ class VecGo2Env:
         self._robots.publish()
         return EpisodeStarts(starts, targets, cfg.commands.sample(self.rng, len(envs)))
 
+    # --- episodes drawn ahead (EnvConfig.episodes "ahead"; memaug_train.episodes_ahead) -----
     def _draw_next(self, envs: np.ndarray) -> None:
         """Draw robots ``envs``' [K] (host indices) next episodes ahead (EnvConfig.episodes
         "ahead"), by the host path's draws, then what the device needs to run them without the
@@ -474,27 +475,6 @@ class VecGo2Env:
         ahead.start_faults(due)
         self._warp.copy_rows(due, "fault")
 
-    def _end_on_host(self, terminated: Any) -> None:
-        """The host path's end of a step: the one array it brings back, which robots' episodes
-        ended in a fall (or a knee down where that ends them); time-outs, command changes and
-        the curriculum follow from the host's own step counts; the ended episodes start anew."""
-        cfg = self.config
-        fell = self.arrays.to_host(terminated)
-        timed_out = (self.step_count >= cfg.episode_steps) & ~fell
-        resample = np.flatnonzero((self.step_count % cfg.command_resample_steps == 0) & ~(fell | timed_out))
-        if len(resample):
-            self._put(self.command, resample, cfg.commands.sample(self.rng, len(resample)))
-        self._advance_terrain_curriculum(int(timed_out.sum()), int((fell & ~self.fault_active).sum()))
-        done = np.flatnonzero(fell | timed_out)
-        if len(done):
-            self._reset_envs(done)
-
-    def _fault_share(self) -> Any:
-        """The share of robots whose fault is active (a float, or a 0-d array on the device)."""
-        if self._ahead is None:
-            return float(self.fault_active.mean())
-        return self.arrays.xp.mean(astype(self._ahead.fault_active, "float64"))
-
     def _resample_drawn(self, ended: Any) -> None:
         """Robots whose resampling period has come (and whose episode goes on) take their
         episode's next drawn command."""
@@ -505,6 +485,7 @@ class VecGo2Env:
         slot = xp.clip(self._steps // period, 0, commands.shape[1] - 1)
         self.command[...] = xp.where(due[:, None], commands[arange(len(slot), like=slot), slot], self.command)
 
+    # --- tasks, dynamics and the host path's events ---------------------------------------
     @property
     def tasks(self) -> tuple[Task, ...]:
         """Each robot's task this episode (set_task replaces one); with episodes drawn ahead,
@@ -597,6 +578,27 @@ class VecGo2Env:
         """Robots that lasted their episode raise the bump height; falls (and knees on the floor)
         with no failed joint lower it twice as fast (a failure's falls say nothing about the ground)."""
         self.terrain_level = float(np.clip(self.terrain_level + 1e-3 * survived - 2e-3 * fell, 0.0, 1.0))
+
+    def _end_on_host(self, terminated: Any) -> None:
+        """The host path's end of a step: the one array it brings back, which robots' episodes
+        ended in a fall (or a knee down where that ends them); time-outs, command changes and
+        the curriculum follow from the host's own step counts; the ended episodes start anew."""
+        cfg = self.config
+        fell = self.arrays.to_host(terminated)
+        timed_out = (self.step_count >= cfg.episode_steps) & ~fell
+        resample = np.flatnonzero((self.step_count % cfg.command_resample_steps == 0) & ~(fell | timed_out))
+        if len(resample):
+            self._put(self.command, resample, cfg.commands.sample(self.rng, len(resample)))
+        self._advance_terrain_curriculum(int(timed_out.sum()), int((fell & ~self.fault_active).sum()))
+        done = np.flatnonzero(fell | timed_out)
+        if len(done):
+            self._reset_envs(done)
+
+    def _fault_share(self) -> Any:
+        """The share of robots whose fault is active (a float, or a 0-d array on the device)."""
+        if self._ahead is None:
+            return float(self.fault_active.mean())
+        return self.arrays.xp.mean(astype(self._ahead.fault_active, "float64"))
 
     def _push(self) -> None:
         """Kick the robots whose push is due: a horizontal velocity change of the base."""
