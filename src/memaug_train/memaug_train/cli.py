@@ -62,10 +62,13 @@ def _train(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return _refuse(os.environ.get("RANK", "0") == "0", str(exc))
     sync = Sync.start(ranks, device)
+    finished = False
     try:
-        return _train_rank(args, sync)
+        status = _train_rank(args, sync)
+        finished = True
+        return status
     finally:
-        sync.close()
+        sync.close(finished)
 
 
 def _refuse(main: bool, problem: str) -> int:
@@ -664,8 +667,8 @@ def main(argv: list[str] | None = None) -> int:
         "--backend",
         choices=BACKENDS,
         default=None,
-        help=f"physics: mujoco (C MuJoCo on the CPU, the default) or warp (MuJoCo Warp, needs mujoco-warp; not "
-        f"stepped by this version yet); with --resume the run's own ({DEFAULT_BACKEND} for runs before the record)",
+        help=f"physics: mujoco (C MuJoCo on the CPU, the default) or warp (MuJoCo Warp on --device: the gpu extra; "
+        f"on a CPU for tests); with --resume the run's own ({DEFAULT_BACKEND} for runs before the record)",
     )
     train.add_argument("--quiet", action="store_true", help="no progress bar (logs still go to TensorBoard)")
     export = sub.add_parser("export", help="write a checkpoint's actor as the ONNX policy contract")
