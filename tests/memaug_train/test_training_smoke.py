@@ -299,3 +299,18 @@ def test_the_shipped_checkpoint_walks_at_the_command_in_the_training_env() -> No
     for joint in ("FR_calf_joint", "FL_calf_joint"):
         assert rows[joint].fall_rate == 0.0
         assert rows[joint].fraction_of_command >= 0.5
+
+
+def test_the_log_is_strict_json_before_any_episode_has_ended(tmp_path: Path) -> None:
+    """No episode ends in one 12-step iteration of 1000-step episodes: the mean return is a
+    mean over nothing, written as null (strict JSON, which jq and JavaScript read), not NaN."""
+    env = VecGo2Env(GO2, EnvConfig(num_envs=4, threads=1), TaskSampler(()))
+    ppo = RecurrentPpo(env, PpoConfig(steps_per_iteration=12, net=NetConfig(hidden=16, head=(32,))))
+    ppo.train(1, tmp_path, checkpoint_every=1)
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"log.jsonl holds {constant}, which is not JSON")
+
+    (row,) = [json.loads(line, parse_constant=refuse) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert row["mean_return"] is None and row["mean_episode_length"] is None
+    assert isinstance(row["steps_per_s"], float)

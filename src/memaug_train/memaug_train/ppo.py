@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -539,7 +540,7 @@ class RecurrentPpo:
                 **stats,
             }
             assert log is not None
-            log.write(json.dumps(row) + "\n")
+            log.write(json.dumps(_strict_json(row), allow_nan=False) + "\n")
             log.flush()
             if on_iteration is not None:
                 on_iteration(row)
@@ -610,6 +611,13 @@ class RecurrentPpo:
         # Older checkpoints kept no lengths: pad so the logged mean length is never an empty mean.
         lengths = list(state.get("finished_lengths", []))
         self.finished_lengths = [float("nan")] * (len(self.finished_returns) - len(lengths)) + lengths
+
+
+def _strict_json(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` with its non-finite floats as None: strict JSON (null), which every reader of
+    log.jsonl parses (jq, JavaScript), where a bare NaN is Python's extension. A mean over no
+    finished episode yet is the usual one."""
+    return {key: None if isinstance(value, float) and not math.isfinite(value) else value for key, value in row.items()}
 
 
 def _to_device(hidden: tuple[Hidden, Hidden], device: torch.device) -> tuple[Hidden, Hidden]:
