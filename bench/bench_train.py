@@ -508,9 +508,10 @@ def device_ops(args: argparse.Namespace) -> None:
     launches vary from step to step with the constraint solver's iterations (mujoco_warp
     repeats its iteration kernels while any world has not converged), so their range is
     printed. Each count is taken with the task's arrays in NumPy (state to the host and back each
-    step) and as torch tensors on the device (what a GPU trains with), whose bytes brought to the
-    host per step are printed too: the fall mask and the state rows of fault starts.
-    The host still loops over the robots that reset or start a fault (their MjModels)."""
+    step) and as torch tensors on the device, whose bytes brought to the host per step are
+    printed too (the fall mask): these draw episodes on the host as they begin, looping over the
+    robots that reset or start a fault (their MjModels). Last, what `memaug_train train --backend
+    warp` runs: episodes drawn ahead (_drawn_ahead_ops), where a step brings nothing back."""
     import importlib.util
 
     if importlib.util.find_spec("mujoco_warp") is None:
