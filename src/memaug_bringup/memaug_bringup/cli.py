@@ -25,6 +25,7 @@ from pathlib import Path
 from memaug_bringup.robot_cli import add_robot_parser
 from memaug_bringup.stacks import SimOptions, record_stack, sim_stack
 from memaug_bringup.supervisor import NodeFailed, Supervisor
+from memaug_common.arguments import ArgumentParser
 
 
 def _default_bag() -> Path:
@@ -156,9 +157,7 @@ def _policy_import(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="memaug", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = ArgumentParser(prog="memaug", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
     sim = sub.add_parser("sim", help="sim-in-the-loop: MuJoCo bridge + policy (+ recorder)")

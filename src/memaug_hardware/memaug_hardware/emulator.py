@@ -21,6 +21,7 @@ import numpy as np
 from unitree_sdk2py.idl.default import unitree_go_msg_dds__LowState_, unitree_go_msg_dds__SportModeState_
 from unitree_sdk2py.idl.unitree_go.msg.dds_ import LowCmd_, SportModeState_
 
+from memaug_common.arguments import ArgumentParser
 from memaug_common.description import RobotDescription, load_robot_description
 from memaug_common.realtime import try_realtime_priority
 from memaug_hardware.dds import participant, robot_endpoints
@@ -143,7 +144,7 @@ class Go2Emulator:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="memaug_go2_emulator", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--robot", default="go2")

@@ -14,6 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from memaug_common.arguments import ArgumentParser
 from memaug_common.description import load_robot_description
 from memaug_common.errors import ConfigError
 
@@ -70,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="memaug_policy_import", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add_arguments(parser)

@@ -8,12 +8,12 @@ the robot. Exit status: 0 compatible, 2 unusable file or mismatch with the robot
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
 import numpy as np
 
+from memaug_common.arguments import ArgumentParser
 from memaug_common.description import RobotDescription, load_robot_description
 from memaug_common.errors import ConfigError
 from memaug_policy.model import ModelError, PolicyModel, check_compatible, load_policy, resolve_model_path
@@ -79,7 +79,7 @@ def observation_table(model: PolicyModel) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="memaug_policy_inspect", description=__doc__)
+    parser = ArgumentParser(prog="memaug_policy_inspect", description=__doc__)
     parser.add_argument("model", help="ONNX file, or a name under config/policies/")
     parser.add_argument("--robot", default=None, help="robot description to check against (default: the model's)")
     args = parser.parse_args(argv)

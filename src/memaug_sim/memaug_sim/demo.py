@@ -20,13 +20,14 @@ from diagnostic_msgs.msg import DiagnosticArray
 from nav_msgs.msg import Odometry
 from sensor_msgs.msg import Imu, JointState
 
+from memaug_common.arguments import ArgumentParser
 from memaug_common.description import load_robot_description
 from memaug_common.ros_qos import STREAM
 from memaug_common.testing import NodeProcess, local_dds_env, wait_until
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--robot", default="go2", help="robot description name or YAML path")
     parser.add_argument("--passive-s", type=float, default=1.0, help="seconds left passive first")
     parser.add_argument("--stand-s", type=float, default=4.0, help="seconds commanding the default pose")

@@ -11,13 +11,13 @@ cylinders (URDF has no capsule); that changes the picture, not a frame.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import xml.etree.ElementTree as ET
 
 import mujoco
 import numpy as np
 
+from memaug_common.arguments import ArgumentParser
 from memaug_common.description import RobotDescription, load_robot_description
 from memaug_sim.frames import robot_bodies, sensor_frames
 from memaug_sim.model import build_model
@@ -125,9 +125,7 @@ def urdf_from_description(description: RobotDescription) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="memaug_urdf", description="print a robot's URDF, generated from its description"
-    )
+    parser = ArgumentParser(prog="memaug_urdf", description="print a robot's URDF, generated from its description")
     parser.add_argument("robot", nargs="?", default="go2", help="robot description name or YAML path")
     args = parser.parse_args(argv)
     try:

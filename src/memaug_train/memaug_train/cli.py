@@ -23,6 +23,7 @@ from typing import Any
 
 import torch
 
+from memaug_common.arguments import ArgumentParser
 from memaug_common.description import load_robot_description, whole_steps
 from memaug_policy.observation import ObservationLayout
 from memaug_policy.velocity_loop import VelocityFeedback
@@ -521,7 +522,7 @@ RANDOMIZED_HELP = (
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="memaug_train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = parser.add_subparsers(dest="command", required=True)
