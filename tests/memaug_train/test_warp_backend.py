@@ -368,3 +368,16 @@ def test_a_drawn_episode_begins_for_the_robot_whose_episode_ended_and_for_no_oth
     np.testing.assert_array_equal(host(env.state[2]), drawn["state"][2])  # the same draw, again
     env.draw_ahead()
     assert env.episodes_repeated == 1 and env.draw_ahead() is None and env.episodes_repeated == 0
+
+
+def test_a_resumed_curriculum_level_reaches_the_episodes_already_drawn_ahead() -> None:
+    """A resumed run sets the rough-ground curriculum's level after the env's reset, when every
+    robot's next episode is already drawn (at level 0): those are drawn again, at the level."""
+    ranges = warp_ranges(GO2.randomization)[0]
+    config = EnvConfig(num_envs=16, threads=1, backend="warp", randomization=ranges, episodes="ahead")
+    env = VecGo2Env(GO2, config, TaskSampler(()), seed=1)
+    env.reset()
+    low, high = ranges.rough_ground_m
+    assert (env.rough_height <= low).all()  # the next episodes' bumps, drawn at level 0
+    env.set_terrain_level(1.0)
+    assert (env.rough_height > (low + high) / 2).any()

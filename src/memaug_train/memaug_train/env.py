@@ -324,9 +324,15 @@ class VecGo2Env:
         self._advance_terrain_curriculum(*ahead.take_counts())
         self.episodes_repeated = ahead.take_repeats()
         began = np.flatnonzero(self.arrays.to_host(ahead.consumed))  # one [N] bool per rollout
-        ahead.consumed[...] = False
         if len(began):
             self._draw_next(began)
+
+    def set_terrain_level(self, level: float) -> None:
+        """The rough-ground curriculum's level, 0..1 (a resumed run's): the episodes drawn from
+        now on draw their bumps at it, and those already drawn ahead are drawn again."""
+        self.terrain_level = level
+        if self._ahead is not None:
+            self._draw_next(np.arange(self.config.num_envs))
 
     def _put(self, array: Any, rows: Any, values: Any, dtype: Any = np.float64) -> None:
         """``array[rows] = values``, with host ``values`` brought to where ``array`` is."""
@@ -426,6 +432,7 @@ class VecGo2Env:
         self._warp.stage("next start", self.models, envs)
         self._warp.stage("next fault", faulted, envs)
         self.model_changed[envs] = False  # kept on the device, not stepped with
+        ahead.consumed[self.arrays.asarray(envs, np.int64)] = False  # a fresh draw waits for each
 
     def _faulted_models(self, envs: np.ndarray) -> tuple[list[mujoco.MjModel], np.ndarray, np.ndarray]:
         """Robots ``envs``' [K] drawn episodes as their faults will leave them: the models (the

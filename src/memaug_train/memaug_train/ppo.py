@@ -607,7 +607,7 @@ class RecurrentPpo:
         self.aug_hidden = _to_device(state["aug_hidden"], self.device)
         self._cap_action_std()
         self.finished_returns = list(state.get("finished_returns", []))
-        self.env.terrain_level = state.get("terrain_level", 0.0)
+        self.env.set_terrain_level(state.get("terrain_level", 0.0))
         # Older checkpoints kept no lengths: pad so the logged mean length is never an empty mean.
         lengths = list(state.get("finished_lengths", []))
         self.finished_lengths = [float("nan")] * (len(self.finished_returns) - len(lengths)) + lengths
