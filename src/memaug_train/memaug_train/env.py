@@ -209,6 +209,7 @@ class VecGo2Env:
         # Column indices into state, sensors and joint arrays, where the task's arrays are.
         self._qpos_columns = on_device(self.index.qpos, np.int64)
         self._qvel_columns = on_device(self.index.qvel, np.int64)
+        self._joint_angles_in_state = on_device(self._qpos0 + self.index.qpos, np.int64)  # [J] columns of state
         self._actuator_columns = on_device(self.index.actuators, np.int64)
         self._feet_sensor = on_device([_height_index(model, f"{foot}_pos") for foot in description.feet], np.int64)
         self._foot_radius = on_device(model.geom_size[self.index.feet_geoms, 0])
@@ -477,8 +478,7 @@ class VecGo2Env:
         assert ahead is not None and self._warp is not None
         due = ~ahead.fault_active & (self._steps >= ahead.live["fault_step"])
         locks = due[:, None] & (ahead.live["fault_locked"] > 0)
-        angles = self.state[:, self._qpos0 + self._qpos_columns]
-        self.lock_angle[...] = xp.where(locks, angles, self.lock_angle)
+        self.lock_angle[...] = xp.where(locks, self.state[:, self._joint_angles_in_state], self.lock_angle)
         ahead.start_faults(due)
         self._warp.copy_rows(due, "fault")
 

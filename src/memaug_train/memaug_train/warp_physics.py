@@ -70,6 +70,9 @@ BATCHED = (
     "actuator_forcerange",
     "eq_data",
 )
+#: The BATCHED fields read from each robot's MjModel; the force range is the torque envelope's,
+#: given each step.
+FROM_MODELS = tuple(name for name in BATCHED if name != "actuator_forcerange")
 #: Fields Warp holds once for all worlds: every robot must keep the first one's.
 SHARED = ("geom_condim", "geom_conaffinity")
 SHARED_OPTIONS = ("cone",)
@@ -287,11 +290,10 @@ class WarpRollout:
         model.geom_dataid.assign(wp.array(dataid, dtype=int))
 
     def _per_world_fields(self) -> dict[str, Any]:
-        """Every field a robot's MjModel sets per world, by name: the batched model fields (the
-        force range aside: the envelope's, given each step), the contact terms, the locks'
-        on/off, and on rough ground its height and reach."""
+        """Every field a robot's MjModel sets per world, by name: FROM_MODELS, the contact terms,
+        the locks' on/off, and on rough ground its height and reach."""
         model, data = self._model, self._data
-        fields = {name: getattr(model, name) for name in BATCHED if name != "actuator_forcerange"}
+        fields = {name: getattr(model, name) for name in FROM_MODELS}
         fields |= {"geom_solmix": model.geom_solmix, "impratio_invsqrt": model.opt.impratio_invsqrt}
         fields["eq_active"] = data.eq_active
         if len(self._ground_geoms):
@@ -302,11 +304,7 @@ class WarpRollout:
         """The per-world fields' rows [K, ...] of the robots ``rows``, from their models: what
         ``_per_world_fields`` names, in Warp's terms (priorities as solmix weights, impratio's
         inverse square root, a flat robot's height field out of reach)."""
-        values = {
-            name: np.array([getattr(models[i], name) for i in rows])
-            for name in BATCHED
-            if name != "actuator_forcerange"
-        }
+        values = {name: np.array([getattr(models[i], name) for i in rows]) for name in FROM_MODELS}
         values["geom_solmix"] = np.array([priority_as_solmix(models[i], int(i)) for i in rows])
         impratio = np.array([models[i].opt.impratio for i in rows])
         values["impratio_invsqrt"] = 1 / np.sqrt(np.maximum(impratio, mujoco.mjMINVAL))
